@@ -1,0 +1,60 @@
+"""gradgraph: see, derive and check how neural networks learn.
+
+Text or SymPy → a graph of named nodes → the chain rule on every edge (symbolic),
+the same graph as one numpy program (numeric), diagrams, lessons and a checker for
+hand derivations.
+"""
+
+from __future__ import annotations
+
+from . import examples
+from .derive import Adjoints, Derivation, Factor, adjoints, derive
+from .errors import (
+    CheckError,
+    DataError,
+    DerivationError,
+    FileFormatError,
+    GradgraphError,
+    GraphError,
+    LessonError,
+    ParseError,
+    RenderError,
+    ShapeError,
+    TrainingError,
+    UnknownOpError,
+    ValueInputError,
+)
+from .graph import Graph, Node
+from .numeric import CompiledGraph, Result, compile_graph
+
+compile = compile_graph  # noqa: A001 - the public name is gradgraph.compile
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adjoints",
+    "CheckError",
+    "CompiledGraph",
+    "DataError",
+    "Derivation",
+    "DerivationError",
+    "Factor",
+    "FileFormatError",
+    "GradgraphError",
+    "Graph",
+    "GraphError",
+    "LessonError",
+    "Node",
+    "ParseError",
+    "RenderError",
+    "Result",
+    "ShapeError",
+    "TrainingError",
+    "UnknownOpError",
+    "ValueInputError",
+    "adjoints",
+    "compile",
+    "compile_graph",
+    "derive",
+    "examples",
+]

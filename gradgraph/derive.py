@@ -1,0 +1,293 @@
+"""The chain rule on a graph: local partials, adjoints, paths, derivations.
+
+Reverse mode, node by node: the adjoint of a node is the sum over its children of
+(local partial) × (the child's adjoint). Each adjoint is kept in *cached* form,
+``∂C/∂z = σ′(z) · ∂C/∂a``, so deriving every adjoint costs one ``sympy.diff`` per edge
+and grows linearly with the graph; the full chain-rule product along each path is
+assembled only for the node a user asks about. Nothing here differentiates one big
+nested expression (its size would grow exponentially with depth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy as sp
+
+from .errors import DerivationError
+from .graph import Graph
+from .notation import partial_latex, partial_unicode, to_latex, to_unicode
+from .parse import symbol
+
+MAX_PATHS = 256
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local partial ∂child/∂parent on an edge of the graph."""
+
+    child: str
+    parent: str
+    expr: sp.Expr
+
+    @property
+    def symbol_unicode(self) -> str:
+        return partial_unicode(self.child, self.parent)
+
+    @property
+    def symbol_latex(self) -> str:
+        return partial_latex(self.child, self.parent)
+
+
+def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
+    """∂child/∂parent from the child's definition, in the teacher's factored form."""
+    node = graph[child]
+    if node.expr is None or parent not in node.parents:
+        raise DerivationError(f"'{parent}' is not an input of '{child}'")
+    return sp.factor_terms(sp.diff(node.expr, symbol(parent)))
+
+
+@dataclass
+class Adjoint:
+    """∂(of)/∂node in cached form: Σ over children of local partial × child's adjoint."""
+
+    of: str
+    node: str
+    terms: tuple[Factor, ...]  # one per child; factor.child is the child
+
+    @property
+    def reuses(self) -> tuple[str, ...]:
+        """Children whose (already computed) adjoints this one reuses."""
+        return tuple(t.child for t in self.terms if t.child != self.of)
+
+    def cached_unicode(self, order: Mapping[str, int] | None = None) -> str:
+        """``∂z/∂b · ∂C/∂z`` — local partial times the cached adjoint."""
+        if not self.terms:
+            return "1" if self.node == self.of else "0"
+        return " + ".join(
+            t.symbol_unicode if t.child == self.of
+            else f"{t.symbol_unicode} · {partial_unicode(self.of, t.child)}"
+            for t in self.terms
+        )
+
+
+@dataclass
+class Adjoints:
+    """Every node's adjoint of one output, computed once, in reverse topological order."""
+
+    graph: Graph
+    of: str
+    adjoints: dict[str, Adjoint]
+
+    def __getitem__(self, name: str) -> Adjoint:
+        return self.adjoints[self.graph.resolve(name)]
+
+    def __iter__(self):  # noqa: ANN204 - iterator of Adjoint
+        return iter(self.adjoints.values())
+
+    @cached_property
+    def factor_lists(self) -> dict[str, list[tuple[Factor, ...]]]:
+        """For each node, its chain-rule products (one per path), reusing the children's."""
+        out: dict[str, list[tuple[Factor, ...]]] = {self.of: [()]}
+        for node in reversed(self.graph.nodes):
+            adj = self.adjoints.get(node.name)
+            if adj is None or node.name == self.of:
+                continue
+            paths: list[tuple[Factor, ...]] = []
+            for t in adj.terms:
+                paths.extend((t, *rest) for rest in out[t.child])
+                if len(paths) > MAX_PATHS:
+                    raise DerivationError(
+                        f"more than {MAX_PATHS} chain-rule paths lead to '{node.name}'; "
+                        "use the cached form (--all) instead"
+                    )
+            out[node.name] = paths
+        return out
+
+    def __str__(self) -> str:
+        """One line a node, backwards from the output, in cached form then in factors."""
+        lines = []
+        for name, adj in self.adjoints.items():
+            if name == self.of:
+                continue
+            d = self.derivation(name)
+            head = partial_unicode(self.of, name)
+            cached = adj.cached_unicode()
+            factors = d.factors_unicode()
+            line = f"{head} = {cached}" + (f" = {factors}" if factors != cached else "")
+            if adj.reuses:
+                reused = ", ".join(partial_unicode(self.of, c) for c in adj.reuses)
+                line += f"   ↻ reuses {reused}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def derivation(self, wrt: str) -> Derivation:
+        return Derivation(self.graph, self.of, self.graph.resolve(wrt), self)
+
+    def latex(self) -> str:
+        lines = [self.derivation(n).latex() for n in self.adjoints if n != self.of]
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def adjoints(graph: Graph, of: str | None = None) -> Adjoints:
+    """Every node's adjoint ∂(of)/∂node; one ``diff`` per edge (linear in the graph)."""
+    target = graph.resolve(of or graph.cost)
+    relevant = _ancestors(graph, target)
+    out: dict[str, Adjoint] = {}
+    for node in reversed(graph.nodes):
+        if node.name not in relevant:
+            continue
+        terms = tuple(
+            Factor(child, node.name, local_partial(graph, child, node.name))
+            for child in graph.children(node.name)
+            if child in out
+        )
+        out[node.name] = Adjoint(target, node.name, terms)
+    return Adjoints(graph, target, out)
+
+
+def _ancestors(graph: Graph, target: str) -> set[str]:
+    seen = {target}
+    stack = [target]
+    while stack:
+        for p in graph[stack.pop()].parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+@dataclass
+class Derivation:
+    """∂(of)/∂(wrt) by the chain rule, path by path.
+
+    ``paths`` are node-name tuples from ``wrt`` up to ``of``; ``factors`` the local
+    partials along each path in the slides' order (∂z/∂w, ∂a/∂z, ∂C/∂a); ``expr`` the
+    sum over paths of their products in named intermediates; ``expanded`` the same in
+    the leaves only.
+    """
+
+    graph: Graph
+    of: str
+    wrt: str
+    _all: Adjoints = field(repr=False)
+
+    @property
+    def factors(self) -> tuple[tuple[Factor, ...], ...]:
+        return tuple(self._all.factor_lists.get(self.wrt, []))
+
+    @property
+    def paths(self) -> tuple[tuple[str, ...], ...]:
+        return tuple((self.wrt, *(f.child for f in fs)) for fs in self.factors)
+
+    @cached_property
+    def expr(self) -> sp.Expr:
+        return sp.Add(*(sp.Mul(*(f.expr for f in fs)) for fs in self.factors))
+
+    @cached_property
+    def expanded(self) -> sp.Expr:
+        """``expr`` with every intermediate replaced by its definition (leaves only)."""
+        memo: dict[sp.Symbol, sp.Expr] = {}
+        for node in self.graph.nodes:
+            if node.expr is not None:
+                memo[node.symbol] = node.expr.xreplace(memo)
+        return self.expr.xreplace(memo)
+
+    @property
+    def reuses(self) -> tuple[str, ...]:
+        """Cached adjoints this derivation reuses (the slides' "caching")."""
+        adj = self._all.adjoints.get(self.wrt)
+        return adj.reuses if adj else ()
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        """The derivative's number(s) at ``values``, from the compiled graph."""
+        return self.graph.gradients(values, of=self.of)[self.wrt]
+
+    # --- display --------------------------------------------------------------------
+
+    def _order(self) -> Mapping[str, int]:
+        return self.graph.order
+
+    def chain_unicode(self) -> str:
+        """``∂z/∂w · ∂a/∂z · ∂C/∂a`` (+ … for several paths)."""
+        if not self.factors:
+            return "0"
+        return " + ".join(" · ".join(f.symbol_unicode for f in fs) or "1"
+                          for fs in self.factors)
+
+    def factors_unicode(self) -> str:
+        """``x · σ′(z) · 2(a − y)``."""
+        if not self.factors:
+            return "0"
+        order = self._order()
+        return " + ".join(
+            " · ".join(_unicode_factor(f.expr, order, len(fs) > 1 or len(self.factors) > 1)
+                       for f in fs) or "1"
+            for fs in self.factors
+        )
+
+    def __str__(self) -> str:
+        head = partial_unicode(self.of, self.wrt)
+        pad = " " * len(head)
+        lines = [f"{head} = {self.chain_unicode()}"]
+        factors = self.factors_unicode()
+        if factors != lines[0].split(" = ", 1)[1]:
+            lines.append(f"{pad} = {factors}")
+        return "\n".join(lines)
+
+    def expanded_unicode(self) -> str:
+        return to_unicode(self.expanded, self._order())
+
+    def cached_unicode(self) -> str:
+        """``∂C/∂b = ∂z/∂b · ∂C/∂z``: the form that reuses a child's adjoint."""
+        adj = self._all.adjoints.get(self.wrt)
+        rhs = adj.cached_unicode() if adj else "0"
+        return f"{partial_unicode(self.of, self.wrt)} = {rhs}"
+
+    def latex(self) -> str:
+        head = partial_latex(self.of, self.wrt)
+        if not self.factors:
+            return f"{head} = 0"
+        order = self._order()
+        chain = " + ".join(" ".join(f.symbol_latex for f in fs) or "1" for fs in self.factors)
+        prod = " + ".join(
+            r" \cdot ".join(_latex_factor(f.expr, order) for f in fs) or "1"
+            for fs in self.factors
+        )
+        return f"{head} = {chain} = {prod}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+
+def _unicode_factor(expr: sp.Expr, order: Mapping[str, int], grouped: bool) -> str:
+    text = to_unicode(expr, order)
+    return f"({text})" if grouped and isinstance(expr, sp.Add) else text
+
+
+def _latex_factor(expr: sp.Expr, order: Mapping[str, int]) -> str:
+    text = to_latex(expr, order)
+    return f"\\left({text}\\right)" if isinstance(expr, sp.Add) else text
+
+
+def derive(graph: Graph, of: str | None = None, wrt: str | None = None) -> Derivation:
+    """∂(of)/∂(wrt) on ``graph``; ``of`` defaults to the cost node.
+
+    >>> g = Graph.from_text("z = w*x + b; a = sigma(z); C = (a - y)^2")
+    >>> print(derive(g, "C", "w"))
+    ∂C/∂w = ∂z/∂w · ∂a/∂z · ∂C/∂a
+          = x · σ′(z) · 2(a − y)
+    """
+    if wrt is None:
+        raise DerivationError("say which node to differentiate with respect to (wrt=...)")
+    everything = adjoints(graph, of)
+    name = graph.resolve(wrt)
+    if name not in everything.adjoints:
+        raise DerivationError(
+            f"{partial_unicode(everything.of, name)} = 0: '{name}' does not feed into "
+            f"'{everything.of}'"
+        )
+    return Derivation(graph, everything.of, name, everything)

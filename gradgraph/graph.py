@@ -1,0 +1,400 @@
+"""The graph IR: named nodes, each a SymPy definition over its parents.
+
+A node is a leaf (input, parameter, constant) or an assignment from the user's text
+(``z = w*x + b``). An op applied inside a larger formula becomes its own node with a
+short generated name (``u1``), so every op has an edge whose local partial the
+derivation can show. Ids are ``n0 … nk`` in topological order and depend only on the
+text, so the same input always gives the same graph (and byte-identical DOT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from . import ops
+from .errors import GraphError, ParseError
+from .notation import latex_name, to_latex, to_unicode, unicode_name
+from .parse import Assign, Declare, OpDef, parse_name, parse_program, symbol
+
+ROLES = ("input", "param", "const", "intermediate", "cost")
+# Leaves with these base names are parameters unless the text or ``params`` says
+# otherwise: the weights and biases of the slides, and batch norm's γ, β.
+DEFAULT_PARAM_BASES = frozenset({"w", "W", "b", "theta", "gamma", "beta"})
+MAX_NODES = 20_000
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the graph.
+
+    ``expr`` is the definition in the symbols of ``parents`` (``None`` for leaves);
+    ``op`` names the op when the node is one op application (``a = σ(z)``).
+    """
+
+    id: str
+    name: str
+    role: str
+    expr: sp.Expr | None = None
+    parents: tuple[str, ...] = ()
+    op: str | None = None
+    generated: bool = False
+    shape: tuple[int, ...] = ()
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return symbol(self.name)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.expr is None
+
+    @property
+    def unicode(self) -> str:
+        return unicode_name(self.name)
+
+    @property
+    def latex(self) -> str:
+        return latex_name(self.name)
+
+    def definition(self, order: Mapping[str, int] | None = None) -> str:
+        """``z = w·x + b`` in Unicode (leaves: just the name)."""
+        if self.expr is None:
+            return self.unicode
+        return f"{self.unicode} = {to_unicode(self.expr, order)}"
+
+    def definition_latex(self, order: Mapping[str, int] | None = None) -> str:
+        if self.expr is None:
+            return self.latex
+        return f"{self.latex} = {to_latex(self.expr, order)}"
+
+
+@dataclass
+class Graph:
+    """A computational graph. Build with :meth:`from_text` or :meth:`from_expr`."""
+
+    nodes: tuple[Node, ...]
+    cost: str
+    user_ops: dict[str, ops.OpSpec] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)  # names as first written
+    _by_name: dict[str, Node] = field(init=False, repr=False)
+    _children: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _compiled: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_name = {n.name: n for n in self.nodes}
+        kids: dict[str, list[str]] = {n.name: [] for n in self.nodes}
+        for n in self.nodes:
+            for p in n.parents:
+                if n.name not in kids[p]:
+                    kids[p].append(n.name)
+        self._children = {k: tuple(v) for k, v in kids.items()}
+
+    # --- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_text(cls, text: str, params: str | Iterable[str] | None = None,
+                  cost: str | None = None) -> Graph:
+        """Build a graph from gradgraph's text language (see :mod:`gradgraph.parse`).
+
+        ``params`` names the parameters ("w b" or a list); by default leaves named
+        w, b, W, θ, γ, β (with any tag or subscript) are parameters and other leaves are
+        inputs. ``cost`` names the output node (default: the last assignment that
+        nothing else uses).
+        """
+        program = parse_program(text)
+        return _Builder(program.statements, params, cost, program.order).build()
+
+    @classmethod
+    def from_expr(cls, expr: sp.Expr, params: str | Iterable[str] | None = None,
+                  name: str = "C") -> Graph:
+        """Build a graph from a SymPy expression; ``name`` is the cost node's name."""
+        adopted = _adopt(sp.sympify(expr))
+        return _Builder([Assign(name, adopted, 1)], params, name).build()
+
+    # --- lookup ---------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Node:
+        return self._by_name[self.resolve(name)]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._by_name
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def resolve(self, name: str) -> str:
+        """Canonical node name for what a user typed (``b^(L)``, ``b⁽ᴸ⁾``, ``n3``)."""
+        if name in self._by_name:
+            return name
+        by_id = {n.id: n.name for n in self.nodes}
+        if name in by_id:
+            return by_id[name]
+        try:
+            canonical = parse_name(name)
+        except ParseError:
+            canonical = name
+        if canonical in self._by_name:
+            return canonical
+        import difflib
+
+        close = difflib.get_close_matches(canonical, list(self._by_name), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise GraphError(f"no node named '{name}' in the graph{hint}")
+
+    def children(self, name: str) -> tuple[str, ...]:
+        return self._children[self.resolve(name)]
+
+    def _names(self, *roles: str) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes if n.role in roles)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self._names("param")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self._names("input")
+
+    @property
+    def leaves(self) -> tuple[str, ...]:
+        return self._names("input", "param", "const")
+
+    @property
+    def intermediates(self) -> tuple[str, ...]:
+        return self._names("intermediate", "cost")
+
+    def definitions(self) -> str:
+        """Every assignment, one a line, in Unicode."""
+        return "\n".join(n.definition(self.order) for n in self.nodes if not n.is_leaf)
+
+    def expand(self, name: str) -> sp.Expr:
+        """The node's value as one expression in the leaves (small graphs only)."""
+        memo: dict[str, sp.Expr] = {}
+        for n in self.nodes:
+            if n.expr is None:
+                memo[n.name] = n.symbol
+            else:
+                memo[n.name] = n.expr.xreplace({symbol(p): memo[p] for p in n.parents})
+        return memo[self.resolve(name)]
+
+    # --- numbers (delegated to the compiled program) --------------------------------
+
+    def evaluate(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Forward values of every node; data inputs may carry a leading batch axis."""
+        from .numeric import compile_graph
+
+        return compile_graph(self, self.cost).forward(values)
+
+    def gradients(self, values: Mapping[str, Any], of: str | None = None) -> dict[str, Any]:
+        """Adjoint ∂(of)/∂node of every node.
+
+        Over a batch, a parameter's adjoint is the batch mean (1/n) Σₖ ∂Cₖ/∂w, as in the
+        slides; data-dependent nodes keep one adjoint per example.
+        """
+        from .numeric import compile_graph
+
+        return compile_graph(self, of or self.cost)(values).gradients
+
+
+def _adopt(expr: sp.Expr) -> sp.Expr:
+    """A user's SymPy expression in gradgraph's terms: real symbols, registered ops."""
+    heads = {sp.exp: ops.EXP, sp.log: ops.LOG, sp.tanh: ops.TANH, sp.Abs: ops.ABS}
+
+    def walk(e: sp.Expr) -> sp.Expr:
+        if isinstance(e, sp.Symbol):
+            return symbol(parse_name(e.name))
+        if isinstance(e, ops.OpFunction | ops.PrimeFunction) or not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        if e.func in heads:
+            return heads[e.func].func(*args)
+        if isinstance(e, sp.Add | sp.Mul | sp.Pow):
+            return e.func(*args)
+        raise GraphError(f"gradgraph has no op for {type(e).__name__}")
+
+    return walk(expr)
+
+
+class _Builder:
+    """Turns parsed statements into a :class:`Graph`."""
+
+    def __init__(self, statements: list[Any], params: str | Iterable[str] | None,
+                 cost: str | None, order: dict[str, int] | None = None):
+        self.statements = statements
+        self.written = dict(order or {})
+        self.params = _name_list(params)
+        self.cost = parse_name(cost) if cost else None
+        self.defs: dict[str, sp.Expr] = {}
+        self.lines: dict[str, int] = {}
+        self.declared: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.user_ops: dict[str, ops.OpSpec] = {}
+        self.order: list[str] = []  # assignment order, generated nodes first
+        self.generated: set[str] = set()
+
+    def build(self) -> Graph:
+        for st in self.statements:
+            self.take(st)
+        if not self.defs:
+            raise GraphError("the text assigns nothing; write e.g. 'C = (sigma(w*x + b) - y)^2'")
+        used = {s.name for e in self.defs.values() for s in e.free_symbols}
+        reserved = set(self.defs) | used | set(self.declared)
+        for name in list(self.order):
+            self.split(name, reserved)
+        return self.assemble()
+
+    def take(self, st: Any) -> None:
+        if isinstance(st, OpDef):
+            self.user_ops[st.name] = st.spec
+        elif isinstance(st, Declare):
+            for name in st.names:
+                if name in self.declared:
+                    raise GraphError(f"'{name}' is declared twice (line {st.line})")
+                self.declared[name] = st.kind
+                self.shapes[name] = st.shape
+                if st.shape:
+                    raise GraphError(
+                        f"'{name}' has shape {st.shape}: tensor nodes are not supported yet "
+                        f"(line {st.line}); declare scalars as '{name}: {st.kind}'"
+                    )
+        else:
+            if st.name in self.defs:
+                raise GraphError(
+                    f"'{st.name}' is defined twice (lines {self.lines[st.name]} and {st.line})"
+                )
+            if st.name in self.declared:
+                raise GraphError(f"'{st.name}' is declared as {self.declared[st.name]} "
+                                 f"and cannot be assigned (line {st.line})")
+            self.defs[st.name] = st.expr
+            self.lines[st.name] = st.line
+            self.order.append(st.name)
+
+    def split(self, name: str, reserved: set[str]) -> None:
+        """Give every op application inside ``name``'s definition a node of its own."""
+        counter = iter(range(1, MAX_NODES))
+
+        def fresh() -> str:
+            while True:
+                candidate = f"u{next(counter)}"
+                if candidate not in reserved:
+                    reserved.add(candidate)
+                    return candidate
+
+        def lift(e: sp.Expr, top: bool) -> sp.Expr:
+            if not e.args or isinstance(e, sp.Symbol):
+                return e
+            if isinstance(e, ops.OpFunction | ops.PrimeFunction):
+                arg = e.args[0]
+                if not isinstance(arg, sp.Symbol | sp.Number):
+                    arg = self.new_node(fresh(), lift(arg, True), name)
+                app = e.func(arg)
+                return app if top else self.new_node(fresh(), app, name)
+            return e.func(*[lift(a, False) for a in e.args])
+
+        self.defs[name] = lift(self.defs[name], True)
+
+    def new_node(self, new: str, expr: sp.Expr, owner: str) -> sp.Symbol:
+        self.defs[new] = expr
+        self.generated.add(new)
+        self.order.insert(self.order.index(owner), new)
+        self.lines[new] = self.lines[owner]
+        return symbol(new)
+
+    def assemble(self) -> Graph:
+        topo = self.topological()
+        if len(topo) > MAX_NODES:
+            raise GraphError(f"graph too large ({len(topo)} nodes; the limit is {MAX_NODES})")
+        cost = self.pick_cost()
+        self.check_declarations(topo)
+        nodes = []
+        for i, name in enumerate(topo):
+            expr = self.defs.get(name)
+            if expr is None:
+                nodes.append(Node(f"n{i}", name, self.leaf_role(name)))
+                continue
+            parents = tuple(sorted(dict.fromkeys(_symbols_in_order(expr)), key=self.rank))
+            op = expr.spec.name if isinstance(expr, ops.OpFunction) else None
+            role = "cost" if name == cost else "intermediate"
+            nodes.append(Node(f"n{i}", name, role, expr, parents, op, name in self.generated))
+        order = {n.name: self.written.get(n.name, len(self.written) + i)
+                 for i, n in enumerate(nodes)}
+        return Graph(tuple(nodes), cost, self.user_ops, order)
+
+    def topological(self) -> list[str]:
+        """Depth-first post-order from each assignment in text order; finds cycles."""
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = " → ".join(unicode_name(n) for n in [*path[path.index(name):], name])
+                raise GraphError(f"cycle in the definitions: {cycle}")
+            state[name] = 1
+            parents = _symbols_in_order(self.defs.get(name, sp.S.Zero))
+            for p in sorted(parents, key=self.rank):
+                visit(p, [*path, name])
+            state[name] = 2
+            order.append(name)
+
+        for name in self.order:
+            visit(name, [])
+        return order
+
+    def rank(self, name: str) -> int:
+        return self.written.get(name, 10**6)
+
+    def pick_cost(self) -> str:
+        if self.cost:
+            if self.cost not in self.defs:
+                raise GraphError(f"the cost '{self.cost}' is not assigned in the text")
+            return self.cost
+        used = {s.name for e in self.defs.values() for s in e.free_symbols}
+        sinks = [n for n in self.order if n not in used]
+        return sinks[-1]
+
+    def leaf_role(self, name: str) -> str:
+        if name in self.declared:
+            return self.declared[name]
+        if self.params is not None:
+            return "param" if name in self.params else "input"
+        base = name.split("^", 1)[0].split("_", 1)[0].rstrip("0123456789")
+        return "param" if base in DEFAULT_PARAM_BASES else "input"
+
+    def check_declarations(self, topo: list[str]) -> None:
+        leaves = [n for n in topo if n not in self.defs]
+        if self.params is not None:
+            missing = [p for p in self.params if p not in leaves]
+            if missing:
+                raise GraphError(f"parameter '{missing[0]}' is not a leaf of the graph")
+        if self.declared:
+            undeclared = [n for n in leaves if n not in self.declared]
+            if undeclared:
+                raise GraphError(
+                    f"'{undeclared[0]}' is used but never assigned or declared "
+                    f"(declare it, e.g. '{undeclared[0]}: input')"
+                )
+
+
+def _symbols_in_order(expr: sp.Expr) -> list[str]:
+    """Names of the symbols in ``expr`` in SymPy's (deterministic) argument order."""
+    out: list[str] = []
+    for e in sp.preorder_traversal(expr):
+        if isinstance(e, sp.Symbol) and e.name not in out:
+            out.append(e.name)
+    return out
+
+
+def _name_list(params: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if params is None:
+        return None
+    items = params.replace(",", " ").split() if isinstance(params, str) else list(params)
+    return tuple(parse_name(p) for p in items)

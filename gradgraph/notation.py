@@ -1,0 +1,249 @@
+"""Names and expressions as a teacher writes them: Unicode and LaTeX.
+
+Canonical names are ASCII (``a^(L-1)``, ``w_jk^(L)``, ``lambda``); this module turns
+them into a⁽ᴸ⁻¹⁾, w_jk⁽ᴸ⁾, λ and a^{(L-1)}, w_{jk}^{(L)}, \\lambda, and prints
+expressions the way the slides do: ``x · σ′(z) · 2(a − y)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from .ops import OpFunction, PrimeFunction
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",
+    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
+    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
+    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}  # fmt: skip
+GREEK_TO_ASCII = {v: k for k, v in GREEK.items()}
+
+SUPERSCRIPT = str.maketrans("0123456789+-()Lljkni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴸˡʲᵏⁿⁱ")
+SUBSCRIPT = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+FROM_SUPERSCRIPT = {v: k for k, v in zip("0123456789+-()LljkniI", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴸˡʲᵏⁿⁱᴵ", strict=True)}
+FROM_SUBSCRIPT = {v: k for k, v in SUBSCRIPT.items()}
+_SUPERSCRIPTABLE = set("0123456789+-Lljkni")
+
+_NAME = re.compile(r"^(?P<base>[A-Za-z]+)(?P<digits>\d*)(?:_(?P<sub>[A-Za-z0-9]+))?"
+                   r"(?:\^\((?P<tag>[^)]*)\))?$")
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """``w_jk^(L)`` -> (``w``, ``jk``, ``L``); trailing digits count as a subscript."""
+    m = _NAME.match(name)
+    if not m:
+        return name, "", ""
+    sub = (m["digits"] or "") + (m["sub"] or "")
+    return m["base"], sub, m["tag"] or ""
+
+
+def _index_like(base: str, sub: str) -> bool:
+    # w_jk is an index; dropout_rate is a word that happens to contain "_".
+    return len(sub) <= 3 and (len(base) <= 2 or base in GREEK)
+
+
+def unicode_name(name: str) -> str:
+    """``a^(L-1)`` -> ``a⁽ᴸ⁻¹⁾``; ``C_0`` -> ``C₀``; ``lambda`` -> ``λ``."""
+    base, sub, tag = split_name(name)
+    text = GREEK.get(base, base)
+    if sub:
+        if _index_like(base, sub) and all(c in SUBSCRIPT for c in sub):
+            text += "".join(SUBSCRIPT[c] for c in sub)
+        else:
+            text += "_" + sub
+    if tag:
+        can = all(c in _SUPERSCRIPTABLE for c in tag)
+        text += f"({tag})".translate(SUPERSCRIPT) if can else f"^({tag})"
+    return text
+
+
+def latex_name(name: str) -> str:
+    """``w_jk^(L)`` -> ``w_{jk}^{(L)}``; ``lambda`` -> ``\\lambda``."""
+    base, sub, tag = split_name(name)
+    text = f"\\{base}" if base in GREEK else (base if len(base) == 1 else rf"\mathrm{{{base}}}")
+    if sub and not _index_like(base, sub):
+        return rf"\mathrm{{{base}\_{sub}}}" + (f"^{{({tag})}}" if tag else "")
+    if sub:
+        text += f"_{{{sub}}}"
+    if tag:
+        text += f"^{{({tag})}}"
+    return text
+
+
+def partial_unicode(of: str, wrt: str) -> str:
+    """∂C/∂w with display names."""
+    return f"∂{unicode_name(of)}/∂{unicode_name(wrt)}"
+
+
+def partial_latex(of: str, wrt: str) -> str:
+    return rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}"
+
+
+# --- Unicode expression printer ------------------------------------------------------
+
+_PREC_ADD, _PREC_MUL, _PREC_POW, _PREC_ATOM = 1, 2, 3, 4
+
+
+def to_unicode(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
+    """Print ``expr`` as the slides write it: ``x · σ′(z) · 2(a − y)``.
+
+    ``order`` ranks names by where the user first wrote them, so ``w*x + b`` prints
+    as ``w·x + b`` and not in SymPy's alphabetical order.
+    """
+    return _u(reorder(sp.sympify(expr), order))[0]
+
+
+def reorder(expr: sp.Expr, order: Mapping[str, int] | None) -> sp.Expr:
+    """``expr`` rebuilt unevaluated, with terms and factors in the user's order."""
+    if not expr.args or isinstance(expr, sp.Symbol | sp.Number):
+        return expr
+    args = [reorder(a, order) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        args = _order_terms(args, order)
+        return sp.Add(*args, evaluate=False)
+    if isinstance(expr, sp.Mul):
+        nums = [a for a in args if a.is_Number]
+        rest = sorted((a for a in args if not a.is_Number), key=lambda a: _rank(a, order))
+        return sp.Mul(*nums, *rest, evaluate=False)
+    return expr.func(*args, evaluate=False) if isinstance(expr, sp.Pow) else expr.func(*args)
+
+
+def _rank(e: sp.Expr, order: Mapping[str, int] | None) -> tuple[int, str]:
+    names = [s.name for s in e.free_symbols]
+    if order is None or not names:
+        return (10**9 if not names else 0, sp.default_sort_key(e).__repr__() if order is None
+                else "")
+    return (min(order.get(n, 10**6) for n in names), "")
+
+
+def _order_terms(terms: list[sp.Expr], order: Mapping[str, int] | None) -> list[sp.Expr]:
+    if order is None:
+        terms = list(sp.Add(*terms, evaluate=False).as_ordered_terms())
+    else:
+        terms = sorted(terms, key=lambda t: _rank(t, order))
+    # "1 − a", not "−a + 1": lead with a term that has no minus sign.
+    for i, t in enumerate(terms):
+        if not t.could_extract_minus_sign():
+            return [t, *terms[:i], *terms[i + 1:]] if i else terms
+    return terms
+
+
+def _u(e: sp.Expr) -> tuple[str, int]:
+    """(text, precedence) of ``e``."""
+    if isinstance(e, sp.Symbol):
+        return unicode_name(e.name), _PREC_ATOM
+    if isinstance(e, sp.Number):
+        return _number(e)
+    if isinstance(e, OpFunction):
+        arg = _u(e.args[0])[0]
+        if e.spec.unicode_form.startswith("√(") and _u(e.args[0])[1] == _PREC_ATOM:
+            return f"√{arg}", _PREC_ATOM
+        return e.spec.unicode_form.format(name=e.spec.unicode, arg=arg), _PREC_ATOM
+    if isinstance(e, PrimeFunction):
+        return f"{e.spec.unicode}′({_u(e.args[0])[0]})", _PREC_ATOM
+    if isinstance(e, sp.Add):
+        return _add(e), _PREC_ADD
+    if isinstance(e, sp.Mul):
+        return _mul(e)
+    if isinstance(e, sp.Pow):
+        return _pow(e)
+    if isinstance(e, sp.Function):
+        args = ", ".join(_u(a)[0] for a in e.args)
+        return f"{type(e).__name__}({args})", _PREC_ATOM
+    return str(e), _PREC_ATOM
+
+
+def _number(e: sp.Number) -> tuple[str, int]:
+    if isinstance(e, sp.Float):
+        text = repr(float(e))
+        text = text[:-2] if text.endswith(".0") else text
+    elif isinstance(e, sp.Rational) and e.q != 1:
+        text = f"{e.p}/{e.q}"
+    else:
+        text = str(e)
+    text = text.replace("-", "−")
+    prec = _PREC_MUL if "/" in text else _PREC_ATOM
+    return text, (_PREC_ADD if text.startswith("−") else prec)
+
+
+def _add(e: sp.Add) -> str:
+    terms = list(e.args)
+    out = _u(terms[0])[0]
+    for t in terms[1:]:
+        text = _u(t)[0]
+        out += f" − {text[1:]}" if text.startswith("−") else f" + {text}"
+    return out
+
+
+def _mul(e: sp.Mul) -> tuple[str, int]:
+    if e.could_extract_minus_sign():
+        inner, prec = _u(-e)
+        return "−" + (inner if prec > _PREC_ADD else f"({inner})"), _PREC_ADD
+    num, den = sp.fraction(e, exact=True)
+    if den != 1:
+        top, tprec = _u(num)
+        bot, bprec = _u(den)
+        top = top if tprec >= _PREC_MUL else f"({top})"
+        bot = bot if bprec > _PREC_MUL else f"({bot})"
+        return f"{top}/{bot}", _PREC_MUL
+    return _join_factors(list(e.args)), _PREC_MUL
+
+
+def _join_factors(parts: list[sp.Expr]) -> str:
+    out = ""
+    prev_number = False
+    for f in parts:
+        text, prec = _u(f)
+        if prec <= _PREC_ADD:
+            text = f"({text})"
+        if not out:
+            out = text
+        elif text.startswith("(") or (prev_number and not text[0].isdigit()):
+            out += text  # a(1 − a), 2(a − y), 2x
+        else:
+            out += "·" + text
+        prev_number = isinstance(f, sp.Number)
+    return out
+
+
+def _pow(e: sp.Pow) -> tuple[str, int]:
+    base, exp = e.as_base_exp()
+    if exp == sp.Rational(1, 2):
+        text, prec = _u(base)
+        return (f"√{text}" if prec == _PREC_ATOM else f"√({text})"), _PREC_ATOM
+    if exp.is_negative:
+        inv = sp.Pow(base, -exp, evaluate=False) if exp != -1 else base
+        text, prec = _u(inv)
+        return f"1/{text if prec > _PREC_MUL else f'({text})'}", _PREC_MUL
+    btext, bprec = _u(base)
+    if bprec < _PREC_ATOM or btext.startswith("−"):
+        btext = f"({btext})"
+    if isinstance(exp, sp.Integer):
+        return btext + str(exp).translate(SUPERSCRIPT), _PREC_POW
+    etext, eprec = _u(exp)
+    return f"{btext}^{etext if eprec == _PREC_ATOM else f'({etext})'}", _PREC_POW
+
+
+# --- LaTeX ---------------------------------------------------------------------------
+
+
+class _Latex(LatexPrinter):
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: ARG002
+        return latex_name(expr.name)
+
+
+def to_latex(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
+    """LaTeX of ``expr`` with gradgraph names (a^{(L-1)}) and ops (\\sigma')."""
+    return _Latex({"order": "none"}).doprint(reorder(sp.sympify(expr), order))
+
+
+def from_superscript(text: str) -> str:
+    """``⁽ᴸ⁻¹⁾`` -> ``(L-1)``."""
+    return "".join(FROM_SUPERSCRIPT.get(c, c) for c in text)

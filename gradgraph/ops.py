@@ -1,0 +1,380 @@
+"""The op registry: the ONLY place an op is defined.
+
+Each :class:`OpSpec` holds everything about one element-wise op: its elementary
+SymPy definition, its local partial as a teacher writes it (σ′(z), not
+σ(z)(1 − σ(z))), its display names, and its numpy kernels (stable forms where the
+naive formula overflows). Parsing, derivation, printing, code generation and the
+tests all read these entries; no other module branches on an op's name.
+
+An op appears in expressions as an instance of a SymPy ``Function`` subclass made
+here (:class:`OpFunction`), and its derivative as a :class:`PrimeFunction`
+(σ′). ``sympy.diff`` works through ``fdiff``, so the chain rule needs no extra code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+import sympy.printing.numpy
+
+from .errors import GradgraphError, UnknownOpError
+
+Kernel = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One element-wise op.
+
+    Attributes
+    ----------
+    name : canonical name (``sigma``); ``aliases`` are other spellings (``sigmoid``, ``σ``).
+    define : elementary SymPy definition, in SymPy's own functions (used to check
+        partials against ``sympy.diff`` and to decide answer equivalence).
+    partial : the local partial d op(x)/dx as a teacher writes it, in ops; ``None``
+        means "keep the derivative as a prime", σ′(x).
+    prime_define : definition of the prime in ops (σ′(x) = σ(x)(1 − σ(x))), used to
+        evaluate it symbolically and to differentiate it again.
+    unicode, latex : display names.
+    forward, backward : numpy kernels for op(x) and op′(x).
+    """
+
+    name: str
+    define: Callable[[sp.Expr], sp.Expr]
+    unicode: str
+    latex: str
+    forward: Kernel
+    backward: Kernel
+    partial: Callable[[sp.Expr], sp.Expr] | None = None
+    prime_define: Callable[[sp.Expr], sp.Expr] | None = None
+    aliases: tuple[str, ...] = ()
+    user_defined: bool = False
+    doc: str = ""
+    # How to print an application, with {arg} for the printed argument.
+    unicode_form: str = "{name}({arg})"
+    latex_form: str = r"{name}\left({arg}\right)"
+    func: type[OpFunction] = field(init=False, repr=False, compare=False)
+    prime: type[PrimeFunction] = field(init=False, repr=False, compare=False)
+
+
+class OpFunction(sp.Function):
+    """An op application, e.g. ``σ(z)``; ``spec`` is set on each subclass."""
+
+    spec: OpSpec
+    nargs = 1
+    is_real = True
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        arg = self.args[0]
+        if self.spec.partial is not None:
+            return self.spec.partial(arg)
+        return self.spec.prime(arg)
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        arg = printer._print(self.args[0])
+        return self.spec.latex_form.format(name=self.spec.latex, arg=arg)
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        return f"{self.spec.name}({printer._print(self.args[0])})"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        # Generated code calls the registry's kernel by the op's registry name;
+        # a user-defined op is printed as its body, so only built-in kernels run.
+        if self.spec.user_defined:
+            param, body = self.spec.body  # type: ignore[attr-defined]
+            return printer._print(body.xreplace({param: self.args[0]}))
+        return f"_k_{self.spec.name}({printer._print(self.args[0])})"
+
+
+class PrimeFunction(sp.Function):
+    """The derivative of an op as a function of the op's input, e.g. ``σ′(z)``."""
+
+    spec: OpSpec
+    nargs = 1
+    is_real = True
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        return sp.diff(prime_definition(self.spec, self.args[0]), self.args[0])
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        return rf"{self.spec.latex}'\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        return f"{self.spec.name}'({printer._print(self.args[0])})"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        if self.spec.user_defined:
+            return printer._print(prime_definition(self.spec, self.args[0]))
+        return f"_k_{self.spec.name}_prime({printer._print(self.args[0])})"
+
+
+def prime_definition(spec: OpSpec, x: sp.Expr) -> sp.Expr:
+    """op′(x) written with ops (σ(x)(1 − σ(x))), or from the elementary definition."""
+    if spec.prime_define is not None:
+        return spec.prime_define(x)
+    t = sp.Dummy("t", real=True)
+    return sp.diff(spec.define(t), t).subs(t, x)
+
+
+# --- numpy kernels: stable where the textbook formula overflows ----------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) never overflows; pick the form that divides by 1 + small.
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_prime(x: np.ndarray) -> np.ndarray:
+    s = _sigmoid(x)
+    return s * (1.0 - s)
+
+
+def _tanh_prime(x: np.ndarray) -> np.ndarray:
+    t = np.tanh(x)
+    return 1.0 - t * t
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _step(x: np.ndarray) -> np.ndarray:
+    # relu′(0) := 0, the subgradient every framework uses.
+    return (np.asarray(x) > 0).astype(float)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _sqrt_prime(x: np.ndarray) -> np.ndarray:
+    return 0.5 / np.sqrt(x)
+
+
+def _reciprocal(x: np.ndarray) -> np.ndarray:
+    return 1.0 / np.asarray(x, dtype=float)
+
+
+# --- the registry --------------------------------------------------------------------
+
+REGISTRY: dict[str, OpSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(spec: OpSpec) -> OpSpec:
+    """Add ``spec`` to the registry and make its SymPy function classes."""
+    for key in (spec.name, *spec.aliases):
+        if key in _ALIASES:
+            raise GradgraphError(f"op '{key}' is already registered")
+    _attach_classes(spec)
+    REGISTRY[spec.name] = spec
+    for key in (spec.name, *spec.aliases):
+        _ALIASES[key] = spec.name
+    return spec
+
+
+def _attach_classes(spec: OpSpec) -> None:
+    # Class names are registry names, which the parser restricts to identifiers.
+    func = type(spec.name, (OpFunction,), {"spec": spec})
+    prime = type(f"{spec.name}_prime", (PrimeFunction,), {"spec": spec})
+    object.__setattr__(spec, "func", func)
+    object.__setattr__(spec, "prime", prime)
+
+
+def user_op(name: str, param: sp.Symbol, body: sp.Expr) -> OpSpec:
+    """An op defined in user text, ``swish(x) = x*sigma(x)``; not added to the registry.
+
+    Its definition is the body in ops; its partial stays a prime (swish′(z)) whose
+    definition is ``sympy.diff`` of the body, so it derives like a built-in.
+    """
+
+    def define(x: sp.Expr) -> sp.Expr:
+        return elementary(body.xreplace({param: x}))
+
+    def prime_define(x: sp.Expr) -> sp.Expr:
+        return sp.diff(body, param).xreplace({param: x})
+
+    spec = OpSpec(
+        name=name,
+        define=define,
+        unicode=name,
+        latex=rf"\operatorname{{{name}}}",
+        forward=_unavailable,
+        backward=_unavailable,
+        prime_define=prime_define,
+        user_defined=True,
+    )
+    object.__setattr__(spec, "body", (param, body))
+    _attach_classes(spec)
+    return spec
+
+
+def _unavailable(x: np.ndarray) -> np.ndarray:  # pragma: no cover - never called
+    raise GradgraphError("user-defined ops are evaluated through their definition")
+
+
+def lookup(name: str) -> OpSpec | None:
+    """The op registered under ``name`` or one of its aliases, else ``None``."""
+    canonical = _ALIASES.get(name)
+    return REGISTRY[canonical] if canonical else None
+
+
+def suggest(name: str, extra: tuple[str, ...] = ()) -> str | None:
+    """The closest op name to a misspelt ``name`` (for "did you mean")."""
+    choices = [k for k in (*_ALIASES, *extra) if k.isascii()]
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def get(name: str) -> OpSpec:
+    """The op called ``name``; :class:`UnknownOpError` with a suggestion otherwise."""
+    spec = lookup(name)
+    if spec is None:
+        hint = suggest(name)
+        tail = f"; did you mean '{hint}'?" if hint else ""
+        raise UnknownOpError(f"unknown function '{name}'{tail}")
+    return spec
+
+
+def elementary(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every op and prime replaced by its elementary SymPy definition."""
+
+    def rewrite(e: sp.Expr) -> sp.Expr:
+        if isinstance(e, OpFunction):
+            return e.spec.define(rewrite(e.args[0]))
+        if isinstance(e, PrimeFunction):
+            t = sp.Dummy("t", real=True)
+            return sp.diff(e.spec.define(t), t).subs(t, rewrite(e.args[0]))
+        if e.args:
+            return e.func(*[rewrite(a) for a in e.args])
+        return e
+
+    return rewrite(sp.sympify(expr))
+
+
+def numeric_kernels() -> dict[str, Kernel]:
+    """Name -> numpy kernel for every op and prime, for generated code."""
+    kernels: dict[str, Kernel] = {}
+    for spec in REGISTRY.values():
+        kernels[spec.name] = spec.forward
+        kernels[f"{spec.name}_prime"] = spec.backward
+    return kernels
+
+
+def _sigma(x: sp.Expr) -> sp.Expr:
+    return SIGMA.func(x)
+
+
+SIGMA = register(
+    OpSpec(
+        name="sigma",
+        aliases=("sigmoid", "σ"),
+        define=lambda x: 1 / (1 + sp.exp(-x)),
+        prime_define=lambda x: SIGMA.func(x) * (1 - SIGMA.func(x)),
+        unicode="σ",
+        latex=r"\sigma",
+        forward=_sigmoid,
+        backward=_sigmoid_prime,
+        doc="logistic sigmoid σ(x) = 1/(1 + e^(−x)); σ′ = σ(1 − σ)",
+    )
+)
+TANH = register(
+    OpSpec(
+        name="tanh",
+        define=sp.tanh,
+        prime_define=lambda x: 1 - TANH.func(x) ** 2,
+        unicode="tanh",
+        latex=r"\tanh",
+        forward=np.tanh,
+        backward=_tanh_prime,
+        doc="hyperbolic tangent; tanh′ = 1 − tanh²",
+    )
+)
+RELU = register(
+    OpSpec(
+        name="relu",
+        aliases=("ReLU",),
+        define=lambda x: sp.Max(x, 0),
+        prime_define=lambda x: sp.Heaviside(x, 0),
+        unicode="relu",
+        latex=r"\operatorname{relu}",
+        forward=_relu,
+        backward=_step,
+        doc="rectified linear unit max(x, 0); relu′ = 1 for x > 0, else 0",
+    )
+)
+SOFTPLUS = register(
+    OpSpec(
+        name="softplus",
+        define=lambda x: sp.log(1 + sp.exp(x)),
+        partial=_sigma,
+        unicode="softplus",
+        latex=r"\operatorname{softplus}",
+        forward=_softplus,
+        backward=_sigmoid,
+        doc="softplus log(1 + eˣ); its derivative is σ",
+    )
+)
+EXP = register(
+    OpSpec(
+        name="exp",
+        define=sp.exp,
+        partial=lambda x: EXP.func(x),
+        unicode="exp",
+        latex=r"\exp",
+        forward=np.exp,
+        backward=np.exp,
+        doc="exponential eˣ; its own derivative",
+    )
+)
+LOG = register(
+    OpSpec(
+        name="log",
+        aliases=("ln",),
+        define=sp.log,
+        partial=lambda x: 1 / x,
+        unicode="log",
+        latex=r"\log",
+        forward=np.log,
+        backward=_reciprocal,
+        doc="natural logarithm; derivative 1/x",
+    )
+)
+SQRT = register(
+    OpSpec(
+        name="sqrt",
+        define=sp.sqrt,
+        partial=lambda x: 1 / (2 * SQRT.func(x)),
+        unicode="√",
+        latex=r"\sqrt",
+        unicode_form="√({arg})",
+        latex_form=r"\sqrt{{{arg}}}",
+        forward=np.sqrt,
+        backward=_sqrt_prime,
+        doc="square root; derivative 1/(2√x)",
+    )
+)
+ABS = register(
+    OpSpec(
+        name="abs",
+        define=sp.Abs,
+        partial=sp.sign,
+        unicode="abs",
+        latex=r"\operatorname{abs}",
+        unicode_form="|{arg}|",
+        latex_form=r"\left|{arg}\right|",
+        forward=np.abs,
+        backward=np.sign,
+        doc="absolute value; derivative sign(x) (0 at 0, the subgradient L1 uses)",
+    )
+)

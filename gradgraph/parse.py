@@ -1,0 +1,536 @@
+"""A safe grammar for user text: a small Pratt parser that builds SymPy directly.
+
+User text never reaches ``eval``, ``sympify``, ``parse_expr`` or ``lambdify``: the
+tokenizer accepts a fixed alphabet, the parser knows a fixed grammar, and the builder
+creates only ``Symbol``, ``Integer``, ``Float``, arithmetic and registered ops. Limits
+(length, nesting depth, digits, exponent size) are checked as the text is read, so
+hostile input fails fast with a :class:`ParseError` that names the column.
+
+Grammar (one statement a line, or ``;``-separated; ``#`` starts a comment)::
+
+    statement := NAME "=" expr                 # assignment: a named node
+               | NAME "(" NAME ")" "=" expr    # user-defined op: swish(x) = x*sigma(x)
+               | NAME ("," NAME)* ":" KIND ["(" INT ("," INT)* ")"]   # w: param
+    expr      := sums, products, "^" or "**" (right-assoc), unary ±, implicit
+                 products (2x, 2(a - y), a(1 - a)), calls of ops, op′(x) / op'(x)
+
+Names: ASCII letters/digits/underscore (``w_jk``), one Greek letter (``σ``, ``λ``),
+an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾``, optional subscript digits
+(``C₀``). ``gamma``, ``beta``, ``lambda``, ``E``, ``I``, ``N`` are plain names.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import ops
+from .errors import ParseError, UnknownOpError
+from .notation import FROM_SUBSCRIPT, FROM_SUPERSCRIPT, GREEK_TO_ASCII
+
+MAX_TEXT = 200_000  # a whole program
+MAX_LINE = 2_000  # one statement
+MAX_DEPTH = 50  # nested parentheses / operators
+MAX_TOKENS = 1_000  # one statement
+MAX_DIGITS = 30  # integer literal
+MAX_EXPONENT = 1_000  # |total power|, nested powers multiplied
+MAX_NAME = 31
+KINDS = ("param", "input", "const")
+
+_GREEK_CHARS = "".join(GREEK_TO_ASCII)
+_SUPER = "".join(FROM_SUPERSCRIPT)
+_SUB = "".join(FROM_SUBSCRIPT)
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_ASCII_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TAG = re.compile(r"\^\(((?:[A-Za-z]|\d+)(?:[+-]\d+)?)\)")
+_UTAG = re.compile(rf"⁽([{_SUPER}]+)⁾")
+_PUNCT = ("**", "+", "-", "−", "*", "·", "×", "/", "^", "(", ")", ",", "=", ":", ";")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # NUM NAME OP PRIME NL EOF
+    text: str
+    col: int
+    line: int
+    space_before: bool = False
+
+
+@dataclass(frozen=True)
+class Assign:
+    name: str
+    expr: sp.Expr
+    line: int
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    param: sp.Symbol
+    body: sp.Expr
+    line: int
+    spec: ops.OpSpec
+
+
+@dataclass(frozen=True)
+class Declare:
+    names: tuple[str, ...]
+    kind: str
+    shape: tuple[int, ...]
+    line: int
+
+
+Statement = Assign | OpDef | Declare
+
+
+@dataclass(frozen=True)
+class Program:
+    """Parsed statements, and each name's rank by where the user first wrote it."""
+
+    statements: list[Statement]
+    order: dict[str, int]
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The one way gradgraph makes a symbol for a user's name (always real)."""
+    return sp.Symbol(name, real=True)
+
+
+# --- tokenizer -----------------------------------------------------------------------
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; any character outside the alphabet is an error."""
+    if len(text) > MAX_TEXT:
+        raise ParseError(f"text too long ({len(text)} characters; the limit is {MAX_TEXT})")
+    tokens: list[Token] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        code = line.split("#", 1)[0]
+        if len(code) > MAX_LINE:
+            raise ParseError(f"line too long (limit {MAX_LINE} characters)", line=lineno)
+        tokens.extend(_tokenize_line(code, lineno))
+        tokens.append(Token("NL", "\n", len(code) + 1, lineno))
+    tokens.append(Token("EOF", "", 1, text.count("\n") + 1))
+    return tokens
+
+
+def _tokenize_line(code: str, lineno: int) -> list[Token]:
+    out: list[Token] = []
+    i, n = 0, len(code)
+    while i < n:
+        c = code[i]
+        if c in " \t\r":
+            i += 1
+            continue
+        space = i > 0 and code[i - 1] in " \t"
+        tok, i = _next_token(code, i, lineno, space)
+        out.append(tok)
+    return out
+
+
+def _next_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
+    c = code[i]
+    col = i + 1
+    if c.isdigit() or (c == "." and i + 1 < len(code) and code[i + 1].isdigit()):
+        m = _NUMBER.match(code, i)
+        assert m is not None  # guarded by the test above
+        return Token("NUM", m.group(0), col, lineno, space), m.end()
+    if c.isascii() and c.isalpha() or c in _GREEK_CHARS:
+        return _name_token(code, i, lineno, space)
+    if c in "'′":
+        return Token("PRIME", "′", col, lineno, space), i + 1
+    for p in _PUNCT:
+        if code.startswith(p, i):
+            return Token("OP", _canonical_op(p), col, lineno, space), i + len(p)
+    raise ParseError(_bad_char_message(c), column=col, line=lineno)
+
+
+def _canonical_op(p: str) -> str:
+    return {"**": "^", "−": "-", "·": "*", "×": "*"}.get(p, p)
+
+
+def _bad_char_message(c: str) -> str:
+    if c in "\"'`":
+        return "strings are not allowed"
+    if c == ".":
+        return "'.' is only allowed inside a number (attribute access is not allowed)"
+    if c in "[]{}":
+        return f"'{c}' is not allowed; use ( )"
+    shown = c if c.isprintable() else repr(c)
+    return f"unexpected character {shown!s} (U+{ord(c):04X})"
+
+
+def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
+    col = i + 1
+    if code[i] in _GREEK_CHARS:
+        base, j = GREEK_TO_ASCII[code[i]], i + 1
+        m = re.compile(r"_[A-Za-z0-9]+").match(code, j)
+        if m:
+            base, j = base + m.group(0), m.end()
+    else:
+        m = _ASCII_NAME.match(code, i)
+        assert m is not None
+        base, j = m.group(0), m.end()
+    if base in RESERVED:
+        raise ParseError(f"'{base}' is a Python keyword, not allowed here", column=col, line=lineno)
+    if len(base) > MAX_NAME:
+        raise ParseError(f"name too long (limit {MAX_NAME} characters)", column=col, line=lineno)
+    sub = ""
+    while j < len(code) and code[j] in _SUB:
+        sub += FROM_SUBSCRIPT[code[j]]
+        j += 1
+    name = base + (("_" + sub) if sub and "_" not in base else sub)
+    tag, j = _layer_tag(code, j)
+    if tag:
+        name += f"^({tag})"
+    return Token("NAME", name, col, lineno, space), j
+
+
+def _layer_tag(code: str, j: int) -> tuple[str, int]:
+    m = _TAG.match(code, j)
+    if m:
+        return m.group(1), m.end()
+    m = _UTAG.match(code, j)
+    if m:
+        tag = "".join(FROM_SUPERSCRIPT[c] for c in m.group(1))
+        if _TAG.fullmatch(f"^({tag})"):
+            return tag, m.end()
+    return "", j
+
+
+# --- parser --------------------------------------------------------------------------
+
+
+class Parser:
+    """Pratt parser over one token list; builds SymPy as it goes.
+
+    ``user_ops`` holds ops defined earlier in the same text (``swish``);
+    ``names`` are names the caller already knows as variables (``a(1 - a)`` is then
+    a product, not a call).
+    """
+
+    def __init__(self, tokens: list[Token], user_ops: dict[str, ops.OpSpec] | None = None,
+                 names: set[str] | None = None):
+        self.toks = tokens
+        self.pos = 0
+        self.user_ops = dict(user_ops or {})
+        self.names = set(names or ())
+        self.depth = 0
+        self.count = 0
+        self.order: dict[str, int] = {}
+
+    # token helpers
+    def peek(self, k: int = 0) -> Token:
+        return self.toks[min(self.pos + k, len(self.toks) - 1)]
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok.kind == "NAME":
+            self.order.setdefault(tok.text, len(self.order))
+        self.pos += 1
+        self.count += 1
+        if self.count > MAX_TOKENS:
+            raise self.error("expression too long", tok)
+        return tok
+
+    def expect(self, text: str) -> Token:
+        tok = self.peek()
+        if tok.kind == "OP" and tok.text == text:
+            return self.take()
+        raise self.error(f"expected '{text}', found {_describe(tok)}", tok)
+
+    def error(self, message: str, tok: Token) -> ParseError:
+        return ParseError(message, column=tok.col, line=tok.line)
+
+    def at_op(self, *texts: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "OP" and tok.text in texts
+
+    # statements
+    def program(self) -> list[Statement]:
+        out: list[Statement] = []
+        while self.peek().kind != "EOF":
+            if self.peek().kind == "NL" or self.at_op(";"):
+                self.take()
+                continue
+            self.count = 0
+            out.append(self.statement())
+            tok = self.peek()
+            if not (tok.kind in ("NL", "EOF") or self.at_op(";")):
+                raise self.error(f"unexpected {_describe(tok)} after the statement", tok)
+        return out
+
+    def statement(self) -> Statement:
+        first = self.peek()
+        if first.kind != "NAME":
+            raise self.error("a statement starts with a name, as in 'z = w*x + b'", first)
+        nxt = self.peek(1)
+        if nxt.kind == "OP" and nxt.text in (",", ":"):
+            return self.declaration()
+        if nxt.kind == "OP" and nxt.text == "(" and not nxt.space_before:
+            return self.op_definition()
+        name = self.take().text
+        self.expect("=")
+        expr = self.expression()
+        self.names.add(name)
+        return Assign(name, expr, first.line)
+
+    def declaration(self) -> Declare:
+        first = self.peek()
+        names = [self.take().text]
+        while self.at_op(","):
+            self.take()
+            tok = self.take()
+            if tok.kind != "NAME":
+                raise self.error(f"expected a name, found {_describe(tok)}", tok)
+            names.append(tok.text)
+        self.expect(":")
+        tok = self.take()
+        if tok.kind != "NAME" or tok.text not in KINDS:
+            raise self.error(f"expected one of {', '.join(KINDS)}, found {_describe(tok)}", tok)
+        shape: list[int] = []
+        if self.at_op("("):
+            self.take()
+            shape.append(self.dimension())
+            while self.at_op(","):
+                self.take()
+                shape.append(self.dimension())
+            self.expect(")")
+        self.names.update(names)
+        return Declare(tuple(names), tok.text, tuple(shape), first.line)
+
+    def dimension(self) -> int:
+        tok = self.take()
+        if tok.kind != "NUM" or not tok.text.isdigit() or not 1 <= int(tok.text) <= 100_000:
+            raise self.error("a dimension is a whole number from 1 to 100000", tok)
+        return int(tok.text)
+
+    def op_definition(self) -> OpDef:
+        head = self.take()
+        if head.text in self.names:
+            raise self.error(f"'{head.text}' is already a variable", head)
+        if ops.lookup(head.text) is not None:
+            raise self.error(f"'{head.text}' is a built-in op and cannot be redefined", head)
+        self.expect("(")
+        arg = self.take()
+        if arg.kind != "NAME":
+            raise self.error(f"expected the argument's name, found {_describe(arg)}", arg)
+        self.expect(")")
+        self.expect("=")
+        param = symbol(arg.text)
+        body = self.expression()
+        extra = sorted(s.name for s in body.free_symbols - {param})
+        if extra:
+            raise self.error(f"op '{head.text}' uses '{extra[0]}', which is not its argument",
+                             head)
+        spec = ops.user_op(head.text, param, body)
+        self.user_ops[head.text] = spec
+        return OpDef(head.text, param, body, head.line, spec)
+
+    # expressions (Pratt)
+    def expression(self, rbp: int = 0) -> sp.Expr:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested too deeply (limit {MAX_DEPTH})", self.peek())
+        try:
+            left = self.prefix()
+            while True:
+                lbp = self.infix_power()
+                if lbp <= rbp:
+                    return left
+                left = self.infix(left, lbp)
+        finally:
+            self.depth -= 1
+
+    def infix_power(self) -> int:
+        tok = self.peek()
+        if tok.kind == "NAME" or (tok.kind == "OP" and tok.text == "("):
+            return 20  # implicit product: 2x, 2(a - y), W x
+        if tok.kind == "OP":
+            return {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}.get(tok.text, 0)
+        return 0
+
+    def infix(self, left: sp.Expr, lbp: int) -> sp.Expr:
+        tok = self.peek()
+        if tok.kind != "OP" or tok.text == "(":
+            right = self.expression(lbp)
+            return _checked_mul(left, right)
+        self.take()
+        if tok.text == "^":
+            right = self.expression(lbp - 1)  # right-associative
+            return _power(left, right, tok)
+        right = self.expression(lbp)
+        if tok.text == "+":
+            return left + right
+        if tok.text == "-":
+            return left - right
+        if tok.text == "*":
+            return _checked_mul(left, right)
+        return left / right
+
+    def prefix(self) -> sp.Expr:
+        tok = self.take()
+        if tok.kind == "NUM":
+            return _number(tok)
+        if tok.kind == "NAME":
+            return self.name_or_call(tok)
+        if tok.kind == "OP" and tok.text == "(":
+            inner = self.expression()
+            self.expect(")")
+            return inner
+        if tok.kind == "OP" and tok.text in "+-":
+            operand = self.expression(30)  # binds tighter than * but looser than ^
+            return -operand if tok.text == "-" else operand
+        if tok.kind in ("NL", "EOF"):
+            raise self.error("the expression ends too early", tok)
+        raise self.error(f"unexpected {_describe(tok)}", tok)
+
+    def name_or_call(self, tok: Token) -> sp.Expr:
+        nxt = self.peek()
+        if nxt.kind == "PRIME":
+            self.take()
+            spec = self.op_for(tok)
+            return spec.prime(self.call_argument())
+        if nxt.kind == "OP" and nxt.text == "(" and not nxt.space_before:
+            spec = self.op_or_none(tok)
+            if spec is not None:
+                return spec.func(self.call_argument())
+        elif self.op_or_none(tok, quiet=True) is not None:
+            raise self.error(f"'{tok.text}' is a function; call it as {tok.text}(...)", tok)
+        return symbol(tok.text)
+
+    def call_argument(self) -> sp.Expr:
+        open_tok = self.expect("(")
+        arg = self.expression()
+        if self.at_op(","):
+            raise self.error("ops take one argument", self.peek())
+        if not self.at_op(")"):
+            raise self.error(f"'(' at column {open_tok.col} is not closed", self.peek())
+        self.take()
+        return arg
+
+    def op_for(self, tok: Token) -> ops.OpSpec:
+        spec = self.op_or_none(tok)
+        if spec is None:
+            raise self.error(f"'{tok.text}′' needs an op before the prime", tok)
+        return spec
+
+    def op_or_none(self, tok: Token, quiet: bool = False) -> ops.OpSpec | None:
+        """The op ``tok`` names; None if it is a variable; an error if it looks misspelt."""
+        name = tok.text
+        spec = self.user_ops.get(name) or ops.lookup(name)
+        if spec is not None or quiet:
+            return spec
+        if name in self.names or _looks_like_variable(name):
+            return None
+        hint = ops.suggest(name, tuple(self.user_ops))
+        tail = f"; did you mean '{hint}'?" if hint else ""
+        raise UnknownOpError(f"unknown function '{name}'{tail}", column=tok.col, line=tok.line)
+
+
+def _looks_like_variable(name: str) -> bool:
+    # a(1 - a), w_jk(x + 1), a^(L)(1 - a): one letter (maybe indexed/tagged) is a
+    # variable times a bracket, as on a blackboard; longer words must be ops.
+    base = name.split("^", 1)[0].split("_", 1)[0]
+    return len(base.rstrip("0123456789")) == 1
+
+
+# Python keywords are never names, so "x if y else z" is an error, not a product.
+# "lambda" stays a plain name (the regularisation strength λ).
+RESERVED = frozenset(keyword.kwlist) - {"lambda"}
+
+
+def _describe(tok: Token) -> str:
+    if tok.kind == "EOF":
+        return "the end of the text"
+    if tok.kind == "NL":
+        return "the end of the line"
+    return f"'{tok.text}'"
+
+
+def _number(tok: Token) -> sp.Number:
+    text = tok.text
+    mantissa = re.split(r"[eE]", text)[0]
+    if len(mantissa.replace(".", "").lstrip("0")) > MAX_DIGITS:
+        raise ParseError(f"number has more than {MAX_DIGITS} digits", column=tok.col, line=tok.line)
+    if text.isdigit():
+        return sp.Integer(int(text))
+    value = float(text)  # C strtod: fast even for 1e999999999
+    if not math.isfinite(value):
+        raise ParseError("number out of range", column=tok.col, line=tok.line)
+    return sp.Float(value)
+
+
+def _degree(e: sp.Expr) -> float:
+    """An upper bound on the total power in ``e`` (nested powers multiply)."""
+    if isinstance(e, sp.Pow):
+        exp = e.exp
+        factor = abs(float(exp)) if exp.is_Number else 1.0
+        return max(1.0, factor) * _degree(e.base)
+    if isinstance(e, sp.Mul | sp.Add):
+        return sum(_degree(a) for a in e.args) if isinstance(e, sp.Mul) else max(
+            _degree(a) for a in e.args
+        )
+    if e.args:
+        return max(_degree(a) for a in e.args)
+    return 1.0
+
+
+def _checked_mul(left: sp.Expr, right: sp.Expr) -> sp.Expr:
+    out = left * right
+    if _degree(out) > MAX_EXPONENT:
+        raise ParseError(f"exponent too large (the total power is limited to {MAX_EXPONENT})")
+    return out
+
+
+def _power(base: sp.Expr, exp: sp.Expr, tok: Token) -> sp.Expr:
+    if exp.is_Number and abs(float(exp)) > MAX_EXPONENT:
+        raise ParseError(f"exponent too large (limit {MAX_EXPONENT})", column=tok.col, line=tok.line)
+    if base.is_Number and exp.is_Number:
+        digits = abs(float(exp)) * math.log10(max(abs(float(base)), 2.0))
+        if digits > 300:
+            raise ParseError("number too large", column=tok.col, line=tok.line)
+    out = sp.Pow(base, exp)
+    if _degree(out) > MAX_EXPONENT:
+        raise ParseError(
+            f"exponent too large (nested powers multiply; limit {MAX_EXPONENT})",
+            column=tok.col, line=tok.line,
+        )
+    return out
+
+
+# --- public entry points -------------------------------------------------------------
+
+
+def parse_program(text: str) -> Program:
+    """Parse a program (assignments, op definitions, declarations)."""
+    parser = Parser(tokenize(text))
+    statements = parser.program()
+    return Program(statements, parser.order)
+
+
+def parse_expression(text: str, user_ops: dict[str, ops.OpSpec] | None = None,
+                     names: set[str] | None = None) -> sp.Expr:
+    """Parse one expression (no assignment), e.g. a learner's answer."""
+    if "\n" in text.strip():
+        raise ParseError("an expression is one line")
+    parser = Parser(tokenize(text.strip()), user_ops=user_ops, names=names)
+    expr = parser.expression()
+    tok = parser.peek()
+    if tok.kind not in ("NL", "EOF"):
+        if tok.kind == "OP" and tok.text == "=":
+            raise parser.error("unexpected '=' (an expression, not an assignment)", tok)
+        raise parser.error(f"unexpected {_describe(tok)}", tok)
+    return expr
+
+
+def parse_name(text: str) -> str:
+    """Canonical form of one name as a user types it (``b^(L)``, ``b⁽ᴸ⁾``, ``β``)."""
+    toks = [t for t in tokenize(text.strip()) if t.kind not in ("NL", "EOF")]
+    if len(toks) != 1 or toks[0].kind != "NAME":
+        raise ParseError(f"'{text}' is not a name")
+    return toks[0].text
