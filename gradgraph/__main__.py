@@ -1,0 +1,3 @@
+from gradgraph.cli import main
+
+main()

@@ -1,0 +1,33 @@
+"""The ``gradgraph`` command: a click group whose subcommands live in ``commands/``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .commands.derive import derive_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gradgraph")
+def cli() -> None:
+    """See, derive and check how neural networks learn.
+
+    Graphs are written as assignments, one a line or separated by ';':
+
+    \b
+        z = w*x + b; a = sigma(z); C = (a - y)^2
+    """
+
+
+cli.add_command(derive_command)
+
+
+def main() -> None:
+    """Console entry point: never a traceback for a user's mistake."""
+    try:
+        cli.main(prog_name="gradgraph")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

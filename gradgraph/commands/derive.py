@@ -1,0 +1,48 @@
+"""``gradgraph derive``: the chain rule for one node, or every adjoint at once."""
+
+from __future__ import annotations
+
+import click
+
+from ..derive import adjoints, derive
+from ..notation import partial_latex, partial_unicode, to_latex
+from .common import load_graph, run_safely
+
+
+@click.command("derive")
+@click.argument("text", required=False)
+@click.option("--file", "-f", "file", type=str, help="Read the graph from this file.")
+@click.option("--of", "of", help="Output node (default: the cost, the last assignment).")
+@click.option("--wrt", help="Differentiate with respect to this node, e.g. w or 'b^(L)'.")
+@click.option("--all", "all_", is_flag=True, help="Every node's adjoint, reusing cached ones.")
+@click.option("--expand", is_flag=True, help="Also write the result in the leaves only.")
+@click.option("--latex", is_flag=True, help="Print LaTeX instead of Unicode.")
+@click.option("--params", help="Names of the parameters, e.g. 'w b' (default: w, b, θ, γ, β).")
+@run_safely
+def derive_command(text: str | None, file: str | None, of: str | None, wrt: str | None,
+                   all_: bool, expand: bool, latex: bool, params: str | None) -> None:
+    """Derive ∂C/∂w by the chain rule on the graph given as TEXT or --file.
+
+    \b
+    Examples:
+      gradgraph derive "z = w*x + b; a = sigma(z); C = (a - y)^2" --wrt w
+      gradgraph derive --file chain.gg --wrt "b^(L)" --latex
+      gradgraph derive "C = (sigma(w*x + b) - y)^2" --all
+    """
+    graph = load_graph(text, file, params)
+    if all_ == (wrt is not None):
+        raise click.UsageError("give --wrt NODE, or --all for every adjoint")
+    if all_:
+        result = adjoints(graph, of)
+        click.echo(result.latex() if latex else str(result))
+        return
+    d = derive(graph, of, wrt)
+    if latex:
+        click.echo(d.latex())
+        if expand:
+            click.echo(f"{partial_latex(d.of, d.wrt)} = {to_latex(d.expanded, graph.order)}")
+        return
+    click.echo(str(d))
+    if expand:
+        pad = " " * len(partial_unicode(d.of, d.wrt))
+        click.echo(f"{pad} = {d.expanded_unicode()}")
