@@ -27,7 +27,9 @@ GREEK_TO_ASCII = {v: k for k, v in GREEK.items()}
 
 SUPERSCRIPT = str.maketrans("0123456789+-()Lljkni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴸˡʲᵏⁿⁱ")
 SUBSCRIPT = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
-FROM_SUPERSCRIPT = {v: k for k, v in zip("0123456789+-()LljkniI", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴸˡʲᵏⁿⁱᴵ", strict=True)}
+FROM_SUPERSCRIPT = {
+    v: k for k, v in zip("0123456789+-()LljkniI", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴸˡʲᵏⁿⁱᴵ", strict=True)
+}
 FROM_SUBSCRIPT = {v: k for k, v in SUBSCRIPT.items()}
 _SUPERSCRIPTABLE = set("0123456789+-Lljkni")
 

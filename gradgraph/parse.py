@@ -489,7 +489,8 @@ def _checked_mul(left: sp.Expr, right: sp.Expr) -> sp.Expr:
 
 def _power(base: sp.Expr, exp: sp.Expr, tok: Token) -> sp.Expr:
     if exp.is_Number and abs(float(exp)) > MAX_EXPONENT:
-        raise ParseError(f"exponent too large (limit {MAX_EXPONENT})", column=tok.col, line=tok.line)
+        raise ParseError(f"exponent too large (limit {MAX_EXPONENT})",
+                         column=tok.col, line=tok.line)
     if base.is_Number and exp.is_Number:
         digits = abs(float(exp)) * math.log10(max(abs(float(base)), 2.0))
         if digits > 300:

@@ -32,6 +32,9 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     graph = load_graph(text, file, params)
     if all_ == (wrt is not None):
         raise click.UsageError("give --wrt NODE, or --all for every adjoint")
+    generated = [n.definition(graph.order) for n in graph.nodes if n.generated]
+    if generated and not latex:
+        click.echo("where " + ", ".join(generated))
     if all_:
         result = adjoints(graph, of)
         click.echo(result.latex() if latex else str(result))

@@ -1,0 +1,57 @@
+"""Every adjoint of chain(L), L = 8 … 512: the time per node must stay flat.
+
+Reference in the same run: one `sympy.diff` of the expanded (nested) cost for the
+first-layer weight — the approach gradgraph avoids — for the depths where it finishes.
+
+    python benchmarks/derive_scaling.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+
+from gradgraph import adjoints, examples, ops
+from gradgraph.parse import symbol
+
+DEPTHS = (8, 16, 32, 64, 128, 256, 512)
+NAIVE_DEPTHS = (8, 16, 32)
+
+
+def best_of(fn, repeat: int = 3) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def naive(depth: int) -> float:
+    """sympy.diff of the whole nested cost with respect to the first weight."""
+    g = examples.chain(depth)
+    cost = ops.elementary(g.expand(g.cost))
+    first = symbol(f"w^(L-{depth - 1})")
+    try:
+        return best_of(lambda: sp.count_ops(sp.diff(cost, first)), repeat=1)
+    except RecursionError:  # the nested expression is too deep for SymPy itself
+        return float("inf")
+
+
+def main() -> None:
+    print(f"{'L':>5} {'nodes':>6} {'build µs/node':>14} {'adjoints µs/node':>17} "
+          f"{'naive diff s':>13} {'naive/ours':>11}")
+    for depth in DEPTHS:
+        graph = examples.chain(depth)
+        n = len(graph)
+        build = best_of(lambda d=depth: examples.chain(d)) / n * 1e6
+        ours = best_of(lambda g=graph: adjoints(g))
+        ref = naive(depth) if depth in NAIVE_DEPTHS else float("nan")
+        ratio = ref / ours if depth in NAIVE_DEPTHS else float("nan")
+        print(f"{depth:>5} {n:>6} {build:>14.1f} {ours / n * 1e6:>17.1f} "
+              f"{ref:>13.3f} {ratio:>11.1f}")
+
+
+if __name__ == "__main__":
+    main()

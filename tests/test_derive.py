@@ -1,0 +1,136 @@
+"""The chain rule: the slides' derivations factor by factor, and random graphs
+against sympy.diff of the expanded expression and central differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+
+from gradgraph import DerivationError, Graph, adjoints, derive, examples, ops
+from gradgraph.parse import symbol
+
+from .strategies import points, programs
+
+S = symbol
+sigma, sigma_p = ops.SIGMA.func, ops.SIGMA.prime
+
+
+def same(got: list[sp.Expr], expected: list) -> bool:
+    """Factor lists equal as expressions (SymPy distributes 2(a − y) when built)."""
+    return len(got) == len(expected) and all(
+        sp.expand(g - e) == 0 for g, e in zip(got, expected, strict=True))
+
+
+def test_slides_dC_dw() -> None:
+    g = examples.chain(1)
+    d = derive(g, "C_0", "w^(L)")
+    assert d.paths == (("w^(L)", "z^(L)", "a^(L)", "C_0"),)
+    [factors] = d.factors
+    assert [(f.child, f.parent) for f in factors] == [
+        ("z^(L)", "w^(L)"), ("a^(L)", "z^(L)"), ("C_0", "a^(L)")]
+    assert same([f.expr for f in factors], [
+        S("a^(L-1)"), sigma_p(S("z^(L)")), 2 * (S("a^(L)") - S("y"))])
+    assert str(d) == (
+        "∂C₀/∂w⁽ᴸ⁾ = ∂z⁽ᴸ⁾/∂w⁽ᴸ⁾ · ∂a⁽ᴸ⁾/∂z⁽ᴸ⁾ · ∂C₀/∂a⁽ᴸ⁾\n"
+        "          = a⁽ᴸ⁻¹⁾ · σ′(z⁽ᴸ⁾) · 2(a⁽ᴸ⁾ − y)"
+    )
+
+
+def test_slides_dC_db_reuses_the_cached_adjoint() -> None:
+    g = examples.chain(1)
+    d = derive(g, wrt="b^(L)")
+    assert same([f.expr for f in d.factors[0]],
+                [1, sigma_p(S("z^(L)")), 2 * (S("a^(L)") - S("y"))])
+    assert d.reuses == ("z^(L)",)
+    assert d.cached_unicode() == "∂C₀/∂b⁽ᴸ⁾ = ∂z⁽ᴸ⁾/∂b⁽ᴸ⁾ · ∂C₀/∂z⁽ᴸ⁾"
+    assert "↻ reuses ∂C₀/∂z⁽ᴸ⁾" in str(adjoints(g))
+
+
+def test_slides_dC_da_previous_layer() -> None:
+    d = derive(examples.chain(1), wrt="a^(L-1)")
+    assert same([f.expr for f in d.factors[0]], [
+        S("w^(L)"), sigma_p(S("z^(L)")), 2 * (S("a^(L)") - S("y"))])
+    assert d.latex() == (
+        r"\frac{\partial C_{0}}{\partial a^{(L-1)}} = \frac{\partial z^{(L)}}{\partial a^{(L-1)}}"
+        r" \frac{\partial a^{(L)}}{\partial z^{(L)}} \frac{\partial C_{0}}{\partial a^{(L)}}"
+        r" = w^{(L)} \cdot \sigma'\left(z^{(L)}\right) \cdot 2 \left(a^{(L)} - y\right)"
+    )
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_chain_every_layer_has_the_product_of_its_path(depth: int) -> None:
+    g = examples.chain(depth)
+    tags = ["L" if i == 0 else f"L-{i}" for i in range(depth)]
+    for i, tag in enumerate(tags):
+        d = derive(g, wrt=f"w^({tag})")
+        [factors] = d.factors
+        assert len(factors) == 3 + 2 * i  # ∂z/∂w, then σ′ and w per layer, then ∂C/∂a
+        assert factors[0].expr == S(f"a^(L-{i + 1})")
+        assert same([factors[-1].expr], [2 * (S("a^(L)") - S("y"))])
+        sigmas = [f.expr for f in factors if isinstance(f.expr, ops.PrimeFunction)]
+        assert sigmas == [sigma_p(S(f"z^({t})")) for t in reversed(tags[: i + 1])]
+
+
+def test_fan_out_sums_the_paths() -> None:
+    g = Graph.from_text("u = 2x; v = x^2; C = u*v + u")
+    d = derive(g, wrt="x")
+    assert len(d.paths) == 2
+    assert sp.expand(d.expanded - sp.diff(g.expand("C"), S("x"))) == 0
+
+
+def test_expanded_is_in_the_leaves() -> None:
+    d = derive(Graph.from_text("z = w*x + b; a = sigma(z); C = (a - y)^2"), wrt="w")
+    assert d.expanded.free_symbols == {S("w"), S("x"), S("b"), S("y")}
+
+
+def test_no_path_and_unknown_node() -> None:
+    g = Graph.from_text("z = w*x; C = z + y; D = 2y")
+    with pytest.raises(DerivationError, match="'w' does not feed into 'D'"):
+        derive(g, "D", "w")
+    with pytest.raises(Exception, match="no node named 'q'"):
+        derive(g, "C", "q")
+
+
+def _numeric(expr: sp.Expr, at: dict[str, float]) -> float:
+    return float(ops.elementary(expr).xreplace({S(k): sp.Float(v, 30) for k, v in at.items()})
+                 .evalf(30))
+
+
+@given(programs(), points)
+@settings(max_examples=40)
+def test_random_graphs_match_sympy_diff_of_the_expanded_expression(text: str, at) -> None:
+    g = Graph.from_text(text)
+    total = ops.elementary(g.expand("C"))
+    for leaf in g.leaves:
+        if leaf not in adjoints(g).adjoints:
+            continue
+        ours = _numeric(derive(g, wrt=leaf).expanded, at)
+        truth = float(sp.diff(total, S(leaf)).xreplace(
+            {S(k): sp.Float(v, 30) for k, v in at.items()}).evalf(30))
+        assert ours == pytest.approx(truth, rel=1e-9, abs=1e-9)
+
+
+@given(programs(), points)
+@settings(max_examples=40)
+def test_random_graphs_numeric_gradients_match_central_differences(text: str, at) -> None:
+    g = Graph.from_text(text)
+    at = {k: v for k, v in at.items() if k in g}
+    grads = g.gradients(at)
+    h = 1e-6
+    for leaf in g.leaves:
+        up, down = dict(at), dict(at)
+        up[leaf] += h
+        down[leaf] -= h
+        numeric = (g.evaluate(up)["C"] - g.evaluate(down)["C"]) / (2 * h)
+        assert grads.get(leaf, 0.0) == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_derivation_value_matches_gradients() -> None:
+    g = examples.chain(1)
+    d = derive(g, wrt="w^(L)")
+    vals = examples.SLIDES_VALUES
+    a_prev, w, b, y = vals["a^(L-1)"], vals["w^(L)"], vals["b^(L)"], vals["y"]
+    a = 1 / (1 + np.exp(-(w * a_prev + b)))
+    assert d.value(vals) == pytest.approx(a_prev * a * (1 - a) * 2 * (a - y), rel=1e-12)

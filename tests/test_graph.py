@@ -1,0 +1,105 @@
+"""The graph IR: nodes, roles, ids, and errors for graphs that cannot be."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from gradgraph import Graph, GraphError, ParseError, examples
+from gradgraph.parse import symbol
+
+SLIDE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
+
+
+def test_assignments_are_named_nodes_with_roles_and_topological_ids() -> None:
+    g = Graph.from_text(SLIDE)
+    assert [(n.id, n.name, n.role) for n in g.nodes] == [
+        ("n0", "w", "param"), ("n1", "x", "input"), ("n2", "b", "param"),
+        ("n3", "z", "intermediate"), ("n4", "a", "intermediate"), ("n5", "y", "input"),
+        ("n6", "C", "cost"),
+    ]
+    assert g["a"].op == "sigma"
+    assert g["z"].parents == ("w", "x", "b")
+    assert g.children("z") == ("a",)
+    assert g.definitions() == "z = w·x + b\na = σ(z)\nC = (a − y)²"
+
+
+def test_same_text_same_graph() -> None:
+    one, two = Graph.from_text(SLIDE), Graph.from_text(SLIDE)
+    assert [(n.id, n.name, n.expr) for n in one] == [(n.id, n.name, n.expr) for n in two]
+
+
+def test_unnamed_op_applications_get_short_names() -> None:
+    g = Graph.from_text("C = (sigma(w*x + b) - y)^2")
+    assert g.definitions() == "u₁ = w·x + b\nu₂ = σ(u₁)\nC = (u₂ − y)²"
+    assert g["u1"].generated and not g["C"].generated
+
+
+def test_generated_names_avoid_user_names() -> None:
+    g = Graph.from_text("u1 = x^2; C = sigma(u1 + 1)")
+    assert "u2" in g and g["u2"].expr == symbol("u1") + 1
+
+
+def test_params_argument_and_declarations_set_roles() -> None:
+    g = Graph.from_text("y = p*x + q", params="p q")
+    assert g.params == ("p", "q") and g.inputs == ("x",)
+    g = Graph.from_text("k: param\nx: input\nC = (k*x)^2")
+    assert g.params == ("k",)
+
+
+def test_user_defined_op_is_a_node_op() -> None:
+    g = Graph.from_text("swish(x) = x*sigma(x)\nz = w*x + b\na = swish(z)\nC = (a - y)^2")
+    assert g["a"].op == "swish"
+
+
+def test_from_expr_adopts_sympy_functions() -> None:
+    w, x = sp.symbols("w x")
+    g = Graph.from_expr(sp.tanh(w * x) ** 2, params="w")
+    assert g.cost == "C" and g.params == ("w",)
+    assert [n.op for n in g if n.op] == ["tanh"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("z = a + 1; a = sigma(z)", "cycle in the definitions: z → a → z"),
+        ("z = x; z = 2x", "'z' is defined twice (lines 1 and 1)"),
+        ("x: input\nC = x*q", "'q' is used but never assigned or declared"),
+        ("x: input\nx = 1", "'x' is declared as input and cannot be assigned"),
+        ("W: param(2, 2)\nC = W", "tensor nodes are not supported yet"),
+        ("", "the text assigns nothing"),
+    ],
+)
+def test_graphs_that_cannot_be(text: str, message: str) -> None:
+    with pytest.raises(GraphError) as err:
+        Graph.from_text(text)
+    assert message in str(err.value)
+
+
+def test_unknown_parameter_and_cost() -> None:
+    with pytest.raises(GraphError, match="parameter 'v' is not a leaf"):
+        Graph.from_text(SLIDE, params="w v")
+    with pytest.raises(GraphError, match="the cost 'D' is not assigned"):
+        Graph.from_text(SLIDE, cost="D")
+
+
+def test_resolve_accepts_display_forms_and_suggests() -> None:
+    g = examples.chain(1)
+    assert g.resolve("b⁽ᴸ⁾") == "b^(L)"
+    assert g.resolve("n0") == g.nodes[0].name
+    with pytest.raises(GraphError, match="did you mean 'w\\^\\(L\\)'"):
+        g.resolve("w^(K)")
+
+
+def test_parse_errors_in_programs_name_the_line() -> None:
+    with pytest.raises(ParseError, match="line 2, column 5"):
+        Graph.from_text("z = w*x\na = sigmod(z)")
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_chain_has_the_slides_layers(depth: int) -> None:
+    g = examples.chain(depth)
+    assert g.cost == "C_0"
+    assert set(g.params) == {f"{p}^(L{'' if i == 0 else f'-{i}'})"
+                             for p in "wb" for i in range(depth)}
+    assert g.inputs == (f"a^(L-{depth})", "y")

@@ -1,0 +1,88 @@
+"""The same graph as numbers: one compiled numpy program, batches, stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradgraph
+from gradgraph import Graph, ValueInputError, examples
+
+SLIDE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
+
+
+def reference(w: float, x: np.ndarray, b: float, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The slide's network by hand, per example."""
+    a = 1 / (1 + np.exp(-(w * x + b)))
+    dz = a * (1 - a) * 2 * (a - y)
+    return {"C": (a - y) ** 2, "w": dz * x, "b": dz, "x": dz * w, "a": 2 * (a - y)}
+
+
+def test_slides_numbers() -> None:
+    values = examples.chain(1).evaluate(examples.SLIDES_VALUES)
+    assert values["a^(L-1)"] == 0.48
+    assert round(values["a^(L)"], 2) == 0.66
+
+
+def test_parameter_adjoints_are_batch_means_and_data_adjoints_per_example() -> None:
+    x = np.array([0.5, -1.0, 2.0, 0.1])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    g = Graph.from_text(SLIDE)
+    result = gradgraph.compile(g)({"w": 0.7, "x": x, "b": -0.2, "y": y})
+    ref = reference(0.7, x, -0.2, y)
+    assert result.loss == pytest.approx(ref["C"].mean(), rel=1e-14)
+    assert result.gradients["w"] == pytest.approx(ref["w"].mean(), rel=1e-14)
+    assert result.gradients["b"] == pytest.approx(ref["b"].mean(), rel=1e-14)
+    np.testing.assert_allclose(result.gradients["x"], ref["x"], rtol=1e-14)
+    np.testing.assert_allclose(result.gradients["a"], ref["a"], rtol=1e-14)
+
+
+def test_gradients_uses_the_same_program() -> None:
+    g = Graph.from_text(SLIDE)
+    grads = g.gradients({"w": 0.7, "x": 0.5, "b": -0.2, "y": 1.0})
+    assert grads["w"] == pytest.approx(reference(0.7, 0.5, -0.2, 1.0)["w"], rel=1e-14)
+    assert gradgraph.compile(g) is gradgraph.compile(g)  # compiled once
+
+
+def test_source_is_inspectable_and_holds_no_user_names() -> None:
+    g = Graph.from_text("z^(L) = w^(L) a^(L-1) + b^(L); secret_name = sigma(z^(L))")
+    source = gradgraph.compile(g).source
+    assert "def program(" in source and "_k_sigma_prime" in source
+    assert "secret" not in source and "^(" not in source
+
+
+def test_common_subexpressions_are_shared() -> None:
+    g = Graph.from_text("C = (a - y)^2 + 3(a - y)^2")
+    source = gradgraph.compile(g).source
+    assert "t0 = " in source
+
+
+@pytest.mark.parametrize("z", [1000.0, -1000.0])
+def test_extreme_inputs_give_finite_values_without_warnings(z: float) -> None:
+    g = Graph.from_text(SLIDE)
+    with np.errstate(all="raise", under="ignore"):
+        result = gradgraph.compile(g)({"w": 1.0, "x": z, "b": 0.0, "y": 1.0})
+    assert np.isfinite(result.loss)
+    assert all(np.all(np.isfinite(v)) for v in result.gradients.values())
+
+
+def test_user_defined_ops_evaluate_through_their_definition() -> None:
+    g = Graph.from_text("swish(t) = t*sigma(t)\na = swish(z)\nC = a^2")
+    h = 1e-6
+    grad = g.gradients({"z": 0.3})["z"]
+    numeric = (g.evaluate({"z": 0.3 + h})["C"] - g.evaluate({"z": 0.3 - h})["C"]) / (2 * h)
+    assert grad == pytest.approx(numeric, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"w": 1, "x": 1, "b": 0}, "no value given for 'y'"),
+        ({"w": 1, "x": np.ones(3), "b": 0, "y": np.ones(4)}, "'y' has 4 examples"),
+        ({"w": 1, "x": np.nan, "b": 0, "y": 1}, "'x' is not finite"),
+        ({"w": 1, "x": np.ones((2, 2)), "b": 0, "y": 1}, "a number or a 1-D batch"),
+    ],
+)
+def test_bad_values(values: dict, message: str) -> None:
+    with pytest.raises(ValueInputError, match=message):
+        Graph.from_text(SLIDE).gradients(values)

@@ -1,0 +1,83 @@
+"""Every op of the registry, checked the same way (OpInfo style)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from gradgraph import ops
+
+SPECS = list(ops.REGISTRY.values())
+t = sp.Symbol("t", real=True)
+
+# Points inside each op's domain (log and sqrt need positive arguments; relu/abs
+# avoid their kink at 0, where only a subgradient exists).
+POSITIVE = {"log", "sqrt"}
+
+
+def points(spec: ops.OpSpec) -> np.ndarray:
+    if spec.name in POSITIVE:
+        return np.array([0.05, 0.3, 1.0, 2.5, 7.0])
+    return np.array([-3.0, -0.7, 0.2, 1.1, 4.0])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_local_partial_equals_sympy_diff_of_the_definition(spec: ops.OpSpec) -> None:
+    shown = ops.elementary(sp.diff(spec.func(t), t))
+    truth = sp.diff(spec.define(t), t)
+    for v in points(spec):
+        assert float(shown.subs(t, v)) == pytest.approx(float(truth.subs(t, v)), rel=1e-12)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_prime_definition_equals_sympy_diff(spec: ops.OpSpec) -> None:
+    prime = ops.elementary(ops.prime_definition(spec, t))
+    truth = sp.diff(spec.define(t), t)
+    for v in points(spec):
+        assert float(prime.subs(t, v)) == pytest.approx(float(truth.subs(t, v)), rel=1e-12)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_numpy_forward_equals_evalf(spec: ops.OpSpec) -> None:
+    xs = points(spec)
+    expected = [float(spec.define(sp.Float(v)).evalf(30)) for v in xs]
+    np.testing.assert_allclose(spec.forward(xs), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_numpy_backward_matches_central_differences(spec: ops.OpSpec) -> None:
+    xs = points(spec)
+    h = 1e-6
+    numeric = (spec.forward(xs + h) - spec.forward(xs - h)) / (2 * h)
+    np.testing.assert_allclose(spec.backward(xs), numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["sigma", "tanh", "relu", "softplus"])
+def test_activations_are_finite_without_warnings_at_extremes(name: str) -> None:
+    spec = ops.REGISTRY[name]
+    xs = np.array([-1000.0, -710.0, 0.0, 710.0, 1000.0])
+    with np.errstate(all="raise", under="ignore"):  # underflow to 0 is the right answer
+        assert np.all(np.isfinite(spec.forward(xs)))
+        assert np.all(np.isfinite(spec.backward(xs)))
+
+
+def test_aliases_and_suggestions() -> None:
+    assert ops.get("sigmoid") is ops.SIGMA
+    assert ops.get("σ") is ops.SIGMA
+    assert ops.suggest("tahn") == "tanh"
+    with pytest.raises(ops.UnknownOpError, match="did you mean 'softplus'"):
+        ops.get("softpuls")
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    with pytest.raises(ops.GradgraphError, match="already registered"):
+        ops.register(ops.OpSpec("sigmoid", sp.exp, "s", "s", np.exp, np.exp))
+
+
+def test_user_op_derives_like_a_builtin() -> None:
+    x = sp.Symbol("x", real=True)
+    swish = ops.user_op("swish", x, x * ops.SIGMA.func(x))
+    shown = ops.elementary(sp.diff(swish.func(t), t))
+    truth = sp.diff(t / (1 + sp.exp(-t)), t)
+    assert float((shown - truth).subs(t, 0.7)) == pytest.approx(0.0, abs=1e-14)

@@ -1,0 +1,152 @@
+"""The safe grammar: what it accepts, and hostile input it refuses fast."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gradgraph import ParseError, UnknownOpError, ops
+from gradgraph.parse import parse_expression, parse_name, parse_program, symbol
+
+x, y, a, z, w, b = (symbol(n) for n in "xyazwb")
+
+
+def sig(e: sp.Expr) -> sp.Expr:
+    return ops.SIGMA.func(e)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2x", 2 * x),
+        ("2(a - y)", 2 * (a - y)),
+        ("a(1 - a)", a * (1 - a)),
+        ("x^2", x**2),
+        ("x**2", x**2),
+        ("-x^2", -(x**2)),
+        ("2^3^2", sp.Integer(2) ** 9),
+        ("x^-1", 1 / x),
+        ("sigma(z)", sig(z)),
+        ("sigmoid(z)", sig(z)),
+        ("σ(z)", sig(z)),
+        ("sigma'(z)", ops.SIGMA.prime(z)),
+        ("σ′(z)", ops.SIGMA.prime(z)),
+        ("w x + b", w * x + b),
+        ("x·y − a", x * y - a),
+        ("1.5e-3 x", sp.Float(1.5e-3) * x),
+    ],
+)
+def test_accepts_the_notation_of_the_slides(text: str, expected: sp.Expr) -> None:
+    assert parse_expression(text) == expected
+
+
+@pytest.mark.parametrize("name", ["gamma", "beta", "lambda", "E", "I", "N", "S", "Q", "O", "pi"])
+def test_sympy_traps_are_plain_symbols(name: str) -> None:
+    e = parse_expression(f"{name} * x + 1")
+    assert e == symbol(name) * x + 1
+    assert e.free_symbols == {symbol(name), x}
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("a^(L-1)", "a^(L-1)"),
+        ("a⁽ᴸ⁻¹⁾", "a^(L-1)"),
+        ("w^(2)", "w^(2)"),
+        ("w_jk", "w_jk"),
+        ("C₀", "C_0"),
+        ("λ", "lambda"),
+        ("b⁽ᴸ⁾", "b^(L)"),
+    ],
+)
+def test_names_with_layer_tags_and_subscripts(text: str, canonical: str) -> None:
+    assert parse_name(text) == canonical
+
+
+def test_program_with_assignments_user_ops_and_declarations() -> None:
+    program = parse_program("w, b: param\nswish(x) = x*sigma(x)\nz = w*x + b; a = swish(z)")
+    kinds = [type(s).__name__ for s in program.statements]
+    assert kinds == ["Declare", "OpDef", "Assign", "Assign"]
+    assert program.order["w"] < program.order["x"] < program.order["z"]
+
+
+def test_misspelt_function_names_the_column_and_suggests() -> None:
+    with pytest.raises(UnknownOpError) as err:
+        parse_expression("2 + sigmod(x)")
+    assert str(err.value) == (
+        "unknown function 'sigmod' at line 1, column 5; did you mean 'sigmoid'?"
+    )
+
+
+CANARY_PAYLOADS = [
+    "__import__('os').system('touch {canary}')",
+    "().__class__.__base__.__subclasses__()",
+    "sin(\"__import__('os').system('touch {canary}')\")",
+    "lambda:1",
+    "[x for x in y]",
+    "f'{{x}}'",
+    "x if y else z",
+    "x;y",
+    "x=1",
+    "9**9**9**9",
+    "((9**9)**999)**999",
+    "1e999999999",
+    "1e309",
+    "factorial(10**10)",
+    "gamma(10**20)",
+    "(" * 5000 + "x" + ")" * 5000,
+    "+".join(["x"] * 20000),
+    "x" * 10_000_000,
+    "-" * 5000 + "x",
+    "open('{canary}', 'w')",
+    "exec('1')",
+    "x\x00y",
+    "х + 1",  # Cyrillic
+    'x"',
+    "x\\",
+]
+
+
+@pytest.mark.parametrize("payload", CANARY_PAYLOADS, ids=lambda p: repr(p[:25]))
+def test_hostile_input_is_refused_fast_and_runs_nothing(payload: str, tmp_path) -> None:
+    canary = tmp_path / "canary"
+    text = payload.replace("{canary}", str(canary))
+    start = time.perf_counter()
+    with pytest.raises(ParseError):
+        parse_expression(text)
+    assert time.perf_counter() - start < 1.0
+    assert not canary.exists()
+
+
+def test_exponent_limit_message() -> None:
+    with pytest.raises(ParseError, match="exponent too large"):
+        parse_expression("9**9**9**9")
+    with pytest.raises(ParseError, match="out of range"):
+        parse_expression("1e999999999")
+
+
+TOKENS = st.sampled_from(
+    ["x", "y", "2", "0.5", "+", "-", "*", "/", "^", "**", "(", ")", "sigma", "σ", "'", "′",
+     " ", "=", ",", ";", "a^(L-1)", "w_jk", "sigmod", "__", ".", "\"", "[", "e9", "1e999"]
+)
+
+
+@given(st.lists(TOKENS, max_size=30).map("".join))
+def test_token_soup_gives_an_expression_or_a_parse_error(text: str) -> None:
+    try:
+        result = parse_expression(text)
+    except ParseError:
+        return
+    assert isinstance(result, sp.Basic)
+
+
+@given(st.text(max_size=40))
+def test_any_text_gives_an_expression_or_a_parse_error(text: str) -> None:
+    try:
+        parse_expression(text)
+    except ParseError:
+        pass
