@@ -49,6 +49,7 @@ __all__ = [
     "LinearToFloor",
     "Cosine",
     "get",
+    "names",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -864,9 +865,7 @@ class SGD(Optimizer):
             theta = _assign(THETA, _add(THETA, _mul(MU, V), _neg(_mul(RHO, GRAD))))
         else:
             theta = _assign(THETA, _add(THETA, V))
-        return _Rule(
-            (velocity, theta), lr=RHO, state=((V, 0.0),), hyper=((MU, self.momentum),)
-        )
+        return _Rule((velocity, theta), lr=RHO, state=((V, 0.0),), hyper=((MU, self.momentum),))
 
     def _hyper_repr(self) -> str:
         return f"lr={self.lr!r}, momentum={self.momentum!r}, nesterov={self.nesterov!r}"
@@ -1183,8 +1182,7 @@ class AdamW(Optimizer):
 
 
 _REGISTRY: dict[str, type[Optimizer]] = {
-    cls.name: cls
-    for cls in (SGD, Momentum, Nesterov, Sign, Adagrad, RMSprop, Adam, AdaMax, AdamW)
+    cls.name: cls for cls in (SGD, Momentum, Nesterov, Sign, Adagrad, RMSprop, Adam, AdaMax, AdamW)
 }
 
 
