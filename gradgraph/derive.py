@@ -18,28 +18,44 @@ from typing import Any
 import sympy as sp
 
 from .errors import DerivationError
-from .graph import Graph
-from .notation import partial_latex, partial_unicode, to_latex, to_unicode
+from .graph import Graph, Node
+from .notation import (
+    FROM_SUBSCRIPT,
+    SUBSCRIPT,
+    partial_latex,
+    partial_unicode,
+    to_latex,
+    to_unicode,
+)
 from .parse import symbol
+from .tensors import element_name
 
 MAX_PATHS = 256
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One local partial ∂child/∂parent on an edge of the graph."""
+    """One local partial ∂child/∂parent on an edge of the graph.
+
+    For layers the partial is between elements (∂zⱼ/∂Wⱼₖ = xₖ); ``child_el`` and
+    ``parent_el`` name them. ``via`` names a node the edge passes over when two ops
+    are taken together (softmax then cross-entropy: ∂C/∂zⱼ = aⱼ − yⱼ).
+    """
 
     child: str
     parent: str
     expr: sp.Expr
+    child_el: str = ""
+    parent_el: str = ""
+    via: str = ""
 
     @property
     def symbol_unicode(self) -> str:
-        return partial_unicode(self.child, self.parent)
+        return partial_unicode(self.child_el or self.child, self.parent_el or self.parent)
 
     @property
     def symbol_latex(self) -> str:
-        return partial_latex(self.child, self.parent)
+        return partial_latex(self.child_el or self.child, self.parent_el or self.parent)
 
 
 def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
@@ -47,7 +63,35 @@ def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
     node = graph[child]
     if node.expr is None or parent not in node.parents:
         raise DerivationError(f"'{parent}' is not an input of '{child}'")
-    return sp.factor_terms(sp.diff(node.expr, symbol(parent)))
+    if node.kind == "softmax":
+        return _softmax_jacobian(graph, node)
+    return sp.factor_terms(sp.diff(node.expr, graph[parent].element_symbol))
+
+
+def _softmax_jacobian(graph: Graph, node: Node) -> sp.Expr:
+    """∂a_j/∂z_i = a_j(δ_ij − a_i), with i a letter the graph does not use."""
+    used = {c for n in graph.nodes for c in n.letters}
+    i = next(c for c in "ilmnpqrstuv" if c not in used)
+    j = node.letters[0]
+    a_i = symbol(element_name(node.name, (i,)))
+    return node.element_symbol * (sp.KroneckerDelta(sp.Symbol(i), sp.Symbol(j)) - a_i)
+
+
+def _edge(graph: Graph, child: str, parent: str) -> Factor:
+    c, p = graph[child], graph[parent]
+    return Factor(child, parent, local_partial(graph, child, parent), c.element, p.element)
+
+
+def _fused(graph: Graph, a: Node) -> Node | None:
+    """The cross-entropy node that takes softmax ``a`` as its only consumer, if any."""
+    if a.kind != "softmax":
+        return None
+    kids = graph.children(a.name)
+    if len(kids) == 1 and graph[kids[0]].kind == "cross_entropy":
+        c = graph[kids[0]]
+        if c.tensor_expr is not None and c.tensor_expr.args[0] == a.symbol:
+            return c
+    return None
 
 
 @dataclass
@@ -57,6 +101,13 @@ class Adjoint:
     of: str
     node: str
     terms: tuple[Factor, ...]  # one per child; factor.child is the child
+    graph: Graph | None = field(default=None, repr=False)
+
+    def _el(self, name: str) -> str:
+        return self.graph[name].element if self.graph is not None else name
+
+    def _sum(self, names: tuple[str, ...]) -> str:
+        return _sigma_prefix(self.graph, names, self.node, self.of) if self.graph else ""
 
     @property
     def reuses(self) -> tuple[str, ...]:
@@ -68,8 +119,9 @@ class Adjoint:
         if not self.terms:
             return "1" if self.node == self.of else "0"
         return " + ".join(
-            t.symbol_unicode if t.child == self.of
-            else f"{t.symbol_unicode} · {partial_unicode(self.of, t.child)}"
+            self._sum((t.child,)) + (
+                t.symbol_unicode if t.child == self.of
+                else f"{t.symbol_unicode} · {partial_unicode(self._el(self.of), t.child_el)}")
             for t in self.terms
         )
 
@@ -114,12 +166,13 @@ class Adjoints:
             if name == self.of:
                 continue
             d = self.derivation(name)
-            head = partial_unicode(self.of, name)
+            head = partial_unicode(self.graph[self.of].element, self.graph[name].element)
             cached = adj.cached_unicode()
             factors = d.factors_unicode()
             line = f"{head} = {cached}" + (f" = {factors}" if factors != cached else "")
             if adj.reuses:
-                reused = ", ".join(partial_unicode(self.of, c) for c in adj.reuses)
+                reused = ", ".join(partial_unicode(self.graph[self.of].element,
+                                                   self.graph[c].element) for c in adj.reuses)
                 line += f"   ↻ reuses {reused}"
             lines.append(line)
         return "\n".join(lines)
@@ -140,13 +193,28 @@ def adjoints(graph: Graph, of: str | None = None) -> Adjoints:
     for node in reversed(graph.nodes):
         if node.name not in relevant:
             continue
-        terms = tuple(
-            Factor(child, node.name, local_partial(graph, child, node.name))
-            for child in graph.children(node.name)
-            if child in out
-        )
-        out[node.name] = Adjoint(target, node.name, terms)
+        terms = tuple(_terms(graph, node, out))
+        out[node.name] = Adjoint(target, node.name, terms, graph)
     return Adjoints(graph, target, out)
+
+
+def _terms(graph: Graph, node: Node, done: Mapping[str, Adjoint]) -> list[Factor]:
+    terms = []
+    for child in graph.children(node.name):
+        if child not in done:
+            continue
+        xent = _fused(graph, graph[child])
+        if xent is not None and xent.name in done:
+            # softmax then cross-entropy: Σ_j a_j(δ_ij − a_i)(−y_j/a_j) = a_i − y_i, since
+            # Σ_j y_j = 1; the graph takes the two edges together, as frameworks do.
+            y = graph[xent.tensor_expr.args[1].name]
+            a = graph[child]
+            expr = a.element_symbol - y.element_symbol
+            terms.append(Factor(xent.name, node.name, expr, xent.element, node.element,
+                                via=child))
+        else:
+            terms.append(_edge(graph, child, node.name))
+    return terms
 
 
 def _ancestors(graph: Graph, target: str) -> set[str]:
@@ -211,11 +279,20 @@ class Derivation:
     def _order(self) -> Mapping[str, int]:
         return self.graph.order
 
+    def _sigma(self, fs: tuple[Factor, ...]) -> str:
+        return _sigma_prefix(self.graph, tuple(f.child for f in fs) + tuple(
+            f.via for f in fs if f.via), self.wrt, self.of)
+
+    @property
+    def head_unicode(self) -> str:
+        """``∂C/∂w``; for layers, between elements: ``∂C/∂Wⱼₖ``."""
+        return partial_unicode(self.graph[self.of].element, self.graph[self.wrt].element)
+
     def chain_unicode(self) -> str:
-        """``∂z/∂w · ∂a/∂z · ∂C/∂a`` (+ … for several paths)."""
+        """``∂z/∂w · ∂a/∂z · ∂C/∂a`` (+ … for several paths; Σⱼ where an index is summed)."""
         if not self.factors:
             return "0"
-        return " + ".join(" · ".join(f.symbol_unicode for f in fs) or "1"
+        return " + ".join(self._sigma(fs) + (" · ".join(f.symbol_unicode for f in fs) or "1")
                           for fs in self.factors)
 
     def factors_unicode(self) -> str:
@@ -224,13 +301,14 @@ class Derivation:
             return "0"
         order = self._order()
         return " + ".join(
-            " · ".join(_unicode_factor(f.expr, order, len(fs) > 1 or len(self.factors) > 1)
-                       for f in fs) or "1"
+            self._sigma(fs) + (" · ".join(
+                _unicode_factor(f.expr, order, len(fs) > 1 or len(self.factors) > 1)
+                for f in fs) or "1")
             for fs in self.factors
         )
 
     def __str__(self) -> str:
-        head = partial_unicode(self.of, self.wrt)
+        head = self.head_unicode
         pad = " " * len(head)
         lines = [f"{head} = {self.chain_unicode()}"]
         factors = self.factors_unicode()
@@ -245,22 +323,36 @@ class Derivation:
         """``∂C/∂b = ∂z/∂b · ∂C/∂z``: the form that reuses a child's adjoint."""
         adj = self._all.adjoints.get(self.wrt)
         rhs = adj.cached_unicode() if adj else "0"
-        return f"{partial_unicode(self.of, self.wrt)} = {rhs}"
+        return f"{self.head_unicode} = {rhs}"
 
     def latex(self) -> str:
-        head = partial_latex(self.of, self.wrt)
+        head = partial_latex(self.graph[self.of].element, self.graph[self.wrt].element)
         if not self.factors:
             return f"{head} = 0"
         order = self._order()
-        chain = " + ".join(" ".join(f.symbol_latex for f in fs) or "1" for fs in self.factors)
+        sums = [_sigma_latex(self._sigma(fs)) for fs in self.factors]
+        chain = " + ".join(s + (" ".join(f.symbol_latex for f in fs) or "1")
+                           for s, fs in zip(sums, self.factors, strict=True))
         prod = " + ".join(
-            r" \cdot ".join(_latex_factor(f.expr, order) for f in fs) or "1"
-            for fs in self.factors
+            s + (r" \cdot ".join(_latex_factor(f.expr, order) for f in fs) or "1")
+            for s, fs in zip(sums, self.factors, strict=True)
         )
         return f"{head} = {chain} = {prod}"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
+
+
+def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> str:
+    """``Σⱼ `` for the index letters on a path that ``wrt`` and ``of`` do not carry."""
+    free = set(graph[wrt].letters) | set(graph[of].letters)
+    summed = sorted({c for n in names for c in graph[n].letters} - free)
+    return "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in summed)
+
+
+def _sigma_latex(prefix: str) -> str:
+    letters = [FROM_SUBSCRIPT.get(part[1:], part[2:]) for part in prefix.split()]
+    return "".join(rf"\sum_{{{c}}} " for c in letters)
 
 
 def _unicode_factor(expr: sp.Expr, order: Mapping[str, int], grouped: bool) -> str:

@@ -17,7 +17,7 @@ import sympy as sp
 
 from . import ops
 from .errors import GraphError, ParseError
-from .notation import latex_name, to_latex, to_unicode, unicode_name
+from .notation import SUBSCRIPT, latex_name, to_latex, to_unicode, unicode_name
 from .parse import Assign, Declare, OpDef, parse_name, parse_program, symbol
 
 ROLES = ("input", "param", "const", "intermediate", "cost")
@@ -43,6 +43,25 @@ class Node:
     op: str | None = None
     generated: bool = False
     shape: tuple[int, ...] = ()
+    letters: tuple[str, ...] = ()  # index letters of a tensor node: (j,) for z_j
+    sums: tuple[str, ...] = ()  # letters its definition sums over: (k,) in Σ_k W_jk x_k
+    tensor_expr: sp.Expr | None = None  # node-level form (affine(W, x, b)); scalars: expr
+
+    @property
+    def kind(self) -> str:
+        """``elementwise`` or the tensor op that defines the node (affine, sum, …)."""
+        return self.op if self.op in ops.TENSOR_OPS else "elementwise"
+
+    @property
+    def element(self) -> str:
+        """Name of the node's element: ``a_j^(L)`` for a tensor, the name for a scalar."""
+        from .tensors import element_name
+
+        return element_name(self.name, self.letters)
+
+    @property
+    def element_symbol(self) -> sp.Symbol:
+        return symbol(self.element)
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -61,15 +80,26 @@ class Node:
         return latex_name(self.name)
 
     def definition(self, order: Mapping[str, int] | None = None) -> str:
-        """``z = w·x + b`` in Unicode (leaves: just the name)."""
+        """``z = w·x + b`` in Unicode; tensors in index form, ``zⱼ = Σₖ Wⱼₖ·xₖ + bⱼ``."""
         if self.expr is None:
-            return self.unicode
-        return f"{self.unicode} = {to_unicode(self.expr, order)}"
+            return unicode_name(self.element)
+        return f"{unicode_name(self.element)} = {self._sums_unicode()}" \
+               f"{to_unicode(self.expr, order)}{self._softmax_tail()}"
 
     def definition_latex(self, order: Mapping[str, int] | None = None) -> str:
         if self.expr is None:
-            return self.latex
-        return f"{self.latex} = {to_latex(self.expr, order)}"
+            return latex_name(self.element)
+        sums = "".join(rf"\sum_{{{c}}} " for c in self.sums)
+        return f"{latex_name(self.element)} = {sums}{to_latex(self.expr, order)}"
+
+    def _sums_unicode(self) -> str:
+        return "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in self.sums)
+
+    def _softmax_tail(self) -> str:
+        if self.kind != "softmax":
+            return ""
+        z = self.tensor_expr.args[0].name
+        return f" / Σᵢ exp({unicode_name(z)}ᵢ)"
 
 
 @dataclass
@@ -167,6 +197,11 @@ class Graph:
         return self._names("input", "param", "const")
 
     @property
+    def is_tensor(self) -> bool:
+        """True when the graph has layers (declared shapes)."""
+        return any(n.shape for n in self.nodes)
+
+    @property
     def intermediates(self) -> tuple[str, ...]:
         return self._names("intermediate", "cost")
 
@@ -244,6 +279,8 @@ class _Builder:
             self.take(st)
         if not self.defs:
             raise GraphError("the text assigns nothing; write e.g. 'C = (sigma(w*x + b) - y)^2'")
+        if any(self.shapes.values()):
+            self.lower_tensors()
         used = {s.name for e in self.defs.values() for s in e.free_symbols}
         reserved = set(self.defs) | used | set(self.declared)
         for name in list(self.order):
@@ -259,11 +296,6 @@ class _Builder:
                     raise GraphError(f"'{name}' is declared twice (line {st.line})")
                 self.declared[name] = st.kind
                 self.shapes[name] = st.shape
-                if st.shape:
-                    raise GraphError(
-                        f"'{name}' has shape {st.shape}: tensor nodes are not supported yet "
-                        f"(line {st.line}); declare scalars as '{name}: {st.kind}'"
-                    )
         else:
             if st.name in self.defs:
                 raise GraphError(
@@ -275,6 +307,31 @@ class _Builder:
             self.defs[st.name] = st.expr
             self.lines[st.name] = st.line
             self.order.append(st.name)
+
+    def where(self, name: str) -> str:
+        return f"(line {self.lines[name]})" if name in self.lines else ""
+
+    def lower_tensors(self) -> None:
+        """Matrix/index-form formulas -> tensor ops, checking shapes in text order."""
+        from .tensors import Shapes, lower_assignment
+
+        shapes = Shapes(self.shapes, self.where)
+        for name in list(self.order):
+            expr = self.defs.pop(name)
+            later = [s.name for s in expr.free_symbols
+                     if s.name in self.defs and s.name not in self.shapes]
+            if later:
+                raise GraphError(f"define '{later[0]}' before using it in '{name}' "
+                                 f"{self.where(name)}")
+            new, lowered = lower_assignment(name, expr, shapes)
+            if new != name:
+                if new in self.defs or new in self.declared:
+                    raise GraphError(f"'{new}' is defined twice {self.where(name)}")
+                self.lines[new] = self.lines.pop(name)
+                self.order[self.order.index(name)] = new
+                self.written.setdefault(new, self.written.get(name, 10**6))
+            self.defs[new] = lowered
+            self.shapes[new] = shapes.of(lowered, new)
 
     def split(self, name: str, reserved: set[str]) -> None:
         """Give every op application inside ``name``'s definition a node of its own."""
@@ -290,11 +347,11 @@ class _Builder:
         def lift(e: sp.Expr, top: bool) -> sp.Expr:
             if not e.args or isinstance(e, sp.Symbol):
                 return e
-            if isinstance(e, ops.OpFunction | ops.PrimeFunction):
-                arg = e.args[0]
-                if not isinstance(arg, sp.Symbol | sp.Number):
-                    arg = self.new_node(fresh(), lift(arg, True), name)
-                app = e.func(arg)
+            if isinstance(e, ops.OpFunction | ops.PrimeFunction | ops.TensorOpFunction):
+                inline = isinstance(e, ops.TensorOpFunction) and e.tspec.keep_inline
+                args = [lift(a, False) if inline or isinstance(a, sp.Symbol | sp.Number)
+                        else self.new_node(fresh(), lift(a, True), name) for a in e.args]
+                app = e.func(*args)
                 return app if top else self.new_node(fresh(), app, name)
             return e.func(*[lift(a, False) for a in e.args])
 
@@ -317,15 +374,40 @@ class _Builder:
         for i, name in enumerate(topo):
             expr = self.defs.get(name)
             if expr is None:
-                nodes.append(Node(f"n{i}", name, self.leaf_role(name)))
+                nodes.append(Node(f"n{i}", name, self.leaf_role(name),
+                                  shape=self.shapes.get(name, ())))
                 continue
             parents = tuple(sorted(dict.fromkeys(_symbols_in_order(expr)), key=self.rank))
-            op = expr.spec.name if isinstance(expr, ops.OpFunction) else None
+            op = _op_name(expr)
             role = "cost" if name == cost else "intermediate"
-            nodes.append(Node(f"n{i}", name, role, expr, parents, op, name in self.generated))
+            nodes.append(Node(f"n{i}", name, role, expr, parents, op, name in self.generated,
+                              tensor_expr=expr))
+        if any(self.shapes.values()):
+            nodes = self.tensor_nodes(nodes)
         order = {n.name: self.written.get(n.name, len(self.written) + i)
                  for i, n in enumerate(nodes)}
         return Graph(tuple(nodes), cost, self.user_ops, order)
+
+    def tensor_nodes(self, nodes: list[Node]) -> list[Node]:
+        """Shapes for generated nodes, index letters, element-wise definitions."""
+        from dataclasses import replace
+
+        from .tensors import Shapes, assign_letters, element_definition
+
+        shapes = Shapes(self.shapes, self.where)
+        for n in nodes:
+            if n.expr is not None:
+                self.shapes[n.name] = shapes.of(n.expr, n.name)
+        nodes = [replace(n, shape=self.shapes.get(n.name, ())) for n in nodes]
+        letters = assign_letters(nodes, self.shapes)
+        out = []
+        for n in nodes:
+            n = replace(n, letters=letters.get(n.name, ()))
+            if n.expr is not None:
+                expr, sums = element_definition(n, letters)
+                n = replace(n, expr=expr, sums=sums)
+            out.append(n)
+        return out
 
     def topological(self) -> list[str]:
         """Depth-first post-order from each assignment in text order; finds cycles."""
@@ -382,6 +464,14 @@ class _Builder:
                     f"'{undeclared[0]}' is used but never assigned or declared "
                     f"(declare it, e.g. '{undeclared[0]}: input')"
                 )
+
+
+def _op_name(expr: sp.Expr) -> str | None:
+    if isinstance(expr, ops.OpFunction):
+        return expr.spec.name
+    if isinstance(expr, ops.TensorOpFunction):
+        return expr.tspec.name
+    return None
 
 
 def _symbols_in_order(expr: sp.Expr) -> list[str]:

@@ -2,13 +2,16 @@
 
 :func:`compile_graph` prints every node's definition and every edge's local partial
 (the very expressions :mod:`gradgraph.derive` shows) as numpy code, shares common
-subexpressions between the partials (``sympy.cse``), and compiles the result once.
-The source is generated from node *ids* (``n3``, ``g3``) and registry kernels, never
-from user text, so nothing a user typed is ever executed; ``compiled.source`` shows it.
+subexpressions between the partials (``sympy.cse``), reuses forward values where a
+partial mentions them (σ′(z) becomes a(1 − a) once a = σ(z) is known), and compiles
+the result once. Layers run as whole arrays (``x @ W.T + b``). The source names nodes
+by id (``n3``, ``g3``) and calls registry kernels, never user text, so nothing a user
+typed is ever executed; ``compiled.source`` shows it.
 
-Batches: data inputs may carry a leading batch axis. Every node's adjoint is per
-example (∂Cₖ/∂node); a parameter's is the batch mean (1/n) Σₖ ∂Cₖ/∂w, the slides'
-average over training examples.
+Batches: data inputs may carry a leading batch axis (layers require one). The output
+is averaged over the batch; every parameter's adjoint is the batch mean
+(1/n) Σₖ ∂Cₖ/∂w, the slides' average over training examples; data-dependent nodes
+keep one adjoint per example.
 """
 
 from __future__ import annotations
@@ -22,54 +25,68 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import ops
-from .derive import adjoints
+from .derive import Factor, adjoints
 from .errors import ValueInputError
-from .graph import Graph
-from .parse import symbol
+from .graph import Graph, Node
 
 
 @dataclass
 class Result:
     """What one run of a compiled graph gives."""
 
-    loss: Any  # the output, averaged over the batch
+    loss: float  # the output, averaged over the batch
     values: dict[str, Any]  # every node's forward value
-    gradients: dict[str, Any]  # every node's adjoint (parameters: batch mean)
+    gradients: dict[str, Any]  # adjoints (parameters: batch mean; data: per example)
+
+
+def _reduce(g: Any, ndim: int) -> Any:
+    """Sum a broadcast adjoint back to a parameter's number of axes."""
+    g = np.asarray(g)
+    return g.sum(axis=tuple(range(g.ndim - ndim))) if g.ndim > ndim else g
+
+
+def _seed(out: Any) -> Any:
+    """∂(mean of the output)/∂(output): 1/n for each of n examples."""
+    out = np.asarray(out)
+    return np.full_like(out, 1.0 / out.shape[0]) if out.ndim else np.ones_like(out)
+
+
+RUNTIME = {"numpy": np, "_reduce": _reduce, "_seed": _seed,
+           **{f"_k_{k}": v for k, v in ops.numeric_kernels().items()}}
 
 
 class CompiledGraph:
-    """A graph compiled for one output: ``compiled(values)`` -> :class:`Result`."""
+    """A graph compiled for one output: ``compiled(values)`` -> :class:`Result`.
+
+    ``compiled.step(values)`` is the training hot path: (loss, parameter gradients),
+    computing only the adjoints that parameters need.
+    """
 
     def __init__(self, graph: Graph, of: str):
         self.graph = graph
         self.of = graph.resolve(of)
-        self.source = _generate(graph, self.of)
-        namespace: dict[str, Any] = {"numpy": np}
-        namespace.update({f"_k_{k}": v for k, v in ops.numeric_kernels().items()})
-        # The source holds only ids, kernel names and printed numbers (see _generate).
+        gen = _Generator(graph, self.of)
+        self.source = gen.source()
+        namespace: dict[str, Any] = dict(RUNTIME)
+        # The source holds only ids, kernel names and printed numbers (see _Generator).
         exec(compile(self.source, "<gradgraph>", "exec"), namespace)  # noqa: S102
         self._program = namespace["program"]
         self._forward = namespace["forward"]
+        self._step = namespace["step"]
+        self._backed = gen.backed
 
     def _leaf_values(self, values: Mapping[str, Any]) -> list[Any]:
         given = {self.graph.resolve(k): v for k, v in values.items()}
-        out = []
-        batch = None
-        for name in self.graph.leaves:
-            if name not in given:
-                raise ValueInputError(f"no value given for '{name}'")
-            arr = np.asarray(given[name], dtype=float)
-            if not np.all(np.isfinite(arr)):
-                raise ValueInputError(f"the value of '{name}' is not finite")
-            if arr.ndim > 1:
-                raise ValueInputError(f"'{name}' must be a number or a 1-D batch, "
-                                      f"got shape {arr.shape}")
-            if arr.ndim == 1:
-                if batch is not None and arr.shape[0] != batch:
-                    raise ValueInputError(f"'{name}' has {arr.shape[0]} examples, "
-                                          f"other inputs have {batch}")
-                batch = arr.shape[0]
-            out.append(arr if arr.ndim else float(arr))
+        missing = [n for n in self.graph.leaves if n not in given]
+        if missing:
+            raise ValueInputError(f"no value given for '{missing[0]}'")
+        leaves = [self.graph[n] for n in self.graph.leaves]
+        out = [_checked(node, given[node.name]) for node in leaves]
+        sizes = {len(v) for node, v in zip(leaves, out, strict=True)
+                 if _batched(node, v)}
+        if len(sizes) > 1:
+            raise ValueInputError(f"inputs have different numbers of examples: "
+                                  f"{sorted(sizes)}")
         return out
 
     def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,18 +95,50 @@ class CompiledGraph:
         return {n.name: _plain(v) for n, v in zip(self.graph.nodes, results, strict=True)}
 
     def __call__(self, values: Mapping[str, Any]) -> Result:
-        leaves = self._leaf_values(values)
-        fwd, grads = self._program(*leaves)
-        names = [n.name for n in self.graph.nodes]
-        value = {name: _plain(v) for name, v in zip(names, fwd, strict=True)}
+        fwd, grads = self._program(*self._leaf_values(values))
+        nodes = self.graph.nodes
+        value = {n.name: _plain(v) for n, v in zip(nodes, fwd, strict=True)}
+        out = np.asarray(fwd[[n.name for n in nodes].index(self.of)])
+        count = out.shape[0] if out.ndim else 1
         gradient = {}
-        for node, g in zip(self.graph.nodes, grads, strict=True):
+        for node, g in zip(nodes, grads, strict=True):
             if g is None:
                 continue
-            if node.role in ("param", "const"):
-                g = np.mean(g)
-            gradient[node.name] = _plain(g)
+            per_example = np.ndim(g) > len(node.shape)
+            gradient[node.name] = _plain(g * count if per_example else g)
         return Result(float(np.mean(value[self.of])), value, gradient)
+
+    def step(self, values: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
+        """(mean loss, batch-mean gradient of every parameter) — the training hot path."""
+        loss, grads = self._step(*self._leaf_values(values))
+        return float(np.mean(loss)), dict(zip(self.graph.params, grads, strict=True))
+
+
+def _batched(node: Node, v: Any) -> bool:
+    return node.role == "input" and np.ndim(v) > len(node.shape)
+
+
+def _checked(node: Node, value: Any) -> Any:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueInputError(f"the value of '{node.name}' is not finite")
+    shape = node.shape
+    if not shape:
+        if arr.ndim > 1:
+            raise ValueInputError(f"'{node.name}' must be a number or a 1-D batch, "
+                                  f"got shape {arr.shape}")
+        return arr if arr.ndim else float(arr)
+    if arr.shape == shape and node.role == "input":
+        return arr[np.newaxis]  # one example
+    expected = shape if node.role != "input" else ("n", *shape)
+    if arr.shape[-len(shape):] != shape or arr.ndim != len(expected):
+        raise ValueInputError(f"'{node.name}' must have shape {_show(expected)}, "
+                              f"got {arr.shape}")
+    return arr
+
+
+def _show(shape: tuple) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _plain(v: Any) -> Any:
@@ -107,55 +156,159 @@ def compile_graph(graph: Graph, of: str | None = None) -> CompiledGraph:
     return cache[name]
 
 
-def _generate(graph: Graph, of: str) -> str:
-    """Python source of ``forward(...)`` and ``program(...)`` over node ids."""
-    ids = {n.name: n.id for n in graph.nodes}
-    rename = {symbol(n.name): sp.Symbol(n.id) for n in graph.nodes}
-    printer = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
-    leaves = [ids[n] for n in graph.leaves]
-    forward = []
-    for n in graph.nodes:
-        if n.expr is not None:
-            forward.append(f"    {n.id} = {printer.doprint(n.expr.xreplace(rename))}")
-    all_ids = ", ".join(n.id for n in graph.nodes)
-    head = f"def forward({', '.join(leaves)}):\n"
-    fwd_src = head + "\n".join(forward) + f"\n    return ({all_ids},)\n"
-    back = _backward_lines(graph, of, rename, printer)
-    grads = ", ".join(_grad_id(n.id) if n.name in back.reached else "None" for n in graph.nodes)
-    prog = (
-        f"def program({', '.join(leaves)}):\n" + "\n".join(forward) + "\n"
-        + "\n".join(back.lines) + f"\n    return ({all_ids},), ({grads},)\n"
-    )
-    return fwd_src + "\n\n" + prog
+# --- code generation -----------------------------------------------------------------
 
 
-def _grad_id(node_id: str) -> str:
+class _Generator:
+    """Writes ``forward``, ``program`` (every adjoint) and ``step`` (parameters only)."""
+
+    def __init__(self, graph: Graph, of: str):
+        self.graph = graph
+        self.of = of
+        self.ids = {n.name: n.id for n in graph.nodes}
+        self.rename = {n.element_symbol: sp.Symbol(n.id) for n in graph.nodes}
+        self.printer = NumPyPrinter({"fully_qualified_modules": True,
+                                     "allow_unknown_functions": False})
+        self.adj = adjoints(graph, of)
+        self.reuse = self._forward_values()
+        self.backed = set(self.adj.adjoints)
+
+    def source(self) -> str:
+        forward = self.forward_lines()
+        leaves = ", ".join(self.ids[n] for n in self.graph.leaves)
+        all_ids = ", ".join(n.id for n in self.graph.nodes)
+        full = self.backward_lines(set(self.adj.adjoints))
+        grads = ", ".join(_g(n.id) if n.name in self.adj.adjoints else "None"
+                          for n in self.graph.nodes)
+        needed = self._needed_for_params()
+        hot = self.backward_lines(needed)
+        params = ", ".join(_g(self.ids[p]) if p in needed else "0.0"
+                           for p in self.graph.params)
+        body = "\n".join(forward)
+        return (
+            f"def forward({leaves}):\n{body}\n    return ({all_ids},)\n\n\n"
+            f"def program({leaves}):\n{body}\n" + "\n".join(full)
+            + f"\n    return ({all_ids},), ({grads},)\n\n\n"
+            f"def step({leaves}):\n{body}\n" + "\n".join(hot)
+            + f"\n    return {self.ids[self.of]}, ({params}{',' if params else ''})\n"
+        )
+
+    # forward ---------------------------------------------------------------------
+
+    def code(self, e: sp.Expr) -> str:
+        return self.printer.doprint(e.xreplace(self.rename))
+
+    def arg(self, e: sp.Expr) -> str:
+        return self.ids[e.name]
+
+    def forward_lines(self) -> list[str]:
+        lines = []
+        for n in self.graph.nodes:
+            if n.expr is not None:
+                lines.append(f"    {n.id} = {self.forward_expr(n)}")
+        return lines
+
+    def forward_expr(self, n: Node) -> str:
+        kind, t = n.kind, n.tensor_expr
+        if kind == "affine":
+            w, x, b = (self.arg(a) for a in t.args)
+            return f"{x} @ {w}.T + {b}"
+        if kind == "matvec":
+            w, x = (self.arg(a) for a in t.args)
+            return f"{x} @ {w}.T"
+        if kind == "softmax":
+            return f"_k_softmax({self.arg(t.args[0])})"
+        if kind == "cross_entropy" and self._logits(n) is not None:
+            return f"_k_cross_entropy_logits({self._logits(n)}, {self.arg(t.args[1])})"
+        if kind in ("sum", "cross_entropy"):
+            return f"numpy.sum({self.code(n.expr)}, axis={_axes(len(n.sums))})"
+        return self.code(n.expr)
+
+    def _logits(self, n: Node) -> str | None:
+        """The logits' id when ``n`` is cross-entropy straight after a softmax."""
+        a = self.graph[n.tensor_expr.args[0].name]
+        if a.kind == "softmax" and self.graph.children(a.name) == (n.name,):
+            return self.arg(a.tensor_expr.args[0])
+        return None
+
+    def _forward_values(self) -> dict[sp.Expr, sp.Expr]:
+        """Partials that name a forward value: σ(z) -> a, σ′(z) -> a(1 − a)."""
+        out: dict[sp.Expr, sp.Expr] = {}
+        for n in self.graph.nodes:
+            e = n.expr
+            if isinstance(e, ops.OpFunction) and not e.spec.user_defined:
+                out[e] = n.element_symbol
+                if e.spec.prime_from_output is not None:
+                    out[e.spec.prime(e.args[0])] = e.spec.prime_from_output(n.element_symbol)
+        return out
+
+    # backward --------------------------------------------------------------------
+
+    def _needed_for_params(self) -> set[str]:
+        """Nodes on a path from a parameter to the output: the training step's adjoints."""
+        down: set[str] = set()
+        for n in self.graph.nodes:
+            if n.role == "param" or any(p in down for p in n.parents):
+                down.add(n.name)
+        return {n for n in self.adj.adjoints if n in down}
+
+    def backward_lines(self, wanted: set[str]) -> list[str]:
+        terms: dict[str, list[str]] = {}
+        pending: list[tuple[Factor, sp.Expr]] = []
+        for name, adj in self.adj.adjoints.items():
+            if name in wanted:
+                pending.extend((t, t.expr) for t in adj.terms if t.child in wanted)
+        exprs = [e.xreplace(self.reuse) for _, e in pending]
+        temps, reduced = sp.cse([e.xreplace(self.rename) for e in exprs],
+                                symbols=sp.numbered_symbols("t"), optimizations=None)
+        lines = [f"    {t} = {self.printer.doprint(e)}" for t, e in temps]
+        lines.append(f"    {_g(self.ids[self.of])} = _seed({self.ids[self.of]})")
+        for (factor, _), e in zip(pending, reduced, strict=True):
+            terms.setdefault(factor.parent, []).append(self.contribution(factor, e))
+        for name in self.adj.adjoints:
+            if name == self.of or name not in wanted:
+                continue
+            node = self.graph[name]
+            parts = terms.get(name, [("0.0", True)])
+            if node.role in ("param", "const"):
+                # Each pull-back is reduced on its own: one may already be summed over
+                # the batch (gᵀx) while another still has a batch axis.
+                total = " + ".join(c if done else f"_reduce({c}, {len(node.shape)})"
+                                   for c, done in parts)
+            else:
+                total = " + ".join(c for c, _ in parts)
+            lines.append(f"    {_g(node.id)} = {total}")
+        return lines
+
+    def contribution(self, f: Factor, partial: sp.Expr) -> tuple[str, bool]:
+        """Code for (child's adjoint) pulled back through one edge; True if batch-free."""
+        child = self.graph[f.child]
+        g = _g(child.id)
+        kind = child.kind
+        if kind in ("affine", "matvec"):
+            w, x = (self.arg(a) for a in child.tensor_expr.args[:2])
+            role = child.tensor_expr.args.index(self.graph[f.parent].symbol)
+            x_node = child.tensor_expr.args[1].name
+            batched = _depends_on_data(self.graph, x_node)
+            outer = f"{g}.T @ {x}" if batched else f"numpy.multiply.outer({g}, {x})"
+            return ((outer, batched), (f"{g} @ {w}", False), (g, False))[role]
+        if kind == "softmax":
+            return f"_k_softmax_vjp({child.id}, {g})", False
+        printed = self.printer.doprint(partial)
+        if kind in ("sum", "cross_entropy"):
+            expand = "[..., " + ", ".join(["None"] * len(child.sums)) + "]"
+            return f"{g}{expand}*({printed})", False
+        return f"{g}*({printed})", False
+
+
+def _depends_on_data(graph: Graph, name: str) -> bool:
+    node = graph[name]
+    return node.role == "input" or any(_depends_on_data(graph, p) for p in node.parents)
+
+
+def _axes(k: int) -> str:
+    return "-1" if k == 1 else "(" + ", ".join(str(-i) for i in range(k, 0, -1)) + ")"
+
+
+def _g(node_id: str) -> str:
     return "g" + node_id[1:]
-
-
-@dataclass
-class _Backward:
-    lines: list[str]
-    reached: set[str]
-
-
-def _backward_lines(graph: Graph, of: str, rename: dict, printer: NumPyPrinter) -> _Backward:
-    adj = adjoints(graph, of)
-    partials = [(t.child, name, t.expr.xreplace(rename))
-                for name, a in adj.adjoints.items() for t in a.terms]
-    temps, reduced = sp.cse([p[2] for p in partials], symbols=sp.numbered_symbols("t"),
-                            optimizations=None)
-    lines = [f"    {t} = {printer.doprint(e)}" for t, e in temps]
-    out_id = graph[of].id
-    lines.append(f"    {_grad_id(out_id)} = numpy.ones_like({out_id})")
-    by_node: dict[str, list[str]] = {}
-    for (child, parent, _), e in zip(partials, reduced, strict=True):
-        term = f"{_grad_id(graph[child].id)}*({printer.doprint(e)})"
-        by_node.setdefault(parent, []).append(term)
-    for name in adj.adjoints:
-        if name == of:
-            continue
-        terms = by_node.get(name)
-        rhs = " + ".join(terms) if terms else "0.0"
-        lines.append(f"    {_grad_id(graph[name].id)} = {rhs}")
-    return _Backward(lines, set(adj.adjoints))

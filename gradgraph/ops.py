@@ -54,6 +54,9 @@ class OpSpec:
     aliases: tuple[str, ...] = ()
     user_defined: bool = False
     doc: str = ""
+    # op′ written with the op's output a = op(z), for code that reuses the forward
+    # value (σ′(z) = a(1 − a), tanh′(z) = 1 − a²); None when there is no such form.
+    prime_from_output: Callable[[sp.Expr], sp.Expr] | None = None
     # How to print an application, with {arg} for the printed argument.
     unicode_form: str = "{name}({arg})"
     latex_form: str = r"{name}\left({arg}\right)"
@@ -264,7 +267,7 @@ def elementary(expr: sp.Expr) -> sp.Expr:
 
 def numeric_kernels() -> dict[str, Kernel]:
     """Name -> numpy kernel for every op and prime, for generated code."""
-    kernels: dict[str, Kernel] = {}
+    kernels: dict[str, Kernel] = dict(TENSOR_KERNELS)
     for spec in REGISTRY.values():
         kernels[spec.name] = spec.forward
         kernels[f"{spec.name}_prime"] = spec.backward
@@ -281,6 +284,7 @@ SIGMA = register(
         aliases=("sigmoid", "σ"),
         define=lambda x: 1 / (1 + sp.exp(-x)),
         prime_define=lambda x: SIGMA.func(x) * (1 - SIGMA.func(x)),
+        prime_from_output=lambda a: a * (1 - a),
         unicode="σ",
         latex=r"\sigma",
         forward=_sigmoid,
@@ -293,6 +297,7 @@ TANH = register(
         name="tanh",
         define=sp.tanh,
         prime_define=lambda x: 1 - TANH.func(x) ** 2,
+        prime_from_output=lambda a: 1 - a**2,
         unicode="tanh",
         latex=r"\tanh",
         forward=np.tanh,
@@ -306,6 +311,7 @@ RELU = register(
         aliases=("ReLU",),
         define=lambda x: sp.Max(x, 0),
         prime_define=lambda x: sp.Heaviside(x, 0),
+        prime_from_output=lambda a: RELU.prime(a),  # relu(z) > 0 exactly when z > 0
         unicode="relu",
         latex=r"\operatorname{relu}",
         forward=_relu,
@@ -378,3 +384,95 @@ ABS = register(
         doc="absolute value; derivative sign(x) (0 at 0, the subgradient L1 uses)",
     )
 )
+
+
+# --- tensor ops: contractions and reductions over whole layers -----------------------
+#
+# These appear only in graphs with declared shapes. Their SymPy functions mark the
+# structure (which node is an affine layer, a sum, a softmax); gradgraph.tensors gives
+# each one its index-form definition (z_j = Σ_k W_jk x_k + b_j) and gradgraph.numeric
+# its numpy kernels below. Their local partials follow from the index form, except
+# softmax's Jacobian, which is a_j(δ_ij − a_i).
+
+
+@dataclass(frozen=True)
+class TensorOpSpec:
+    """A tensor op: ``arity`` arguments; ``keep_inline`` arguments stay expressions.
+
+    ``keep_inline`` is True for ``sum``: its argument is an element-wise formula kept
+    in the node's definition (C = Σ_j (a_j − y_j)²) instead of a node of its own.
+    """
+
+    name: str
+    arity: int
+    doc: str
+    keep_inline: bool = False
+    func: type[TensorOpFunction] = field(init=False, repr=False, compare=False)
+
+
+class TensorOpFunction(sp.Function):
+    """An application of a tensor op (affine, sum, softmax, cross_entropy)."""
+
+    tspec: TensorOpSpec
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        args = ", ".join(printer._print(a) for a in self.args)
+        return f"{self.tspec.name}({args})"
+
+
+TENSOR_OPS: dict[str, TensorOpSpec] = {}
+
+
+def register_tensor(spec: TensorOpSpec) -> TensorOpSpec:
+    if spec.name in TENSOR_OPS or spec.name in _ALIASES:
+        raise GradgraphError(f"op '{spec.name}' is already registered")
+    cls = type(f"T_{spec.name}", (TensorOpFunction,), {"tspec": spec, "nargs": spec.arity})
+    object.__setattr__(spec, "func", cls)
+    TENSOR_OPS[spec.name] = spec
+    return spec
+
+
+def tensor_op(name: str) -> TensorOpSpec | None:
+    return TENSOR_OPS.get(name)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    # Subtracting the row maximum keeps exp() in range: softmax(z) = softmax(z − m).
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    m = z.max(axis=-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+def _cross_entropy_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """−Σ_j y_j log softmax(z)_j, from the logits (stable for |z| in the thousands)."""
+    return -(y * _log_softmax(z)).sum(axis=-1)
+
+
+def _softmax_vjp(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Σ_j ∂a_j/∂z_i g_j = a_i (g_i − Σ_j a_j g_j)."""
+    return a * (g - (a * g).sum(axis=-1, keepdims=True))
+
+
+TENSOR_KERNELS: dict[str, Kernel] = {
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+    "cross_entropy_logits": _cross_entropy_logits,
+    "softmax_vjp": _softmax_vjp,
+}
+
+AFFINE = register_tensor(TensorOpSpec(
+    "affine", 3, "dense layer z_j = Σ_k W_jk x_k + b_j (written W x + b)"))
+MATVEC = register_tensor(TensorOpSpec(
+    "matvec", 2, "matrix–vector product z_j = Σ_k W_jk x_k (written W x)"))
+SUM = register_tensor(TensorOpSpec(
+    "sum", 1, "sum over every unit: sum((a - y)^2) = Σ_j (a_j − y_j)²", keep_inline=True))
+SOFTMAX = register_tensor(TensorOpSpec(
+    "softmax", 1, "softmax a_j = exp(z_j) / Σ_i exp(z_i)"))
+CROSS_ENTROPY = register_tensor(TensorOpSpec(
+    "cross_entropy", 2,
+    "categorical cross-entropy −Σ_j y_j log a_j; after a softmax it is computed from the "
+    "logits, and ∂C/∂z_j = a_j − y_j"))

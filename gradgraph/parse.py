@@ -100,6 +100,17 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+def tensor_symbol(name: str) -> sp.Symbol:
+    """A declared tensor in matrix-form text; non-commutative, so ``W x`` keeps its order."""
+    return sp.Symbol(name, commutative=False)
+
+
+class IndexSum(sp.Function):
+    """``sum_k <term>`` in index-form text; gradgraph.tensors turns it into layer ops."""
+
+    nargs = 2
+
+
 # --- tokenizer -----------------------------------------------------------------------
 
 
@@ -222,6 +233,7 @@ class Parser:
         self.depth = 0
         self.count = 0
         self.order: dict[str, int] = {}
+        self.tensors: set[str] = set()
 
     # token helpers
     def peek(self, k: int = 0) -> Token:
@@ -301,6 +313,8 @@ class Parser:
                 shape.append(self.dimension())
             self.expect(")")
         self.names.update(names)
+        if shape:
+            self.tensors.update(names)
         return Declare(tuple(names), tok.text, tuple(shape), first.line)
 
     def dimension(self) -> int:
@@ -391,6 +405,11 @@ class Parser:
 
     def name_or_call(self, tok: Token) -> sp.Expr:
         nxt = self.peek()
+        tspec = ops.tensor_op(tok.text)
+        if tspec is not None and nxt.kind == "OP" and nxt.text == "(":
+            return tspec.func(*self.call_arguments(tspec.arity, tok.text))
+        if tok.text.startswith("sum_") and len(tok.text) == 5 and tok.text[4].isalpha():
+            return IndexSum(self.expression(15), sp.Symbol(tok.text[4]))
         if nxt.kind == "PRIME":
             self.take()
             spec = self.op_for(tok)
@@ -399,9 +418,25 @@ class Parser:
             spec = self.op_or_none(tok)
             if spec is not None:
                 return spec.func(self.call_argument())
-        elif self.op_or_none(tok, quiet=True) is not None:
+        elif self.op_or_none(tok, quiet=True) is not None or tspec is not None:
             raise self.error(f"'{tok.text}' is a function; call it as {tok.text}(...)", tok)
-        return symbol(tok.text)
+        # Once a program declares tensors, every name keeps its place in products
+        # (W x is not x W); gradgraph.tensors makes scalars commutative again.
+        return tensor_symbol(tok.text) if self.tensors else symbol(tok.text)
+
+    def call_arguments(self, arity: int, name: str) -> list[sp.Expr]:
+        open_tok = self.expect("(")
+        args = [self.expression()]
+        while self.at_op(","):
+            self.take()
+            args.append(self.expression())
+        if not self.at_op(")"):
+            raise self.error(f"'(' at column {open_tok.col} is not closed", self.peek())
+        self.take()
+        if len(args) != arity:
+            raise self.error(f"{name} takes {arity} argument{'s' * (arity > 1)}, "
+                             f"got {len(args)}", open_tok)
+        return args
 
     def call_argument(self) -> sp.Expr:
         open_tok = self.expect("(")
