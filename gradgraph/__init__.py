@@ -24,8 +24,10 @@ from .errors import (
     UnknownOpError,
     ValueInputError,
 )
+from .gradcheck import GradcheckReport, gradcheck
 from .graph import Graph, Node
 from .numeric import CompiledGraph, Result, compile_graph
+from .tensors import expand_to_scalars
 
 compile = compile_graph  # noqa: A001 - the public name is gradgraph.compile
 
@@ -40,6 +42,7 @@ __all__ = [
     "DerivationError",
     "Factor",
     "FileFormatError",
+    "GradcheckReport",
     "GradgraphError",
     "Graph",
     "GraphError",
@@ -57,4 +60,6 @@ __all__ = [
     "compile_graph",
     "derive",
     "examples",
+    "expand_to_scalars",
+    "gradcheck",
 ]

@@ -26,6 +26,7 @@ from .notation import (
     partial_unicode,
     to_latex,
     to_unicode,
+    unicode_name,
 )
 from .parse import symbol
 from .tensors import element_name
@@ -82,7 +83,7 @@ def _edge(graph: Graph, child: str, parent: str) -> Factor:
     return Factor(child, parent, local_partial(graph, child, parent), c.element, p.element)
 
 
-def _fused(graph: Graph, a: Node) -> Node | None:
+def fused_cross_entropy(graph: Graph, a: Node) -> Node | None:
     """The cross-entropy node that takes softmax ``a`` as its only consumer, if any."""
     if a.kind != "softmax":
         return None
@@ -203,7 +204,7 @@ def _terms(graph: Graph, node: Node, done: Mapping[str, Adjoint]) -> list[Factor
     for child in graph.children(node.name):
         if child not in done:
             continue
-        xent = _fused(graph, graph[child])
+        xent = fused_cross_entropy(graph, graph[child])
         if xent is not None and xent.name in done:
             # softmax then cross-entropy: Σ_j a_j(δ_ij − a_i)(−y_j/a_j) = a_i − y_i, since
             # Σ_j y_j = 1; the graph takes the two edges together, as frameworks do.
@@ -341,6 +342,74 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
+
+    def matrix_unicode(self) -> str:
+        """The same derivative for whole layers: δ = ∂C/∂z, ∂C/∂W = δ xᵀ, ∂C/∂x = Wᵀ δ.
+
+        One line per affine layer on the way down (its δ), then the result. For a
+        graph without layers this is the scalar chain rule again.
+        """
+        lines: list[str] = []
+        total = [_MatrixChain(self.graph, lines, self.of).walk(fs) for fs in self.factors]
+        head = partial_unicode(self.of, self.wrt)
+        lines.append(f"{head} = {' + '.join(total) or '0'}")
+        return "\n".join(dict.fromkeys(lines))
+
+
+class _MatrixChain:
+    """Builds matrix-form adjoints along one path, naming each layer's δ."""
+
+    def __init__(self, graph: Graph, lines: list[str], of: str):
+        self.graph = graph
+        self.lines = lines
+        self.of = of
+        self.tensor = {n.element_symbol: n.symbol for n in graph.nodes}
+
+    def show(self, expr: sp.Expr) -> str:
+        return to_unicode(sp.factor_terms(expr.xreplace(self.tensor)), self.graph.order)
+
+    def walk(self, factors: tuple[Factor, ...]) -> str:
+        current = ""  # the adjoint of the child, in matrix form ("" = 1)
+        for f in reversed(factors):
+            child, parent = self.graph[f.child], self.graph[f.parent]
+            current = self.pull(child, parent, f, current)
+            if parent.kind in ("affine", "matvec") and " " in current.strip():
+                delta = "δ" + unicode_name(parent.name)[len(unicode_name(
+                    parent.name.split("^")[0])):]
+                head = partial_unicode(self.of, parent.name)
+                self.lines.append(f"{delta} = {head} = {current}")
+                current = delta
+        return current or "1"
+
+    def pull(self, child: Node, parent: Node, f: Factor, up: str) -> str:
+        if child.kind in ("affine", "matvec"):
+            w, x = child.tensor_expr.args[0].name, child.tensor_expr.args[1].name
+            if parent.name == w:
+                return f"{_wrap(up)} {unicode_name(x)}ᵀ"
+            if parent.name == x:
+                return f"{unicode_name(w)}ᵀ {_wrap(up)}"
+            return up
+        if child.kind == "softmax":
+            a = unicode_name(child.name)
+            return f"(diag({a}) − {a} {a}ᵀ) {_wrap(up)}"
+        local = self.show(f.expr)
+        if not up:
+            return local
+        if local == "1":
+            return up
+        elementwise = bool(parent.shape) and child.kind == "elementwise"
+        joiner = " ⊙ " if elementwise else " · "
+        return f"{_wrap(local)}{joiner}{_wrap(up)}"
+
+
+def _wrap(text: str) -> str:
+    """Parenthesise ``text`` if it has a + or − outside any parentheses."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and text[i:i + 3] in (" + ", " − "):
+            return f"({text})"
+    return text
 
 
 def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> str:

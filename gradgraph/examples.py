@@ -42,3 +42,54 @@ def chain(depth: int, tags: str = "L", activation: str = "sigma") -> Graph:
     Inputs are a⁽ᴸ⁻ᴸ⁾ (or a⁽⁰⁾) and y; the parameters are every w and b.
     """
     return Graph.from_text(chain_text(depth, tags, activation))
+
+
+def mlp_text(sizes: list[int], activation: str = "tanh", output: str = "softmax",
+             loss: str = "cross_entropy") -> str:
+    """Text of a dense network, e.g. ``mlp_text([64, 100, 10])`` — the deck's Keras model.
+
+    Layers are tagged a⁽¹⁾, a⁽²⁾, …; ``output`` is ``softmax`` (then ``loss`` is
+    ``cross_entropy``) or any element-wise op with squared error (``loss="squared"``).
+    """
+    if len(sizes) < 2:
+        raise ValueError("an MLP needs at least an input and an output size")
+    lines = [f"x: input({sizes[0]}); y: input({sizes[-1]})"]
+    prev = "x"
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False), start=1):
+        last = i == len(sizes) - 1
+        lines.append(f"W^({i}): param({n_out}, {n_in}); b^({i}): param({n_out})")
+        lines.append(f"z^({i}) = W^({i}) {prev} + b^({i})")
+        lines.append(f"a^({i}) = {output if last else activation}(z^({i}))")
+        prev = f"a^({i})"
+    if loss == "cross_entropy":
+        lines.append(f"C = cross_entropy({prev}, y)")
+    else:
+        lines.append(f"C = sum(({prev} - y)^2) / 2")
+    return "\n".join(lines) + "\n"
+
+
+def mlp(sizes: list[int], activation: str = "tanh", output: str = "softmax",
+        loss: str = "cross_entropy") -> Graph:
+    """The graph of :func:`mlp_text`."""
+    return Graph.from_text(mlp_text(sizes, activation, output, loss))
+
+
+def mazur() -> tuple[Graph, dict]:
+    """Matt Mazur's "step by step backpropagation example": a 2-2-2 logistic network.
+
+    Returns the graph (squared error ½Σ(a − y)²) and his numbers: weights w1…w8 =
+    0.15…0.55, biases 0.35 and 0.60 (shared within a layer), inputs 0.05, 0.10,
+    targets 0.01, 0.99. His total error is 0.298371109.
+    """
+    import numpy as np
+
+    graph = mlp([2, 2, 2], activation="sigma", output="sigma", loss="squared")
+    values = {
+        "W^(1)": np.array([[0.15, 0.20], [0.25, 0.30]]),
+        "b^(1)": np.array([0.35, 0.35]),
+        "W^(2)": np.array([[0.40, 0.45], [0.50, 0.55]]),
+        "b^(2)": np.array([0.60, 0.60]),
+        "x": np.array([[0.05, 0.10]]),
+        "y": np.array([[0.01, 0.99]]),
+    }
+    return graph, values

@@ -83,8 +83,8 @@ class Node:
         """``z = w·x + b`` in Unicode; tensors in index form, ``zⱼ = Σₖ Wⱼₖ·xₖ + bⱼ``."""
         if self.expr is None:
             return unicode_name(self.element)
-        return f"{unicode_name(self.element)} = {self._sums_unicode()}" \
-               f"{to_unicode(self.expr, order)}{self._softmax_tail()}"
+        return f"{unicode_name(self.element)} = {self._summed_unicode(order)}" \
+               f"{self._softmax_tail()}"
 
     def definition_latex(self, order: Mapping[str, int] | None = None) -> str:
         if self.expr is None:
@@ -92,14 +92,29 @@ class Node:
         sums = "".join(rf"\sum_{{{c}}} " for c in self.sums)
         return f"{latex_name(self.element)} = {sums}{to_latex(self.expr, order)}"
 
-    def _sums_unicode(self) -> str:
-        return "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in self.sums)
+    def _summed_unicode(self, order: Mapping[str, int] | None) -> str:
+        """``Σₖ Wⱼₖ·xₖ + bⱼ``: the Σ covers the terms that carry its letter."""
+        if not self.sums:
+            return to_unicode(self.expr, order)
+        terms = self.expr.args if isinstance(self.expr, sp.Add) else (self.expr,)
+        inner = [t for t in terms if _has_letters(t, self.sums)]
+        outer = [t for t in terms if t not in inner]
+        summed = sp.Add(*inner)
+        sign = "−" if len(inner) == 1 and summed.could_extract_minus_sign() else ""
+        body = to_unicode(-summed if sign else summed, order)
+        if len(inner) > 1:
+            body = f"({body})"
+        sigma = sign + "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in self.sums)
+        rest = "".join(f" + {to_unicode(t, order)}" for t in outer)
+        return f"{sigma}{body}{rest}"
 
     def _softmax_tail(self) -> str:
         if self.kind != "softmax":
             return ""
-        z = self.tensor_expr.args[0].name
-        return f" / Σᵢ exp({unicode_name(z)}ᵢ)"
+        from .tensors import element_name
+
+        z = element_name(self.tensor_expr.args[0].name, ("i",))
+        return f" / Σᵢ exp({unicode_name(z)})"
 
 
 @dataclass
@@ -273,6 +288,7 @@ class _Builder:
         self.user_ops: dict[str, ops.OpSpec] = {}
         self.order: list[str] = []  # assignment order, generated nodes first
         self.generated: set[str] = set()
+        self.lifted: dict[sp.Expr, str] = {}  # one node per distinct op application
 
     def build(self) -> Graph:
         for st in self.statements:
@@ -350,12 +366,21 @@ class _Builder:
             if isinstance(e, ops.OpFunction | ops.PrimeFunction | ops.TensorOpFunction):
                 inline = isinstance(e, ops.TensorOpFunction) and e.tspec.keep_inline
                 args = [lift(a, False) if inline or isinstance(a, sp.Symbol | sp.Number)
-                        else self.new_node(fresh(), lift(a, True), name) for a in e.args]
+                        else self.argument_node(lift(a, True), name, fresh) for a in e.args]
                 app = e.func(*args)
-                return app if top else self.new_node(fresh(), app, name)
+                if top:
+                    return app
+                if app not in self.lifted:
+                    self.lifted[app] = str(self.new_node(fresh(), app, name))
+                return symbol(self.lifted[app])
             return e.func(*[lift(a, False) for a in e.args])
 
         self.defs[name] = lift(self.defs[name], True)
+
+    def argument_node(self, expr: sp.Expr, owner: str, fresh: Any) -> sp.Symbol:
+        if expr not in self.lifted:
+            self.lifted[expr] = str(self.new_node(fresh(), expr, owner))
+        return symbol(self.lifted[expr])
 
     def new_node(self, new: str, expr: sp.Expr, owner: str) -> sp.Symbol:
         self.defs[new] = expr
@@ -464,6 +489,12 @@ class _Builder:
                     f"'{undeclared[0]}' is used but never assigned or declared "
                     f"(declare it, e.g. '{undeclared[0]}: input')"
                 )
+
+
+def _has_letters(term: sp.Expr, letters: tuple[str, ...]) -> bool:
+    from .notation import split_name
+
+    return any(c in split_name(s.name)[1] for s in term.free_symbols for c in letters)
 
 
 def _op_name(expr: sp.Expr) -> str | None:

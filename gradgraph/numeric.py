@@ -25,7 +25,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import ops
-from .derive import Factor, adjoints
+from .derive import Factor, adjoints, fused_cross_entropy
 from .errors import ValueInputError
 from .graph import Graph, Node
 
@@ -108,9 +108,16 @@ class CompiledGraph:
             gradient[node.name] = _plain(g * count if per_example else g)
         return Result(float(np.mean(value[self.of])), value, gradient)
 
-    def step(self, values: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
-        """(mean loss, batch-mean gradient of every parameter) — the training hot path."""
-        loss, grads = self._step(*self._leaf_values(values))
+    def step(self, values: Mapping[str, Any], check: bool = True
+             ) -> tuple[float, dict[str, Any]]:
+        """(mean loss, batch-mean gradient of every parameter) — the training hot path.
+
+        ``check=False`` skips validating the values (names, shapes, finiteness): for a
+        training loop that validated its data once, with values keyed by node name.
+        """
+        leaves = (self._leaf_values(values) if check
+                  else [values[name] for name in self.graph.leaves])
+        loss, grads = self._step(*leaves)
         return float(np.mean(loss)), dict(zip(self.graph.params, grads, strict=True))
 
 
@@ -177,11 +184,11 @@ class _Generator:
         forward = self.forward_lines()
         leaves = ", ".join(self.ids[n] for n in self.graph.leaves)
         all_ids = ", ".join(n.id for n in self.graph.nodes)
-        full = self.backward_lines(set(self.adj.adjoints))
+        full = self.backward_lines(set(self.adj.adjoints), hot=False)
         grads = ", ".join(_g(n.id) if n.name in self.adj.adjoints else "None"
                           for n in self.graph.nodes)
         needed = self._needed_for_params()
-        hot = self.backward_lines(needed)
+        hot = self.backward_lines(needed, hot=True)
         params = ", ".join(_g(self.ids[p]) if p in needed else "0.0"
                            for p in self.graph.params)
         body = "\n".join(forward)
@@ -204,9 +211,19 @@ class _Generator:
     def forward_lines(self) -> list[str]:
         lines = []
         for n in self.graph.nodes:
-            if n.expr is not None:
-                lines.append(f"    {n.id} = {self.forward_expr(n)}")
+            if n.expr is None:
+                continue
+            if n.kind == "softmax" and self._feeds_cross_entropy(n):
+                # One log-softmax serves both the probabilities and the loss.
+                z = self.arg(n.tensor_expr.args[0])
+                lines.append(f"    {n.id}l = _k_log_softmax({z})")
+                lines.append(f"    {n.id} = numpy.exp({n.id}l)")
+                continue
+            lines.append(f"    {n.id} = {self.forward_expr(n)}")
         return lines
+
+    def _feeds_cross_entropy(self, a: Node) -> bool:
+        return fused_cross_entropy(self.graph, a) is not None
 
     def forward_expr(self, n: Node) -> str:
         kind, t = n.kind, n.tensor_expr
@@ -218,18 +235,11 @@ class _Generator:
             return f"{x} @ {w}.T"
         if kind == "softmax":
             return f"_k_softmax({self.arg(t.args[0])})"
-        if kind == "cross_entropy" and self._logits(n) is not None:
-            return f"_k_cross_entropy_logits({self._logits(n)}, {self.arg(t.args[1])})"
+        if kind == "cross_entropy" and self._feeds_cross_entropy(self.graph[t.args[0].name]):
+            return f"-numpy.sum({self.arg(t.args[1])}*{self.arg(t.args[0])}l, axis=-1)"
         if kind in ("sum", "cross_entropy"):
             return f"numpy.sum({self.code(n.expr)}, axis={_axes(len(n.sums))})"
         return self.code(n.expr)
-
-    def _logits(self, n: Node) -> str | None:
-        """The logits' id when ``n`` is cross-entropy straight after a softmax."""
-        a = self.graph[n.tensor_expr.args[0].name]
-        if a.kind == "softmax" and self.graph.children(a.name) == (n.name,):
-            return self.arg(a.tensor_expr.args[0])
-        return None
 
     def _forward_values(self) -> dict[sp.Expr, sp.Expr]:
         """Partials that name a forward value: σ(z) -> a, σ′(z) -> a(1 − a)."""
@@ -245,14 +255,22 @@ class _Generator:
     # backward --------------------------------------------------------------------
 
     def _needed_for_params(self) -> set[str]:
-        """Nodes on a path from a parameter to the output: the training step's adjoints."""
-        down: set[str] = set()
-        for n in self.graph.nodes:
-            if n.role == "param" or any(p in down for p in n.parents):
-                down.add(n.name)
-        return {n for n in self.adj.adjoints if n in down}
+        """The adjoints the parameters' adjoints are built from, and nothing else.
 
-    def backward_lines(self, wanted: set[str]) -> list[str]:
+        A softmax output's own adjoint is skipped when cross-entropy is taken from the
+        logits: no parameter's pull-back reads it.
+        """
+        needed: set[str] = set()
+        todo = [p for p in self.graph.params if p in self.adj.adjoints]
+        while todo:
+            name = todo.pop()
+            if name in needed:
+                continue
+            needed.add(name)
+            todo.extend(t.child for t in self.adj.adjoints[name].terms)
+        return needed
+
+    def backward_lines(self, wanted: set[str], hot: bool) -> list[str]:
         terms: dict[str, list[str]] = {}
         pending: list[tuple[Factor, sp.Expr]] = []
         for name, adj in self.adj.adjoints.items():
@@ -262,7 +280,12 @@ class _Generator:
         temps, reduced = sp.cse([e.xreplace(self.rename) for e in exprs],
                                 symbols=sp.numbered_symbols("t"), optimizations=None)
         lines = [f"    {t} = {self.printer.doprint(e)}" for t, e in temps]
-        lines.append(f"    {_g(self.ids[self.of])} = _seed({self.ids[self.of]})")
+        out = self.ids[self.of]
+        # In the training step every example's seed is the same 1/n: keep it a scalar.
+        self.scalar_seed = hot and self.graph.is_tensor and _depends_on_data(self.graph,
+                                                                            self.of)
+        seed = f"1.0 / {out}.shape[0]" if self.scalar_seed else f"_seed({out})"
+        lines.append(f"    {_g(out)} = {seed}")
         for (factor, _), e in zip(pending, reduced, strict=True):
             terms.setdefault(factor.parent, []).append(self.contribution(factor, e))
         for name in self.adj.adjoints:
@@ -270,35 +293,44 @@ class _Generator:
                 continue
             node = self.graph[name]
             parts = terms.get(name, [("0.0", True)])
-            if node.role in ("param", "const"):
+            if not _depends_on_data(self.graph, name):
                 # Each pull-back is reduced on its own: one may already be summed over
                 # the batch (gᵀx) while another still has a batch axis.
-                total = " + ".join(c if done else f"_reduce({c}, {len(node.shape)})"
-                                   for c, done in parts)
+                total = " + ".join(self.reduced(c, done, node) for c, done in parts)
             else:
                 total = " + ".join(c for c, _ in parts)
             lines.append(f"    {_g(node.id)} = {total}")
         return lines
+
+    def reduced(self, code: str, done: bool, node: Node) -> str:
+        if done:
+            return code
+        if not self.graph.is_tensor:
+            return f"_reduce({code}, 0)"  # scalar graphs: a batch is known only at run time
+        return f"({code}).sum(axis=0)"
 
     def contribution(self, f: Factor, partial: sp.Expr) -> tuple[str, bool]:
         """Code for (child's adjoint) pulled back through one edge; True if batch-free."""
         child = self.graph[f.child]
         g = _g(child.id)
         kind = child.kind
+        # A child that no example feeds has one adjoint for the whole batch already.
+        free = not _depends_on_data(self.graph, f.child)
         if kind in ("affine", "matvec"):
             w, x = (self.arg(a) for a in child.tensor_expr.args[:2])
             role = child.tensor_expr.args.index(self.graph[f.parent].symbol)
-            x_node = child.tensor_expr.args[1].name
-            batched = _depends_on_data(self.graph, x_node)
+            batched = _depends_on_data(self.graph, child.tensor_expr.args[1].name)
             outer = f"{g}.T @ {x}" if batched else f"numpy.multiply.outer({g}, {x})"
-            return ((outer, batched), (f"{g} @ {w}", False), (g, False))[role]
+            return ((outer, batched or free), (f"{g} @ {w}", free), (g, free))[role]
         if kind == "softmax":
-            return f"_k_softmax_vjp({child.id}, {g})", False
+            return f"_k_softmax_vjp({child.id}, {g})", free
         printed = self.printer.doprint(partial)
+        if f.child == self.of and self.scalar_seed:
+            return f"{g}*({printed})", False
         if kind in ("sum", "cross_entropy"):
             expand = "[..., " + ", ".join(["None"] * len(child.sums)) + "]"
-            return f"{g}{expand}*({printed})", False
-        return f"{g}*({printed})", False
+            return f"{g}{expand}*({printed})", free
+        return f"{g}*({printed})", free
 
 
 def _depends_on_data(graph: Graph, name: str) -> bool:

@@ -152,7 +152,8 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 
 def _step(x: np.ndarray) -> np.ndarray:
-    # relu′(0) := 0, the subgradient every framework uses.
+    # relu′(0) := 0, the subgradient every framework uses. (np.heaviside is ~15×
+    # slower than a comparison and a cast.)
     return (np.asarray(x) > 0).astype(float)
 
 

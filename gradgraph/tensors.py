@@ -321,3 +321,82 @@ def element_definition(n: Any, letters: dict[str, tuple[str, ...]]) -> tuple[sp.
         return ops.EXP.func(el(e.args[0])), ()  # numerator; the Jacobian is special
     a, y = e.args
     return -el(y) * ops.LOG.func(el(a)), letters[a.name]
+
+
+# --- scalar expansion: one node per neuron --------------------------------------------
+
+MAX_EXPANDED_UNITS = 32  # per axis: expansion is for looking at small networks
+
+
+def scalar_name(name: str, index: tuple[int, ...]) -> str:
+    """``W^(1)`` at (0, 1) -> ``W_01^(1)``; a scalar keeps its name."""
+    return element_name(name, tuple(str(i) for i in index))
+
+
+def expand_to_scalars(graph: Any) -> Any:
+    """The same network with one scalar node per neuron (and per weight).
+
+    ``z_j = Σ_k W_jk x_k + b_j`` becomes ``z_0 = W_00 x_0 + W_01 x_1 + b_0``, … —
+    the micrograd view; numbers and derivatives are the same as the layered graph's.
+    """
+    import itertools
+
+    from .graph import _Builder
+    from .parse import Assign, Declare
+
+    statements: list[Any] = []
+    order: dict[str, int] = {}
+    for node in graph.nodes:
+        if any(d > MAX_EXPANDED_UNITS for d in node.shape):
+            raise ShapeError(f"'{node.name}' has shape {node.shape}: expanding to scalars is "
+                             f"for layers of at most {MAX_EXPANDED_UNITS} units")
+        for index in itertools.product(*(range(d) for d in node.shape)):
+            name = scalar_name(node.name, index)
+            order[name] = graph.order.get(node.name, 0) * 1000 + len(order)
+            if node.expr is None:
+                statements.append(Declare((name,), node.role, (), 1))
+            else:
+                statements.append(Assign(name, _expand(graph, node, index), 1))
+    return _Builder(statements, None, graph.cost, order).build()
+
+
+def _expand(graph: Any, node: Any, index: tuple[int, ...]) -> sp.Expr:
+    """The element of ``node`` at ``index`` as a scalar formula in scalar names."""
+    values = dict(zip(node.letters, index, strict=True))
+    if node.kind == "softmax":
+        z = graph[node.tensor_expr.args[0].name]
+        exps = [ops.EXP.func(symbol(scalar_name(z.name, (i,)))) for i in range(z.shape[0])]
+        return exps[index[0]] / sp.Add(*exps)
+    import itertools
+
+    from .graph import _has_letters
+
+    terms = node.expr.args if isinstance(node.expr, sp.Add) else (node.expr,)
+    inner = sp.Add(*(t for t in terms if _has_letters(t, node.sums)))
+    outer = sp.Add(*(t for t in terms if not _has_letters(t, node.sums)))
+    total = _at(graph, outer, values, node)
+    ranges = [range(_extent(graph, node, c)) for c in node.sums]
+    for summed in itertools.product(*ranges):
+        letters = {**values, **dict(zip(node.sums, summed, strict=True))}
+        total += _at(graph, inner, letters, node)
+    return total
+
+
+def _extent(graph: Any, node: Any, letter: str) -> int:
+    for p in node.parents:
+        parent = graph[p]
+        if letter in parent.letters:
+            return parent.shape[parent.letters.index(letter)]
+    raise ShapeError(f"no extent for index {letter} in '{node.name}'")
+
+
+def _at(graph: Any, expr: sp.Expr, letters: dict[str, int], node: Any) -> sp.Expr:
+    """``expr`` (in element symbols) at given index values, in scalar names."""
+    subs = {}
+    for p in node.parents:
+        parent = graph[p]
+        if any(c not in letters for c in parent.letters):
+            continue  # not in this part of the formula
+        index = tuple(letters[c] for c in parent.letters)
+        subs[parent.element_symbol] = symbol(scalar_name(parent.name, index))
+    return expr.xreplace(subs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..derive import adjoints, derive
-from ..notation import partial_latex, partial_unicode, to_latex
+from ..notation import partial_latex, to_latex
 from .common import load_graph, run_safely
 
 
@@ -17,10 +17,13 @@ from .common import load_graph, run_safely
 @click.option("--all", "all_", is_flag=True, help="Every node's adjoint, reusing cached ones.")
 @click.option("--expand", is_flag=True, help="Also write the result in the leaves only.")
 @click.option("--latex", is_flag=True, help="Print LaTeX instead of Unicode.")
+@click.option("--matrix", is_flag=True,
+              help="Also give the result for whole layers: δ = ∂C/∂z, ∂C/∂W = δ xᵀ.")
 @click.option("--params", help="Names of the parameters, e.g. 'w b' (default: w, b, θ, γ, β).")
 @run_safely
 def derive_command(text: str | None, file: str | None, of: str | None, wrt: str | None,
-                   all_: bool, expand: bool, latex: bool, params: str | None) -> None:
+                   all_: bool, expand: bool, latex: bool, matrix: bool,
+                   params: str | None) -> None:
     """Derive ∂C/∂w by the chain rule on the graph given as TEXT or --file.
 
     \b
@@ -28,6 +31,7 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
       gradgraph derive "z = w*x + b; a = sigma(z); C = (a - y)^2" --wrt w
       gradgraph derive --file chain.gg --wrt "b^(L)" --latex
       gradgraph derive "C = (sigma(w*x + b) - y)^2" --all
+      gradgraph derive --file lessons/graphs/layer.gg --wrt x --matrix
     """
     graph = load_graph(text, file, params)
     if all_ == (wrt is not None):
@@ -47,5 +51,8 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
         return
     click.echo(str(d))
     if expand:
-        pad = " " * len(partial_unicode(d.of, d.wrt))
+        pad = " " * len(d.head_unicode)
         click.echo(f"{pad} = {d.expanded_unicode()}")
+    if matrix:
+        click.echo("in matrix form:")
+        click.echo(d.matrix_unicode())
