@@ -258,11 +258,16 @@ class Derivation:
 
     @cached_property
     def expanded(self) -> sp.Expr:
-        """``expr`` with every intermediate replaced by its definition (leaves only)."""
+        """``expr`` with intermediates replaced by their definitions (leaves only).
+
+        In layered graphs only element-wise definitions are substituted (aⱼ = σ(zⱼ));
+        a layer's sum over k stays named (zⱼ), as a teacher would leave it.
+        """
         memo: dict[sp.Symbol, sp.Expr] = {}
         for node in self.graph.nodes:
-            if node.expr is not None:
-                memo[node.symbol] = node.expr.xreplace(memo)
+            if node.expr is None or (self.graph.is_tensor and node.kind != "elementwise"):
+                continue
+            memo[node.element_symbol] = node.expr.xreplace(memo)
         return self.expr.xreplace(memo)
 
     @property
