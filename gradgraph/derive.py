@@ -306,12 +306,12 @@ class Derivation:
         if not self.factors:
             return "0"
         order = self._order()
-        return " + ".join(
+        return _join_terms([
             self._sigma(fs) + (" · ".join(
                 _unicode_factor(f.expr, order, len(fs) > 1 or len(self.factors) > 1)
                 for f in fs) or "1")
             for fs in self.factors
-        )
+        ])
 
     def __str__(self) -> str:
         head = self.head_unicode
@@ -427,6 +427,14 @@ def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> st
 def _sigma_latex(prefix: str) -> str:
     letters = [FROM_SUBSCRIPT.get(part[1:], part[2:]) for part in prefix.split()]
     return "".join(rf"\sum_{{{c}}} " for c in letters)
+
+
+def _join_terms(terms: list[str]) -> str:
+    """``a + b`` but ``a − b`` for a term that starts with a minus sign."""
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" − {t[1:]}" if t.startswith("−") else f" + {t}"
+    return out
 
 
 def _unicode_factor(expr: sp.Expr, order: Mapping[str, int], grouped: bool) -> str:

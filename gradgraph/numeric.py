@@ -329,6 +329,8 @@ class _Generator:
             return f"{g}*({printed})", False
         if kind in ("sum", "cross_entropy"):
             expand = "[..., " + ", ".join(["None"] * len(child.sums)) + "]"
+            if not partial.free_symbols:  # a constant partial still has the parent's shape
+                printed = f"numpy.ones_like({self.graph[f.parent].id})*{printed}"
             return f"{g}{expand}*({printed})", free
         return f"{g}*({printed})", free
 

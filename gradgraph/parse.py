@@ -336,7 +336,12 @@ class Parser:
         self.expect(")")
         self.expect("=")
         param = symbol(arg.text)
-        body = self.expression()
+        # An op's body is scalar maths, even inside a program with layers.
+        tensors, self.tensors = self.tensors, set()
+        try:
+            body = self.expression()
+        finally:
+            self.tensors = tensors
         extra = sorted(s.name for s in body.free_symbols - {param})
         if extra:
             raise self.error(f"op '{head.text}' uses '{extra[0]}', which is not its argument",

@@ -97,6 +97,17 @@ def test_shapes_are_checked_when_the_graph_is_built(text: str, message: str) -> 
         Graph.from_text(text)
 
 
+def test_binary_cross_entropy_from_logits_gives_sigma_minus_y() -> None:
+    g = Graph.from_text("W: param(1, 2); x: input(2); y: input(1)\n"
+                        "z = W x\nC = sum(softplus(z) - y*z)")
+    assert derive(g, wrt="z").factors_unicode() == "σ(zⱼ) · 1 − yⱼ"
+    values = {"W": np.array([[1000.0, 0.0]]), "x": np.array([[1.0, 0.0]]),
+              "y": np.array([[0.0]])}
+    with np.errstate(all="raise", under="ignore"):
+        result = gg.compile(g)(values)
+    assert np.isfinite(result.loss) and result.loss == pytest.approx(1000.0)
+
+
 def test_values_must_have_the_declared_shapes() -> None:
     g = Graph.from_text(MATRIX)
     values = random_values(g)
@@ -115,6 +126,9 @@ KERNEL_GRAPHS = {
                      "z = W x\na = softmax(z)\nC = sum((a - y)^2)",
     "cross_entropy alone": "W: param(3, 2); x: input(2); y: input(3)\n"
                            "a = sigma(W x)\nC = cross_entropy(a, y)",
+    "user op, binary cross-entropy from logits":
+        "W: param(2, 2); b: param(2); x: input(2); y: input(2)\nswish(t) = t*sigma(t)\n"
+        "a = swish(W x + b)\nC = sum(softplus(a) - y*a)",
     "tanh, regulariser": "W: param(2, 3); b: param(2); x: input(3); y: input(2)\n"
                          "a = tanh(W x + b)\nC = sum((a - y)^2) + 0.1*sum(W^2)",
 }
