@@ -8,6 +8,7 @@ hand derivations.
 from __future__ import annotations
 
 from . import examples
+from .check import Checker, CheckResult, check
 from .derive import Adjoints, Derivation, Factor, adjoints, derive
 from .errors import (
     CheckError,
@@ -36,6 +37,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Adjoints",
     "CheckError",
+    "CheckResult",
+    "Checker",
     "CompiledGraph",
     "DataError",
     "Derivation",
@@ -56,6 +59,7 @@ __all__ = [
     "UnknownOpError",
     "ValueInputError",
     "adjoints",
+    "check",
     "compile",
     "compile_graph",
     "derive",

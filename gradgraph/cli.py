@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .commands.check import check_command
 from .commands.derive import derive_command
 
 
@@ -22,6 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(derive_command)
+cli.add_command(check_command)
 
 
 def main() -> None:

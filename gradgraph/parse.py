@@ -369,6 +369,8 @@ class Parser:
         tok = self.peek()
         if tok.kind == "NAME" or (tok.kind == "OP" and tok.text == "("):
             return 20  # implicit product: 2x, 2(a - y), W x
+        if tok.kind == "NUM" and self.pos and self.toks[self.pos - 1].text == ")":
+            return 20  # σ′(z) 2(a − y)
         if tok.kind == "OP":
             return {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}.get(tok.text, 0)
         return 0
