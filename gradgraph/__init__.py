@@ -28,6 +28,7 @@ from .errors import (
 from .gradcheck import GradcheckReport, gradcheck
 from .graph import Graph, Node
 from .numeric import CompiledGraph, Result, compile_graph
+from .render import Rendering, render
 from .tensors import expand_to_scalars
 
 compile = compile_graph  # noqa: A001 - the public name is gradgraph.compile
@@ -52,6 +53,7 @@ __all__ = [
     "LessonError",
     "Node",
     "ParseError",
+    "Rendering",
     "RenderError",
     "Result",
     "ShapeError",
@@ -66,4 +68,5 @@ __all__ = [
     "examples",
     "expand_to_scalars",
     "gradcheck",
+    "render",
 ]

@@ -8,6 +8,8 @@ import click
 
 from .commands.check import check_command
 from .commands.derive import derive_command
+from .commands.lesson import lesson_group
+from .commands.render import render_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,7 +25,9 @@ def cli() -> None:
 
 
 cli.add_command(derive_command)
+cli.add_command(lesson_group)
 cli.add_command(check_command)
+cli.add_command(render_command)
 
 
 def main() -> None:

@@ -1,0 +1,135 @@
+"""Training runs and the papers' experiments inside a lesson.
+
+These steps need :mod:`gradgraph.nn` (the training issue) and
+:mod:`gradgraph.experiments` (the experiments issue). When a module is not installed
+yet, the step says so in one line and the lesson goes on: a lesson never crashes on
+a missing optional piece. ``quick`` caps a training run at one epoch and asks an
+experiment for its quick mode, for tests and impatient learners.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from .. import optim
+from ..errors import GradgraphError
+from .blocks import Block, Math, Note, Table
+from .model import ExperimentStep, TrainStep
+
+# The first positional argument of each Keras-shaped layer, as Keras names it.
+_POSITIONAL = {"Dense": "units", "Activation": "activation", "Dropout": "rate"}
+_MAX_EPOCH_ROWS = 16
+
+
+def _optional(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            return None
+        raise
+
+
+def available(step: TrainStep | ExperimentStep) -> bool:
+    module = "gradgraph.nn" if isinstance(step, TrainStep) else "gradgraph.experiments"
+    return _optional(module) is not None
+
+
+def not_available(step: TrainStep | ExperimentStep) -> Note:
+    what = ("training (gradgraph.nn)" if isinstance(step, TrainStep)
+            else f"the '{step.name}' experiment (gradgraph.experiments)")
+    return Note(f"{what} is not available in this version of gradgraph; "
+                "read on — the text above says what it shows")
+
+
+def run_train(step: TrainStep, quick: bool = False) -> list[Block]:
+    """Build the lesson's Keras-shaped model, fit it on the digits and report."""
+    nn = _optional("gradgraph.nn")
+    if nn is None:
+        return [not_available(step)]
+    try:
+        return _train(nn, step, quick)
+    except GradgraphError as e:
+        return [Note(f"training stopped: {e}", "warn")]
+    except (TypeError, AttributeError) as e:  # gradgraph.nn's API moved under the lesson
+        return [Note(f"this lesson's training step does not fit this version of "
+                     f"gradgraph.nn ({e}); please report it", "warn")]
+
+
+def _train(nn: ModuleType, step: TrainStep, quick: bool) -> list[Block]:
+    from ..data import load_digits_split, one_hot
+
+    layers = []
+    for spec in step.model:
+        kind = spec["layer"]
+        kwargs = {k: v for k, v in spec.items() if k != "layer"}
+        args = [kwargs.pop(_POSITIONAL[kind])] if _POSITIONAL.get(kind) in kwargs else []
+        layers.append(getattr(nn, kind)(*args, **kwargs))
+    model = nn.Sequential(layers)
+    hyper = {k: v for k, v in step.optimizer.items() if k != "name"}
+    model.compile(optimizer=optim.get(str(step.optimizer.get("name", "sgd")), **hyper),
+                  loss=step.loss, metrics=list(step.metrics))
+    split = load_digits_split()
+    Y_train, Y_test = one_hot(split.y_train, 10), one_hot(split.y_test, 10)
+    epochs = 1 if quick else step.epochs
+    history = model.fit(split.X_train, Y_train, epochs=epochs, batch_size=step.batch_size,
+                        validation_data=(split.X_test, Y_test))
+    blocks: list[Block] = [_history_table(getattr(history, "history", {}))]
+    scores = model.evaluate(split.X_test, Y_test)
+    blocks.append(Math((f"test set: {_scores_text(scores)}",)))
+    if quick and step.epochs > 1:
+        blocks.append(Note(f"quick mode: 1 epoch instead of {step.epochs}"))
+    return blocks
+
+
+def _history_table(history: dict[str, list[float]]) -> Table:
+    keys = sorted(history)
+    epochs = max((len(v) for v in history.values()), default=0)
+    first = max(0, epochs - _MAX_EPOCH_ROWS)
+    rows = tuple(
+        (str(e + 1), *(f"{history[k][e]:.4f}" if e < len(history[k]) else "" for k in keys))
+        for e in range(first, epochs)
+    )
+    return Table(("epoch", *keys), rows)
+
+
+def _scores_text(scores: Any) -> str:
+    if isinstance(scores, dict):
+        return ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+    if isinstance(scores, list | tuple):
+        return ", ".join(f"{v:.4f}" for v in scores)
+    return str(scores)
+
+
+def run_experiment(step: ExperimentStep, quick: bool = False) -> list[Block]:
+    """Run one of the papers' experiments through gradgraph.experiments, if present."""
+    ex = _optional("gradgraph.experiments")
+    if ex is None:
+        return [not_available(step)]
+    runner = getattr(ex, "run", None)
+    try:
+        if callable(runner):
+            result = runner(step.name, quick=quick, **step.options)
+        else:
+            fn = getattr(ex, step.name.replace("-", "_"), None)
+            if not callable(fn):
+                return [not_available(step)]
+            result = fn(quick=quick, **step.options)
+    except GradgraphError as e:
+        return [Note(f"the experiment stopped: {e}", "warn")]
+    except (TypeError, AttributeError) as e:
+        return [Note(f"this lesson's experiment step does not fit this version of "
+                     f"gradgraph.experiments ({e}); please report it", "warn")]
+    return [Math(tuple(_result_text(result).splitlines()))]
+
+
+def _result_text(result: Any) -> str:
+    for attr in ("summary", "table", "report"):
+        fn = getattr(result, attr, None)
+        if callable(fn):
+            return str(fn())
+        if isinstance(fn, str):
+            return fn
+    return str(result)

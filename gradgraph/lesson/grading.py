@@ -1,0 +1,214 @@
+"""Grading an exercise answer: derivatives by :func:`gradgraph.check`, numbers, choices.
+
+Derivatives go to the checker (issue 5), whose message names the chain factor that
+differs. Until that module is installed, a small numeric fallback compares the answer
+with the graph's own gradient at random points, so lessons stay usable; it says less
+about *why* an answer is wrong. Expected numbers are always computed from the graph,
+never typed by the lesson author, so they cannot drift from the maths.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .. import ops
+from ..errors import GradgraphError
+from ..graph import Graph
+from ..notation import partial_unicode, to_unicode, unicode_name
+from ..numeric import compile_graph
+from ..parse import parse_expression, symbol
+from .loader import parse_partial
+from .model import ExerciseStep, Lesson
+
+_SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+DEFAULT_RTOL = 0.01  # answers typed to 2–3 significant figures must pass
+DEFAULT_ATOL = 5e-4
+FALLBACK_POINTS = 24
+MIN_VALID_POINTS = 8
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``correct`` is True, False, or None when the answer could not be read or decided."""
+
+    correct: bool | None
+    message: str
+
+
+def checker() -> Callable[..., Any] | None:
+    """``gradgraph.check.check`` when that module exists, else ``None``."""
+    try:
+        module = importlib.import_module("gradgraph.check")
+    except ModuleNotFoundError as e:
+        if e.name == "gradgraph.check":
+            return None
+        raise
+    fn = getattr(module, "check", None)
+    return fn if callable(fn) else None
+
+
+def grade(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
+    """Grade ``answer`` to ``ex``; never raises for a learner's bad input."""
+    answer = str(answer).strip()
+    if not answer:
+        return Verdict(None, "the answer is empty")
+    try:
+        if ex.check == "choice":
+            return _grade_choice(ex, answer)
+        if ex.check == "number":
+            return _grade_number(lesson, ex, answer)
+        return _grade_derivative(lesson, ex, answer)
+    except GradgraphError as e:
+        text = str(e)
+        return Verdict(None, text if "answer" in text else f"in your answer: {text}")
+    except RecursionError:
+        return Verdict(None, "I could not read that answer: nested too deeply")
+
+
+def expected(lesson: Lesson, ex: ExerciseStep) -> str:
+    """The answer as the reveal shows it."""
+    if ex.check == "choice":
+        i = "abcdefghijkl".index(ex.answer)
+        return f"{ex.answer}) {ex.choices[i]}"
+    if ex.check == "number":
+        return format_number(expected_number(lesson, ex))
+    assert ex.question is not None and ex.graph is not None
+    of, wrt = parse_partial(ex.question) or ("", "")
+    return f"{partial_unicode(of, wrt)} = {echo(ex.answer, lesson.graphs[ex.graph].graph)}"
+
+
+def echo(answer: str, graph: Graph) -> str:
+    """The author's answer in Unicode, as written (the checker's echo when installed)."""
+    try:
+        module = importlib.import_module("gradgraph.check")
+        return str(module.echo_unicode(answer))
+    except (ImportError, AttributeError, GradgraphError):
+        pass
+    try:
+        return to_unicode(parse_expression(answer), graph.order)
+    except GradgraphError:
+        return answer
+
+
+def expected_number(lesson: Lesson, ex: ExerciseStep) -> float:
+    assert ex.graph is not None and ex.value is not None and ex.values is not None
+    graph = lesson.graphs[ex.graph].graph
+    return node_value(graph, ex.value, lesson.values[ex.values])
+
+
+def node_value(graph: Graph, what: str, values: Mapping[str, float]) -> float:
+    """The value of a node, or of ``dC/dw``, at ``values``."""
+    pair = parse_partial(what) if what.startswith(("d", "∂")) and "/" in what else None
+    if pair is not None:
+        return float(np.asarray(graph.gradients(values, of=pair[0])[pair[1]]))
+    return float(np.asarray(graph.evaluate(values)[graph.resolve(what)]))
+
+
+def format_number(x: float) -> str:
+    """Four significant figures, as a teacher would write them (0.66, −0.07324)."""
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    text = f"{x:.4g}"
+    if "e" in text:  # 1e-08 -> 1×10⁻⁸
+        mantissa, exponent = text.split("e")
+        power = str(int(exponent)).translate(_SUPERSCRIPT_DIGITS)
+        text = f"10{power}" if mantissa == "1" else f"{mantissa}×10{power}"
+    return text.replace("-", "−")
+
+
+# --- the three kinds -------------------------------------------------------------------
+
+
+def _grade_choice(ex: ExerciseStep, answer: str) -> Verdict:
+    letters = "abcdefghijkl"[: len(ex.choices)]
+    given = answer.lower().rstrip(").").strip()
+    if given.isdigit() and 1 <= int(given) <= len(ex.choices):
+        given = letters[int(given) - 1]
+    else:
+        texts = [c.strip().lower() for c in ex.choices]
+        if given in texts:
+            given = letters[texts.index(given)]
+    if len(given) != 1 or given not in letters:
+        return Verdict(None, f"answer with a letter from a to {letters[-1]}")
+    if given == ex.answer:
+        return Verdict(True, "correct")
+    return Verdict(False, f"not {given}) — think again about “{ex.choices[letters.index(given)]}”")
+
+
+def _grade_number(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
+    expr = parse_expression(answer.replace("−", "-"))
+    if expr.free_symbols:
+        names = ", ".join(sorted(unicode_name(s.name) for s in expr.free_symbols))
+        return Verdict(None, f"give a number (your answer still contains {names})")
+    given = float(sp.N(expr))
+    target = expected_number(lesson, ex)
+    tol = ex.tolerance if ex.tolerance is not None else max(DEFAULT_ATOL,
+                                                            DEFAULT_RTOL * abs(target))
+    if math.isfinite(given) and abs(given - target) <= tol:
+        return Verdict(True, f"correct ({format_number(target)})")
+    if math.isfinite(given) and target != 0 and abs(given + target) <= tol:
+        return Verdict(False, "the size is right but the sign is wrong")
+    return Verdict(False, f"not quite: {format_number(given)} is not within "
+                          f"{format_number(tol)} of the value the graph gives")
+
+
+def _grade_derivative(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
+    assert ex.graph is not None and ex.question is not None
+    graph = lesson.graphs[ex.graph].graph
+    check = checker()
+    if check is None:
+        return fallback_check(graph, ex.question, answer, ex.limits)
+    kwargs = {"limits": ex.limits} if ex.limits else {}
+    result = check(graph, ex.question, answer, **kwargs)
+    # The checker's message starts with its own mark (✓/✗); the runner adds one.
+    message = str(getattr(result, "message", "") or "").lstrip("✓✗?· ").strip()
+    return Verdict(getattr(result, "correct", None), message or "checked")
+
+
+# --- numeric fallback while gradgraph.check is not installed ---------------------------
+
+
+def fallback_check(graph: Graph, question: str, answer: str,
+                   limits: Mapping[str, tuple[float, float]] | None = None) -> Verdict:
+    """Compare ``answer`` with ∂of/∂wrt at random points of the graph's leaves."""
+    pair = parse_partial(question)
+    if pair is None:
+        return Verdict(None, f"'{question}' is not a derivative")
+    of, wrt = graph.resolve(pair[0]), graph.resolve(pair[1])
+    expr = parse_expression(answer)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in graph)
+    if unknown:
+        return Verdict(None, f"'{unicode_name(unknown[0])}' is not a node of this graph")
+    yours_expr = ops.elementary(expr)
+    rng = np.random.default_rng(20190405)
+    valid = 0
+    with np.errstate(all="ignore"):
+        for _ in range(FALLBACK_POINTS):
+            point = {leaf: float(rng.uniform(*(limits or {}).get(leaf, (-2.0, 2.0))))
+                     for leaf in graph.leaves}
+            result = compile_graph(graph, of)(point)
+            truth = float(np.asarray(result.gradients[wrt]))
+            subs = {symbol(n): float(np.asarray(v)) for n, v in result.values.items()}
+            try:
+                yours = complex(yours_expr.evalf(subs=subs))
+            except (TypeError, ValueError):
+                continue
+            if not (math.isfinite(truth) and math.isfinite(yours.real)) or abs(yours.imag) > 1e-9:
+                continue
+            valid += 1
+            if not math.isclose(yours.real, truth, rel_tol=1e-7, abs_tol=1e-10):
+                where = ", ".join(f"{unicode_name(k)}={v:.3g}" for k, v in point.items())
+                return Verdict(False, f"not equal: at {where} yours is {yours.real:.4g}, "
+                                      f"the true value {truth:.4g}")
+    if valid < MIN_VALID_POINTS:
+        return Verdict(None, "undecided: too few points where both sides are defined")
+    return Verdict(True, f"correct: {partial_unicode(of, wrt)} matches at {valid} random points")

@@ -1,0 +1,125 @@
+"""Diagrams of a graph: the op graph with partials on its edges, or neurons in layers.
+
+>>> from gradgraph import examples
+>>> r = render(examples.chain(1), wrt="w^(L)", values=examples.SLIDES_VALUES)
+>>> r.source.startswith("digraph gradgraph {")
+True
+
+``r.save("chain.svg")`` (or .png, .pdf, .dot) writes the picture through Graphviz
+``dot``; in Jupyter ``r`` displays itself. :func:`steps` draws the backward pass one
+edge at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import RenderError
+from ..graph import Graph
+from .dot import (
+    SHOW_ALL,
+    backward_edges,
+    build_scene,
+    collapsed_size,
+    edges_of,
+    op_graph_dot,
+    step_dots,
+)
+from .network import detect_network, network_dot
+from .output import DEFAULT_TIMEOUT, FORMATS, Rendering, find_dot, run_dot, write_atomic
+
+# Chosen from benchmarks/render_scaling.py (one CPU core, dot 2.43). dot's layout time
+# is driven by edges and crossings: at 400 edges the worst shape measured (a dense random
+# graph, 3 edges a node) takes ~1.4 s, a random one 0.3 s, the slides' chain 0.1 s; past
+# it dense graphs grow steeply (5 s at 578 edges, 53 s at 1478, >60 s at 2978). A 400-node
+# diagram is past reading anyway, so the user is sent to --collapse instead of waiting.
+# DEFAULT_TIMEOUT (30 s) stays as the safety net for slower machines.
+MAX_DRAWN_NODES = 400
+MAX_DRAWN_EDGES = 400
+MAX_STEP_FRAMES = 200
+VIEWS = ("graph", "network")
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FORMATS",
+    "MAX_DRAWN_EDGES",
+    "MAX_DRAWN_NODES",
+    "SHOW_ALL",
+    "Rendering",
+    "find_dot",
+    "render",
+    "run_dot",
+    "steps",
+    "write_atomic",
+]
+
+
+def render(graph: Graph, wrt: str | None = None, of: str | None = None,
+           values: Mapping[str, Any] | None = None,
+           show: str | Iterable[str] | None = SHOW_ALL, view: str = "graph",
+           collapse: bool = False, *, rankdir: str = "LR",
+           timeout: float = DEFAULT_TIMEOUT) -> Rendering:
+    """Draw ``graph``.
+
+    Parameters
+    ----------
+    wrt : highlight the chain for ∂(of)/∂(wrt) and write the derivation as the caption.
+    of : the output (default: the graph's cost).
+    values : leaf values (``{"w": 2, "x": 0.48, ...}``); nodes then show their forward
+        value and adjoint, edges the number of their local partial.
+    show : any of ``names, defs, values, grads, partials`` (a list or a comma string).
+    view : ``"graph"`` (the op graph) or ``"network"`` (neurons in layers).
+    collapse : op graph only: one box per layer tag (``a^(L-1)`` is in layer L-1).
+    rankdir : ``LR`` (default) or ``BT``/``TB``/``RL``: the direction values flow.
+    timeout : seconds ``dot`` may run when the picture is made.
+
+    Raises :class:`RenderError` for a graph too large to draw (suggesting ``collapse``),
+    a graph that is not a layered network (``view="network"``), or an unknown option.
+    """
+    if view not in VIEWS:
+        raise RenderError(f"unknown view '{view}'; choose graph or network")
+    if view == "network":
+        net = detect_network(graph)
+        _check_counts(*net.size, "network")
+        scene = build_scene(graph, wrt, of, values, show, rankdir)
+        return Rendering(network_dot(scene, net), timeout)
+    check_size(graph, collapse)
+    scene = build_scene(graph, wrt, of, values, show, rankdir)
+    return Rendering(op_graph_dot(scene, collapse), timeout)
+
+
+def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None = None,
+          show: str | Iterable[str] | None = SHOW_ALL, *, rankdir: str = "LR",
+          timeout: float = DEFAULT_TIMEOUT) -> list[Rendering]:
+    """The backward pass one edge at a time: one frame per edge, in reverse
+    topological order, the active edge lit and the adjoint it produces shown.
+    """
+    check_size(graph, collapse=False)
+    count = len(backward_edges(graph, graph.resolve(of or graph.cost)))
+    if count > MAX_STEP_FRAMES:
+        raise RenderError(f"the backward pass has {count} edges; the stepper draws at most "
+                          f"{MAX_STEP_FRAMES} frames (one per edge)")
+    scene = build_scene(graph, None, of, values, show, rankdir)
+    return [Rendering(source, timeout) for source in step_dots(scene)]
+
+
+def check_size(graph: Graph, collapse: bool) -> None:
+    """Refuse, quickly and before any work, a picture ``dot`` would take minutes over."""
+    if collapse:
+        _check_counts(*collapsed_size(graph), "collapsed graph")
+    else:
+        _check_counts(len(graph.nodes), len(edges_of(graph)), "graph")
+
+
+def _check_counts(nodes: int, edges: int, what: str) -> None:
+    if nodes <= MAX_DRAWN_NODES and edges <= MAX_DRAWN_EDGES:
+        return
+    hint = {
+        "graph": "draw one box per layer with --collapse (collapse=True)",
+        "collapsed graph": "it has too many layers even collapsed; derive it in text "
+                           "instead (gradgraph derive --all)",
+        "network": "draw the op graph with --collapse instead",
+    }[what]
+    raise RenderError(f"{what} too large to draw ({nodes} nodes, {edges} edges; the caps are "
+                      f"{MAX_DRAWN_NODES} and {MAX_DRAWN_EDGES}): {hint}")

@@ -1,0 +1,177 @@
+"""DOT text to files: the system Graphviz ``dot`` as a subprocess, with a timeout.
+
+python-graphviz's ``pipe()`` has no timeout, so ``dot`` is run here directly with
+``subprocess.run(..., timeout=...)``; a layout that runs too long is killed and reported.
+When ``dot`` is missing, :class:`RenderError` says how to install it in one line — the
+DOT text (format ``dot``) needs no Graphviz at all. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import RenderError
+
+FORMATS = ("svg", "png", "pdf", "dot")
+DEFAULT_TIMEOUT = 30.0  # seconds; the size cap keeps real layouts far below this
+PNG_DPI = 144  # crisp on high-density screens, still small files
+INSTALL_HINT = ("Graphviz 'dot' was not found; install Graphviz (apt-get install graphviz "
+                "/ brew install graphviz / conda install graphviz), or ask for the DOT text "
+                "(--format dot, or Rendering.source)")
+# Graphviz only writes these for URL/href/tooltip attributes, which gradgraph never
+# emits; finding one means something slipped through, so refuse the SVG.
+_ACTIVE_SVG = re.compile(r"<\s*(a|script)[\s>/]|<\s*\w+[^>]*\son\w+\s*=", re.IGNORECASE)
+
+
+def find_dot() -> str | None:
+    """Path of the Graphviz ``dot`` executable, or ``None``."""
+    return shutil.which("dot")
+
+
+def check_format(fmt: str) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format '{fmt}'; choose from {', '.join(FORMATS)}")
+    return fmt
+
+
+def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The format asked for, else the one the file's suffix names (``out.png`` -> png)."""
+    if fmt:
+        return check_format(fmt)
+    suffix = Path(path).suffix.lstrip(".")
+    if not suffix:
+        raise RenderError(f"cannot tell the format of '{path}'; add .svg, .png, .pdf or .dot")
+    return check_format(suffix)
+
+
+def run_dot(source: str, fmt: str, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """``dot -T<fmt>`` on ``source``; the output bytes."""
+    fmt = check_format(fmt)
+    if fmt == "dot":
+        return source.encode("utf-8")
+    exe = find_dot()
+    if exe is None:
+        raise RenderError(INSTALL_HINT)
+    args = [exe, f"-T{fmt}"]
+    if fmt == "png":
+        args.append(f"-Gdpi={PNG_DPI}")
+    try:
+        done = subprocess.run(args, input=source.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Graphviz dot took longer than {timeout:g} s and was stopped; "
+                          "draw fewer nodes (collapse layers with --collapse)") from None
+    except OSError as e:
+        raise RenderError(f"cannot run Graphviz dot: {e.strerror}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = message[0] if message else f"exit status {done.returncode}"
+        raise RenderError(f"Graphviz dot failed: {first}")
+    if fmt == "svg" and _ACTIVE_SVG.search(done.stdout.decode("utf-8", "replace")):
+        raise RenderError("refusing SVG that contains a link or script element")
+    return done.stdout
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder and os.replace.
+
+    A reader never sees half a diagram, and a failure leaves the old file in place.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise RenderError(f"cannot write '{target}': {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; a diagram is for sharing
+        os.replace(tmp, target)
+    except OSError as e:
+        _remove_quietly(tmp)
+        raise RenderError(f"cannot write '{target}': {e.strerror}") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    return target
+
+
+def _file_mode(target: Path) -> int:
+    """The mode ``open()`` would give: the old file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True, repr=False)
+class Rendering:
+    """A diagram: its DOT ``source``, and the ways to turn it into a picture.
+
+    It displays itself in Jupyter (SVG through ``dot``; the DOT text when Graphviz is
+    missing), and ``save("out.png")`` writes svg, png, pdf or dot by the suffix.
+    """
+
+    source: str
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        return (f"<Rendering: {self.source.count(chr(10))} lines of DOT; .save(path) writes "
+                "svg/png/pdf/dot>")
+
+    def pipe(self, format: str = "svg") -> bytes:  # noqa: A002 - python-graphviz's name
+        """The picture as bytes in ``format`` (svg, png, pdf or dot)."""
+        return run_dot(self.source, format, self.timeout)
+
+    def svg(self) -> str:
+        """The picture as SVG text."""
+        return self.pipe("svg").decode("utf-8")
+
+    def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:  # noqa: A002
+        """Write the picture to ``path``; the format comes from its suffix unless given."""
+        return write_atomic(path, self.pipe(format_for(path, format)))
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.svg()
+        except RenderError:
+            return None
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None, **_: Any) -> dict[str, str]:
+        try:
+            bundle = {"image/svg+xml": self.svg()}
+        except RenderError as e:
+            bundle = {"text/plain": f"{e}\n\n{self.source}"}
+            return bundle
+        bundle["text/plain"] = self.source
+        if include is not None:
+            bundle = {k: v for k, v in bundle.items() if k in set(include)}
+        if exclude is not None:
+            bundle = {k: v for k, v in bundle.items() if k not in set(exclude)}
+        return bundle

@@ -1,0 +1,445 @@
+"""Lessons: the bundled lessons run end to end, files are loaded safely, pages are inert."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from gradgraph.errors import LessonError
+from gradgraph.lesson import (
+    Progress,
+    RunOptions,
+    catalog,
+    expected,
+    export_html,
+    extras,
+    grade,
+    grading,
+    lesson_files,
+    lesson_html,
+    load_lesson,
+    markup,
+    run_lesson,
+    show_lesson,
+)
+from gradgraph.lesson.grading import expected_number
+from gradgraph.lesson.model import ExerciseStep, Lesson
+from gradgraph.lesson.toml_source import MAX_LESSON_BYTES, KeyLines
+from gradgraph.render import find_dot
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "lessons"
+FIXTURES = Path(__file__).resolve().parent / "lessons"
+LESSON_FILES = lesson_files(BUNDLED)
+
+
+class ListConsole:
+    """A console that answers from a list (None = end of input) and records output."""
+
+    def __init__(self, replies: list[str | None] | None = None):
+        self.replies = list(replies or [])
+        self.lines: list[str] = []
+        self.prompts: list[str] = []
+
+    def write(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def ask(self, prompt: str) -> str | None:
+        self.prompts.append(prompt)
+        return self.replies.pop(0) if self.replies else None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Progress goes to a temporary folder, never to the real home directory."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("GRADGRAPH_STATE_DIR", str(state))
+    return state
+
+
+def correct_answer(lesson: Lesson, ex: ExerciseStep) -> str:
+    """What a learner who got it right would type."""
+    if ex.check == "number":
+        return repr(expected_number(lesson, ex))
+    return ex.answer
+
+
+def write_lesson(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+MINIMAL = 'title = "T"\nsummary = "S"\n'
+
+
+# --- the bundled lessons ------------------------------------------------------------
+
+
+def test_the_deck_is_covered_in_order() -> None:
+    names = [load_lesson(p).name for p in LESSON_FILES]
+    assert names == [
+        "chain-rule", "bias-and-caching", "backwards-through-layers", "many-units",
+        "why-relu", "minibatch-sgd", "sign-momentum-rmsprop", "adam", "l1-l2", "dropout",
+        "batch-norm", "keras-digits", "random-labels", "loss-landscape",
+        "adam-bias-correction",
+    ]
+    assert all(load_lesson(p).exercises for p in LESSON_FILES)
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
+def test_every_lesson_runs_with_correct_answers(path: Path, state_dir: Path) -> None:
+    lesson = load_lesson(path)
+    answers = {ex.id: correct_answer(lesson, ex) for ex in lesson.exercises}
+    console = ListConsole()
+    progress = Progress.load()
+    summary = run_lesson(lesson, console, RunOptions(answers=answers, run_extras=False),
+                         progress)
+    wrong = [(o.id, o.message) for o in summary.outcomes if o.status != "correct"]
+    assert not wrong, wrong
+    assert summary.finished and summary.all_correct
+    assert "could not be shown" not in console.text
+    saved = json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))
+    assert saved["lessons"][lesson.name]["completed"] is True
+
+
+def test_a_wrong_answer_gets_the_checkers_feedback() -> None:
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    answers = {"dc-dw": "a^(L-1)*sigma'(z^(L))*(a^(L) - y)"}  # the 2 is missing
+    console = ListConsole()
+    summary = run_lesson(lesson, console, RunOptions(answers=answers, run_extras=False))
+    outcome = next(o for o in summary.outcomes if o.id == "dc-dw")
+    assert outcome.status == "wrong"
+    assert "∂C₀/∂a⁽ᴸ⁾" in outcome.message  # the checker names the factor that differs
+    assert "✗" in console.text and "hint 1:" in console.text
+    assert "Summary" in console.lines[-1] and "skipped" in console.lines[-1]
+
+
+def test_expected_answers_are_shown_as_written() -> None:
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    by_id = {ex.id: ex for ex in lesson.exercises}
+    assert expected(lesson, by_id["dc-dw"]) == "∂C₀/∂w⁽ᴸ⁾ = a⁽ᴸ⁻¹⁾ · σ′(z⁽ᴸ⁾) · 2(a⁽ᴸ⁾ − y)"
+    assert expected(lesson, by_id["dc-dw-value"]) == "−0.07324"  # the slides' numbers
+    assert expected(lesson, by_id["cost-value"]) == "0.1156"
+
+
+def test_show_prints_the_whole_lesson_with_solutions() -> None:
+    lesson = load_lesson(BUNDLED / "08-adam.toml")
+    out: list[str] = []
+    show_lesson(lesson, out.append, RunOptions(solutions=True))
+    text = "\n".join(out)
+    assert "On the slides" in text and "1 − β₁ᵗ" in text  # the erratum side by side
+    assert "answer: −1.01" in text  # the slide's Adam walks away from the minimum
+
+
+# --- grading ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Lesson:
+    return load_lesson(FIXTURES / "tiny.toml")
+
+
+def _ex(lesson: Lesson, ex_id: str) -> ExerciseStep:
+    return next(ex for ex in lesson.exercises if ex.id == ex_id)
+
+
+@pytest.mark.parametrize(("ex_id", "answer", "correct"), [
+    ("cost", "1", True), ("cost", "0.5*2", True), ("cost", "-1", False), ("cost", "w", None),
+    ("pick", "b", True), ("pick", "2", True), ("pick", "yes", True), ("pick", "a", False),
+    ("pick", "z", None), ("dcdw", "x*2*(z-y)", True), ("dcdw", "(z-y)*x", False),
+    ("dcdw", "x*(", None), ("dcdw", "__import__('os')", None), ("dcdw", "", None),
+])
+def test_grade(tiny: Lesson, ex_id: str, answer: str, correct: bool | None) -> None:
+    verdict = grade(tiny, _ex(tiny, ex_id), answer)
+    assert verdict.correct is correct, verdict.message
+    assert verdict.message
+
+
+def test_the_numeric_fallback_grades_without_the_checker(
+        tiny: Lesson, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grading, "checker", lambda: None)
+    ex = _ex(tiny, "dcdw")
+    assert grade(tiny, ex, "2*x*(w*x + b - y)").correct is True
+    wrong = grade(tiny, ex, "x*(z - y)")
+    assert wrong.correct is False and "yours is" in wrong.message
+    assert grade(tiny, ex, "q*x").correct is None  # not a node of the graph
+
+
+# --- the interactive runner ---------------------------------------------------------
+
+
+def test_hints_come_before_the_reveal(tiny: Lesson) -> None:
+    replies = ["", "reveal", "?", "reveal", "4", "1", "b"]
+    console = ListConsole(replies)
+    summary = run_lesson(tiny, console, RunOptions(), Progress.load())
+    text = console.text
+    assert text.index("hint 1: First hint.") < text.index("hint 2: Second hint.")
+    assert "(hints first: 1 more before the answer)" in text
+    assert text.index("hint 2: Second hint.") < text.index("answer: ∂C/∂w = 2(z − y) · x")
+    statuses = {o.id: o.status for o in summary.outcomes}
+    assert statuses == {"dcdw": "revealed", "cost": "correct", "pick": "correct"}
+    assert summary.finished
+
+
+def test_quitting_saves_progress_and_the_next_run_resumes(tiny: Lesson, state_dir: Path) -> None:
+    console = ListConsole(["", "q"])  # read step 1, quit at the first exercise
+    summary = run_lesson(tiny, console, RunOptions(), Progress.load())
+    assert not summary.finished and "not finished" in console.lines[-1]
+    saved = json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))
+    assert saved["lessons"]["tiny"]["step"] == 1
+
+    console = ListConsole(["y", "skip", "1", "b"])
+    summary = run_lesson(tiny, console, RunOptions(), Progress.load())
+    assert console.prompts[0].startswith("Resume at step 2 of 5")
+    assert "Hello." not in console.text  # step 1 was not shown again
+    assert [o.status for o in summary.outcomes] == ["skipped", "correct", "correct"]
+
+
+def test_end_of_input_stops_cleanly(tiny: Lesson) -> None:
+    summary = run_lesson(tiny, ListConsole([]), RunOptions())
+    assert not summary.finished and summary.outcomes == []
+
+
+def test_a_corrupt_progress_file_is_set_aside(state_dir: Path) -> None:
+    state_dir.mkdir(parents=True)
+    (state_dir / "progress.json").write_text("{not json", encoding="utf-8")
+    progress = Progress.load()
+    assert "could not be read" in progress.warning
+    assert (state_dir / "progress.json.corrupt").read_text(encoding="utf-8") == "{not json"
+    progress.record("x", 1, 2)
+    progress.save()
+    assert json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))["schema"] == 1
+    assert not [p for p in state_dir.iterdir() if p.suffix == ".tmp"]
+
+
+@pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
+def test_diagrams_are_written_and_the_stepper_gives_one_frame_per_edge(tmp_path: Path) -> None:
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    opened: list[Path] = []
+    options = RunOptions(answers={}, out_dir=tmp_path / "out", opener=opened.append)
+    summary = run_lesson(lesson, ListConsole(), options)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "chain-rule-step04.svg" in names
+    frames = [n for n in names if n.startswith("chain-rule-step13-")]
+    assert len(frames) == 6  # one per edge of the backward pass
+    assert opened[0].name == "chain-rule-step04.svg" and len(summary.files) == 7
+
+
+def test_without_graphviz_a_lesson_still_runs(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradgraph.render.output as output
+
+    monkeypatch.setattr(output, "find_dot", lambda: None)
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    console = ListConsole()
+    run_lesson(lesson, console, RunOptions(answers={}, out_dir=tmp_path))
+    assert "diagram not drawn" in console.text
+    assert (tmp_path / "chain-rule-step04.dot").read_text(encoding="utf-8").startswith("digraph")
+    page = lesson_html(lesson)
+    assert "Diagram not drawn" in page and "<svg" not in page
+
+
+# --- training and experiment steps --------------------------------------------------
+
+
+def test_train_steps_say_when_training_is_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extras, "_optional", lambda module: None)
+    lesson = load_lesson(BUNDLED / "12-keras-digits.toml")
+    console = ListConsole()
+    run_lesson(lesson, console, RunOptions(answers={}))
+    assert "training (gradgraph.nn) is not available in this version" in console.text
+    lesson = load_lesson(BUNDLED / "05-why-relu.toml")
+    run_lesson(lesson, console, RunOptions(answers={}))
+    assert "the 'vanishing' experiment (gradgraph.experiments) is not available" in console.text
+
+
+def _fake_nn() -> types.ModuleType:
+    """A stand-in with the training issue's Keras-shaped contract, recording its calls."""
+    nn = types.ModuleType("gradgraph.nn")
+    calls: list[tuple[str, object]] = []
+
+    class Layer:
+        def __init__(self, *args: object, **kwargs: object):
+            calls.append((type(self).__name__, (args, kwargs)))
+
+    class Dense(Layer): ...
+
+    class Activation(Layer): ...
+
+    class Dropout(Layer): ...
+
+    class History:
+        history = {"loss": [0.5, 0.2], "accuracy": [0.8, 0.95]}
+
+    class Sequential:
+        def __init__(self, layers: list[Layer]):
+            calls.append(("Sequential", len(layers)))
+
+        def compile(self, **kwargs: object) -> None:
+            calls.append(("compile", kwargs))
+
+        def fit(self, X: object, Y: object, **kwargs: object) -> History:
+            calls.append(("fit", kwargs))
+            return History()
+
+        def evaluate(self, X: object, Y: object) -> list[float]:
+            return [0.09, 0.976]
+
+    nn.Dense, nn.Activation, nn.Dropout, nn.Sequential = Dense, Activation, Dropout, Sequential
+    nn.calls = calls  # type: ignore[attr-defined]
+    return nn
+
+
+def test_train_steps_use_the_keras_shaped_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    nn = _fake_nn()
+    monkeypatch.setitem(sys.modules, "gradgraph.nn", nn)
+    lesson = load_lesson(BUNDLED / "12-keras-digits.toml")
+    console = ListConsole()
+    run_lesson(lesson, console, RunOptions(answers={}, quick=True))
+    calls = dict(nn.calls)  # type: ignore[attr-defined]
+    assert calls["fit"]["epochs"] == 1 and calls["fit"]["batch_size"] == 32  # quick mode
+    assert len(calls["fit"]["validation_data"]) == 2
+    assert calls["compile"]["loss"] == "categorical_crossentropy"
+    assert ("Dense", ((100,), {"input_dim": 64})) in nn.calls  # type: ignore[attr-defined]
+    assert "test set: 0.0900, 0.9760" in console.text and "quick mode" in console.text
+
+
+# --- loading safely -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "where", "words"), [
+    ("bad-syntax.toml", "line 6", "not closed"),
+    ("unknown-key.toml", "line 11", "did you mean 'hints'"),
+    ("bad-graph.toml", "line 5", "graph 'g'"),
+    ("duplicate-key.toml", "line 4", "defined twice"),
+])
+def test_a_malformed_lesson_gives_one_clear_error(name: str, where: str, words: str) -> None:
+    with pytest.raises(LessonError) as info:
+        load_lesson(FIXTURES / name)
+    message = str(info.value)
+    assert message.startswith(f"{FIXTURES / name}, {where}:"), message
+    assert words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("rel", ["../../.bashrc", "/etc/passwd", "graphs/../../outside.gg",
+                                 "link.gg", "notes.py"])
+def test_asset_paths_must_stay_inside_the_lesson_folder(tmp_path: Path, rel: str) -> None:
+    (tmp_path / "outside.gg").write_text("C = w*x\n", encoding="utf-8")
+    folder = tmp_path / "course" / "lessons"
+    folder.mkdir(parents=True)
+    (folder / "link.gg").symlink_to(tmp_path / "outside.gg")
+    (folder / "notes.py").write_text("C = w*x\n", encoding="utf-8")
+    path = write_lesson(folder, "evil.toml", MINIMAL + f'[graphs.g]\nfile = "{rel}"\n'
+                        '[[steps]]\nkind = "text"\ntext = "x"\n')
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    assert "line 4" in str(info.value)
+    assert "outside the lesson folder" in str(info.value) or "graph files end in" in str(info.value)
+
+
+def test_a_huge_lesson_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = write_lesson(tmp_path, "huge.toml", MINIMAL + "# " + "x" * MAX_LESSON_BYTES + "\n")
+    start = time.perf_counter()
+    with pytest.raises(LessonError, match="too large"):
+        load_lesson(path)
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("payload", ["a = " + "[" * 10_000 + "]" * 10_000,
+                                     "a = " + "{b = " * 2_000 + "1" + "}" * 2_000])
+def test_deep_nesting_is_refused_quickly(tmp_path: Path, payload: str) -> None:
+    path = write_lesson(tmp_path, "deep.toml", MINIMAL + payload + "\n")
+    start = time.perf_counter()
+    with pytest.raises(LessonError, match="nested too deeply"):
+        load_lesson(path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_recursion_error_from_the_parser_is_caught(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradgraph.lesson import toml_source
+
+    monkeypatch.setattr(toml_source, "MAX_NESTING", 10**6)  # let the parser itself recurse
+    path = write_lesson(tmp_path, "deep.toml", MINIMAL + "a = " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(LessonError, match="nested too deeply"):
+        load_lesson(path)
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ('[[steps]]\nkind = "lecture"\n', "unknown step kind 'lecture'"),
+    ('[[steps]]\nkind = "text"\n', "missing key 'text'"),
+    ('[graphs.g]\ntext = "C = w*x"\n[[steps]]\nkind = "derive"\nwrt = "q"\n', "no node named 'q'"),
+    ('[[steps]]\nkind = "equations"\noptimizer = "adamm"\n', "did you mean 'adam'"),
+    ('[[steps]]\nkind = "equations"\noptimizer = "adam"\noptions = { lr = -1 }\n', "lr"),
+    ('[[steps]]\nkind = "experiment"\nname = "rm -rf"\n', "unknown experiment"),
+    ('[graphs.g]\ntext = "C = w*x"\n[[steps]]\nkind = "exercise"\nid = "e"\nprompt = "p"\n'
+     'question = "dC/dw"\nanswer = "__import__(1)"\n', "does not parse"),
+    ('[graphs.g]\ntext = "C = w*x"\n[values.v]\nw = inf\n[[steps]]\nkind = "text"\ntext = "t"\n',
+     "finite"),
+    ('[[steps]]\nkind = "text"\ntext = "a\\u0000b"\n', "NUL"),
+])
+def test_content_errors_name_the_file_and_line(tmp_path: Path, body: str, words: str) -> None:
+    path = write_lesson(tmp_path, "x.toml", MINIMAL + body)
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line "), message
+    assert words in message
+
+
+def test_key_lines_skip_multiline_strings() -> None:
+    lines = KeyLines('a = 1\ntext = """\nb = 2\n"""\n[[steps]]\nkind = "x"\n[[steps]]\nid = 3\n')
+    assert lines.line((), "a") == 1 and lines.line((), "b") is None
+    assert lines.line(("steps", 0), "kind") == 6 and lines.line(("steps", 1), "id") == 8
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    write_lesson(tmp_path, "01-good.toml", MINIMAL + '[[steps]]\nkind = "text"\ntext = "t"\n')
+    write_lesson(tmp_path, "02-bad.toml", "title = ")
+    entries = catalog(tmp_path)
+    assert [e.lesson is not None for e in entries] == [True, False]
+    assert "02-bad.toml, line 1" in entries[1].error
+
+
+# --- HTML export --------------------------------------------------------------------
+
+
+def test_html_export_escapes_every_lesson_string(tmp_path: Path) -> None:
+    page = export_html(load_lesson(FIXTURES / "hostile.toml"), tmp_path).read_text(
+        encoding="utf-8")
+    lowered = page.lower()
+    for tag in ("<script", "<iframe", "<img", "<svg", "<a ", "<i>", "<b "):
+        assert tag not in lowered, tag
+    assert "&lt;script&gt;alert(&quot;text&quot;)&lt;/script&gt;" in page
+    assert "<strong>bold &lt;i&gt;tag&lt;/i&gt;</strong>" in page  # markup still works
+    assert "&lt;/details&gt;&lt;script&gt;" in page  # cannot close our <details>
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_markup_escapes_before_it_formats() -> None:
+    html = markup.to_html("**a** *b* `c<d>`\n\n- one\n- two\n\n    x = 1")
+    assert html == ('<p><strong>a</strong> <em>b</em> <code>c&lt;d&gt;</code></p>\n'
+                    "<ul><li>one</li><li>two</li></ul>\n"
+                    '<pre class="math">x = 1</pre>')
+    assert markup.to_terminal("**a** and `b`") == "a and b"
+
+
+@pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
+def test_html_export_inlines_the_diagrams(tmp_path: Path) -> None:
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    page = export_html(lesson, tmp_path).read_text(encoding="utf-8")
+    assert page.count("<svg") == 7  # one diagram and the six stepper frames
+    assert 'type="radio"' in page and "<script" not in page.lower()
+    assert "http://" not in page.split("<svg", 1)[0]  # nothing fetched before the diagrams
+    assert "∂C₀/∂w⁽ᴸ⁾" in page  # math readable as Unicode text

@@ -1,0 +1,426 @@
+"""Diagrams: exact DOT, the SVG that dot makes of it, escaping, caps, the stepper."""
+
+from __future__ import annotations
+
+import os
+import stat
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from gradgraph import Graph, derive, examples, ops
+from gradgraph.derive import local_partial
+from gradgraph.errors import RenderError
+from gradgraph.graph import Node
+from gradgraph.parse import symbol
+from gradgraph.render import (
+    MAX_DRAWN_EDGES,
+    MAX_DRAWN_NODES,
+    Rendering,
+    find_dot,
+    render,
+    steps,
+)
+from gradgraph.render import output as render_output
+from gradgraph.render.dot import backward_edges, esc, fmt_number, numeric_value
+
+needs_dot = pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
+SVG = "{http://www.w3.org/2000/svg}"
+SLIDES = examples.SLIDES_VALUES
+SIMPLE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
+SIMPLE_VALUES = {"w": 2.0, "x": 0.48, "b": -0.2967, "y": 1.0}
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def svg_root(r: Rendering) -> ET.Element:
+    return ET.fromstring(r.pipe("svg"))
+
+
+def groups(root: ET.Element, cls: str) -> dict[str, ET.Element]:
+    """SVG <g> elements whose class list holds ``cls``, by id."""
+    return {g.get("id", ""): g for g in root.iter(f"{SVG}g")
+            if cls in (g.get("class") or "").split()}
+
+
+def texts(el: ET.Element) -> list[str]:
+    return [(t.text or "").replace("\xa0", " ").strip() for t in el.iter(f"{SVG}text")]
+
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def hostile_graph() -> tuple[Graph, dict[str, float], str]:
+    """A graph built around the parser, so names and an op name carry markup."""
+    evil = '<<TABLE><TR><TD HREF="javascript:alert(1)">x</TD></TR></TABLE>>'
+    slash = "w\\N\\G\\l\\"
+    t = sp.Symbol("t", real=True)
+    op = ops.user_op('<script>alert("op")</script>', t, t**2)
+    nodes = (
+        Node("n0", evil, "input"),
+        Node("n1", slash, "param"),
+        Node("n2", "z", "intermediate", symbol(slash) * symbol(evil), (slash, evil)),
+        Node("n3", "C", "cost", op.func(symbol("z")), ("z",), op.name),
+    )
+    return Graph(nodes, "C"), {evil: 0.5, slash: 2.0}, slash
+
+
+# --- exact DOT ---------------------------------------------------------------------------
+
+TINY_DOT = """\
+digraph gradgraph {
+  graph [rankdir="LR", fontname="DejaVu Sans,Helvetica,Arial,sans-serif", fontsize="13", \
+fontcolor="#222222", bgcolor="white", pad="0.25", nodesep="0.35", ranksep="0.55", \
+labelloc="b", labeljust="l", label=<<FONT COLOR="#3D9AD1" POINT-SIZE="14">■</FONT> input\
+    <FONT COLOR="#D18E00" POINT-SIZE="14">■</FONT> parameter    \
+<FONT COLOR="#B8558F" POINT-SIZE="14">■</FONT> output<BR ALIGN="LEFT"/>>]
+  node [shape="plain", fontname="DejaVu Sans,Helvetica,Arial,sans-serif", fontsize="12", \
+fontcolor="#222222"]
+  edge [fontname="DejaVu Sans,Helvetica,Arial,sans-serif", fontsize="11", color="#6B6B6B", \
+fontcolor="#222222", arrowsize="0.7", penwidth="1.2"]
+  n0 [id="n0", class="param normal", label=<<TABLE BORDER="1" CELLBORDER="0" \
+CELLSPACING="0" CELLPADDING="4" COLOR="#D18E00" BGCOLOR="white"><TR><TD COLSPAN="2" \
+BGCOLOR="#FBE7BE"><FONT POINT-SIZE="14" COLOR="#222222"><B>w</B></FONT></TD></TR></TABLE>>]
+  n1 [id="n1", class="input normal", label=<<TABLE BORDER="1" CELLBORDER="0" \
+CELLSPACING="0" CELLPADDING="4" COLOR="#3D9AD1" BGCOLOR="white"><TR><TD COLSPAN="2" \
+BGCOLOR="#D6EBF8"><FONT POINT-SIZE="14" COLOR="#222222"><B>x</B></FONT></TD></TR></TABLE>>]
+  n2 [id="n2", class="cost normal", label=<<TABLE BORDER="1" CELLBORDER="0" \
+CELLSPACING="0" CELLPADDING="4" COLOR="#B8558F" BGCOLOR="white"><TR><TD COLSPAN="2" \
+BGCOLOR="#F4DCEA"><FONT POINT-SIZE="14" COLOR="#222222"><B>C</B></FONT></TD></TR><HR/><TR>\
+<TD COLSPAN="2" BGCOLOR="white"><FONT COLOR="#222222">= w·x</FONT></TD></TR></TABLE>>]
+  n0 -> n2 [id="e_n0_n2", class="normal", color="#6B6B6B", fontcolor="#222222", \
+penwidth="1.2", label=<∂C/∂w = x>]
+  n1 -> n2 [id="e_n1_n2", class="normal", color="#6B6B6B", fontcolor="#222222", \
+penwidth="1.2", label=<∂C/∂x = w>]
+}
+"""
+
+
+def test_tiny_graph_exact_dot():
+    assert render(Graph.from_text("C = w*x"), show="names,defs,partials").source == TINY_DOT
+
+
+def test_highlighted_edge_and_caption_exact():
+    src = render(Graph.from_text("C = w*x"), wrt="w", values={"w": 2, "x": 3}).source
+    assert ('  n0 -> n2 [id="e_n0_n2", class="on", color="#D55E00", fontcolor="#D55E00", '
+            'penwidth="2.8", label=<<B>∂C/∂w = x<BR/>= 3</B>>]\n') in src
+    assert ('  n1 -> n2 [id="e_n1_n2", class="dim", color="#C4C4C4", fontcolor="#8F8F8F", '
+            'penwidth="1.0", label=<∂C/∂x = w<BR/>= 2>]\n') in src
+    assert ('label=<<B>∂C/∂w</B> = x<BR ALIGN="LEFT"/><FONT COLOR="white"><B>∂C/∂w</B>'
+            '</FONT> = <FONT COLOR="#D55E00"><B>3</B></FONT><BR ALIGN="LEFT"/>') in src
+
+
+def test_same_input_gives_byte_identical_dot():
+    first = render(Graph.from_text(SIMPLE), wrt="w", values=SIMPLE_VALUES).source
+    second = render(Graph.from_text(SIMPLE), wrt="w", values=SIMPLE_VALUES).source
+    assert first == second
+    assert "0x" not in first  # no id()-based names anywhere
+
+
+def test_the_caption_is_the_derivation():
+    g = examples.chain(1)
+    src = render(g, wrt="w^(L)", values=SLIDES).source
+    d = derive(g, wrt="w^(L)")
+    chain_line, factors_line = (line.split(" = ", 1)[1] for line in str(d).splitlines())
+    assert esc(chain_line) in src and esc(factors_line) in src
+    assert "0.48 · 0.2244 · (−0.68)" in src
+    assert fmt_number(g.gradients(SLIDES)["w^(L)"]) == "−0.07324"
+
+
+def test_a_constant_partial_gets_no_second_number():
+    src = render(Graph.from_text(SIMPLE), values=SIMPLE_VALUES).source
+    assert "label=<∂z/∂b = 1>" in src
+
+
+def test_show_switches_each_part_off():
+    g = Graph.from_text(SIMPLE)
+    full = render(g, values=SIMPLE_VALUES).source
+    assert "label=<∂z/∂w = x<BR/>= 0.48>" in full and ">value<" in full
+    bare = render(g, values=SIMPLE_VALUES, show="names,partials").source
+    assert "label=<∂z/∂w = x>" in bare  # numbers belong to "values"
+    assert ">value<" not in bare and "∂C/∂z<" not in bare and "= w·x + b" not in bare
+    names_only = render(g, values=SIMPLE_VALUES, show=["names"]).source
+    assert "∂" not in names_only and ">value<" not in names_only
+
+
+# --- the SVG -------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_edge_from_w_to_z_carries_its_partial():
+    g = Graph.from_text(SIMPLE)
+    root = svg_root(render(g, wrt="w", values=SIMPLE_VALUES))
+    edges = groups(root, "edge")
+    w_to_z = edges[f"e_{g['w'].id}_{g['z'].id}"]
+    assert texts(w_to_z) == ["∂z/∂w = x", "= 0.48"]
+    assert texts(edges[f"e_{g['z'].id}_{g['a'].id}"]) == ["∂a/∂z = σ′(z)", "= 0.2244"]
+
+
+@needs_dot
+def test_highlighted_edges_are_exactly_the_path_edges():
+    # Two paths from w: through u and through v.
+    g = Graph.from_text("z = w*x + b; u = sigma(z); v = tanh(z); C = (u - y)^2 + v")
+    d = derive(g, wrt="w")
+    assert len(d.paths) == 2
+    want = {f"e_{g[p[i]].id}_{g[p[i + 1]].id}" for p in d.paths for i in range(len(p) - 1)}
+    root = svg_root(render(g, wrt="w"))
+    assert set(groups(root, "on")) - {n.id for n in g.nodes} == want
+    dimmed = {k for k in groups(root, "dim") if k.startswith("e_")}
+    assert dimmed and not dimmed & want
+    for g_el in groups(root, "on").values():
+        if g_el.get("id", "").startswith("e_"):
+            assert {p.get("stroke") for p in g_el.iter(f"{SVG}path")} == {"#d55e00"}
+
+
+@needs_dot
+def test_node_values_and_adjoints_equal_the_graphs_numbers():
+    g = examples.chain(1)
+    values, grads = g.evaluate(SLIDES), g.gradients(SLIDES)
+    root = svg_root(render(g, values=SLIDES))
+    nodes = groups(root, "node")
+    for node in g.nodes:
+        t = texts(nodes[node.id])
+        value = t[t.index("value") + 1]
+        grad = t[t.index(f"∂C₀/∂{node.unicode}") + 1]
+        assert value == fmt_number(values[node.name])
+        assert number(value) == pytest.approx(values[node.name], rel=1e-3)
+        assert number(grad) == pytest.approx(grads[node.name], rel=1e-3)
+    assert texts(nodes[g["a^(L-1)"].id])[2] == "0.48"
+    assert texts(nodes[g["a^(L)"].id])[3] == "0.66"
+
+
+@needs_dot
+def test_network_view_shows_the_slides_numbers():
+    g = examples.chain(1)
+    root = svg_root(render(g, values=SLIDES, view="network"))
+    nodes = groups(root, "node")
+    assert texts(nodes[g["a^(L-1)"].id])[:2] == ["a⁽ᴸ⁻¹⁾", "0.48"]
+    assert texts(nodes[g["a^(L)"].id])[:2] == ["a⁽ᴸ⁾", "0.66"]
+    assert texts(nodes[g["y"].id]) == ["y", "1.00"]
+    synapse = groups(root, "edge")[f"e_{g['a^(L-1)'].id}_{g['a^(L)'].id}"]
+    assert texts(synapse)[0] == "w⁽ᴸ⁾ = 2"
+
+
+@needs_dot
+def test_hostile_labels_come_out_as_literal_text():
+    g, values, slash = hostile_graph()
+    r = render(g, wrt=slash, values=values)
+    assert "<TD HREF" not in r.source and "<script" not in r.source
+    root = svg_root(r)
+    tags = {el.tag.split("}")[-1] for el in root.iter()}
+    assert not tags & {"a", "script", "image", "foreignObject"}
+    for el in root.iter():
+        for key, val in el.attrib.items():
+            assert "javascript:" not in val, (key, val)
+    all_text = " ".join(texts(root))
+    assert '<<TABLE><TR><TD HREF="javascript:alert(1)">x</TD></TR></TABLE>>' in all_text
+    assert '<script>alert("op")</script>' in all_text
+    assert "w\\N\\G\\l\\" in all_text  # not expanded to the node's id or the graph's name
+    assert "gradgraph" not in all_text
+
+
+def test_escape_covers_markup_backslashes_and_control_characters():
+    assert esc('<a href="javascript:x">&</a>') == \
+        "&lt;a href=&quot;javascript:x&quot;&gt;&amp;&lt;/a&gt;"
+    assert esc("ends with\\") == "ends with\\\\"
+    assert esc("a\\N b\\G") == "a\\\\N b\\\\G"
+    assert esc("line\nbreak\x00") == "line break "
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.6600012976, "0.66"), (-0.0732437, "−0.07324"), (2.0, "2"), (0.0, "0"), (-0.0, "0"),
+    (1.23e-7, "1.23×10⁻⁷"), (float("nan"), "nan"), (float("-inf"), "−∞"),
+    (np.array([0.1, 0.2]), "[0.1, 0.2] (n=2)"),
+    (np.array([1.0, 2.0, 3.0, 4.0]), "[1, 2, 3, …] (n=4)"),
+])
+def test_numbers_are_written_as_a_teacher_writes_them(value, text):
+    assert fmt_number(value) == text
+
+
+def test_edge_numbers_use_the_registry_kernels():
+    g = Graph.from_text("swish(t) = t*sigma(t); z = w*x; a = swish(z); C = relu(a) + abs(w)")
+    env = g.evaluate({"w": 1.5, "x": -2.0})
+    for node in g.nodes:
+        for parent in node.parents:
+            expr = local_partial(g, node.name, parent)
+            got = numeric_value(expr, env)
+            want = float(ops.elementary(expr).subs({symbol(k): v for k, v in env.items()}))
+            assert got == pytest.approx(want, abs=1e-12), (node.name, parent)
+
+
+# --- other views and options -----------------------------------------------------------
+
+
+def test_network_view_needs_neurons():
+    with pytest.raises(RenderError, match="neurons"):
+        render(Graph.from_text("C = (w*x - y)^2"), view="network")
+
+
+def test_network_view_finds_layers_of_a_hand_written_net():
+    text = ("z1 = w1*x1 + w2*x2 + b1; h1 = sigma(z1); z2 = w3*x1 + w4*x2 + b1; "
+            "h2 = sigma(z2); z3 = w5*h1 + w6*h2 + b2; o = sigma(z3); E = (o - t)^2/2")
+    src = render(Graph.from_text(text), view="network").source
+    for cluster in ("cluster_layer0", "cluster_layer1", "cluster_layer2", "cluster_targets"):
+        assert cluster in src
+    assert src.count(" -> ") == 4 + 2 + 1  # synapses, then o compared with its target
+
+
+def test_collapse_draws_one_box_per_layer():
+    g = examples.chain(3)
+    src = render(g, wrt="w^(L-1)", collapse=True).source
+    assert src.count('class="layer"') == 4  # L, L-1, L-2 and the input's L-3
+    assert "layer L−1" in src
+    assert f"  {g['z^(L)'].id} [" not in src  # inside its layer's box
+    assert f"  {g['y'].id} [" in src  # untagged nodes are drawn as usual
+
+
+def test_a_graph_over_the_cap_says_collapse_and_collapsed_it_draws():
+    g = examples.chain(MAX_DRAWN_NODES // 4 + 1)
+    assert len(g.nodes) > MAX_DRAWN_NODES or len(g.nodes) - 1 > MAX_DRAWN_EDGES
+    with pytest.raises(RenderError, match="--collapse"):
+        render(g)
+    assert render(g, collapse=True).source.count('class="layer"') == MAX_DRAWN_NODES // 4 + 2
+
+
+def test_unknown_show_view_and_rankdir_are_refused():
+    g = Graph.from_text(SIMPLE)
+    with pytest.raises(RenderError, match="cannot show 'colour'"):
+        render(g, show="names,colour")
+    with pytest.raises(RenderError, match="unknown view"):
+        render(g, view="tree")
+    with pytest.raises(RenderError, match="rankdir"):
+        render(g, rankdir="XY")
+
+
+def test_batches_of_values_render():
+    values = {**SIMPLE_VALUES, "x": [0.48, 0.1, -0.3, 0.9]}
+    src = render(Graph.from_text(SIMPLE), wrt="w", values=values).source
+    assert "(n=4)" in src
+
+
+def test_too_many_paths_still_highlights_and_captions_the_cached_form():
+    lines = ["h0 = w*x"] + [f"h{i} = sigma(h{i - 1}) + tanh(h{i - 1})" for i in range(1, 10)]
+    g = Graph.from_text("; ".join(lines) + "; C = h9")
+    src = render(g, wrt="w").source
+    assert 'class="on"' in src
+    assert "∂h₀/∂w · ∂C/∂h₀" in src
+
+
+def test_bottom_to_top_flow():
+    assert 'rankdir="BT"' in render(Graph.from_text(SIMPLE), rankdir="BT").source
+
+
+# --- the stepper ---------------------------------------------------------------------------
+
+
+def test_stepper_one_frame_per_edge_in_reverse_topological_order():
+    g = examples.chain(1)
+    order = backward_edges(g, g.cost)
+    assert order[0] == ("a^(L)", "C_0") and order[-1][1] == "z^(L)"
+    frames = steps(g, values=SLIDES)
+    assert len(frames) == len(order) == 6
+    for frame, (parent, child) in zip(frames, order, strict=True):
+        active = [line for line in frame.source.splitlines() if 'class="active"' in line]
+        assert len(active) == 1
+        assert active[0].startswith(f"  {g[parent].id} -> {g[child].id} ")
+
+
+def test_stepper_ends_with_the_graphs_adjoints():
+    g = examples.chain(1)
+    last = steps(g, values=SLIDES)[-1].source
+    grads = g.gradients(SLIDES)
+    for name in ("w^(L)", "b^(L)", "a^(L-1)", "z^(L)"):
+        assert f">{esc(fmt_number(grads[name]))}</FONT>" in last
+    first = steps(g, values=SLIDES)[0].source
+    assert ">?</FONT>" in first  # adjoints not reached yet
+
+
+@needs_dot
+def test_stepper_frame_svg_highlights_the_active_edge():
+    g = examples.chain(1)
+    root = svg_root(steps(g, values=SLIDES)[2])
+    assert set(groups(root, "active")) == {f"e_{g['z^(L)'].id}_{g['a^(L)'].id}"}
+    assert len(groups(root, "done")) == 2
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [
+    ("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph"),
+])
+def test_save_by_suffix(tmp_path, suffix, magic):
+    path = render(Graph.from_text("C = w*x")).save(tmp_path / f"out.{suffix}")
+    assert path.read_bytes().startswith(magic)
+    assert os.listdir(tmp_path) == [f"out.{suffix}"]  # no temp file left behind
+
+
+@needs_dot
+def test_notebook_display():
+    r = render(Graph.from_text("C = w*x"))
+    assert "<svg" in (r._repr_svg_() or "")
+    bundle = r._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"] and bundle["text/plain"] == r.source
+
+
+def test_missing_dot_says_how_to_install_and_dot_text_still_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    r = render(Graph.from_text(SIMPLE), wrt="w")
+    with pytest.raises(RenderError, match="apt-get install graphviz") as err:
+        r.svg()
+    assert "\n" not in str(err.value)
+    assert r.save(tmp_path / "g.dot").read_text(encoding="utf-8") == r.source
+    assert r._repr_svg_() is None
+    assert r.source in r._repr_mimebundle_()["text/plain"]
+
+
+def _fake_dot(tmp_path, monkeypatch, body: str) -> None:
+    exe = tmp_path / "dot"
+    exe.write_text(f"#!/bin/sh\n{body}\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(render_output, "find_dot", lambda: str(exe))
+
+
+def test_a_slow_dot_is_stopped(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "exec sleep 5")
+    with pytest.raises(RenderError, match="longer than 0.3 s"):
+        Rendering("digraph g {}", timeout=0.3).svg()
+
+
+def test_a_failing_dot_gives_its_first_line(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "echo 'Error: syntax error' >&2; exit 1")
+    with pytest.raises(RenderError, match="dot failed: Error: syntax error"):
+        Rendering("digraph g {}").pipe("png")
+
+
+def test_svg_with_a_link_is_refused(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "cat >/dev/null; echo '<svg><a href=\"x\">x</a></svg>'")
+    with pytest.raises(RenderError, match="link or script"):
+        Rendering("digraph g {}").svg()
+
+
+def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "g.dot"
+    target.write_text("old")
+
+    def broken(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render_output.os, "replace", broken)
+    with pytest.raises(RenderError, match="No space left"):
+        render(Graph.from_text("C = w*x")).save(target)
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["g.dot"]
+
+
+def test_unknown_format_is_refused(tmp_path):
+    r = render(Graph.from_text("C = w*x"))
+    with pytest.raises(RenderError, match="unknown format 'gif'"):
+        r.save(tmp_path / "g.gif")
+    with pytest.raises(RenderError, match="cannot tell the format"):
+        r.save(tmp_path / "g")

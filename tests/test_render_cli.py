@@ -1,0 +1,158 @@
+"""``gradgraph render`` through click's CliRunner: exit codes, files, one-line errors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from gradgraph import examples
+from gradgraph.cli import cli
+from gradgraph.render import MAX_DRAWN_NODES, find_dot
+
+needs_dot = pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
+SIMPLE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
+VALUES = "w=2,x=0.48,b=-0.2967,y=1"
+
+
+@pytest.fixture
+def chain_file(tmp_path):
+    path = tmp_path / "chain.gg"
+    path.write_text(examples.SLIDES, encoding="utf-8")
+    return path
+
+
+def one_line_error(result) -> str:  # noqa: ANN001
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@needs_dot
+def test_writes_svg_with_the_chain_lit(runner, tmp_path):
+    out = tmp_path / "chain.svg"
+    result = runner.invoke(cli, ["render", SIMPLE, "--wrt", "w", "--values", VALUES,
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {out}\n"
+    svg = out.read_text(encoding="utf-8")
+    assert 'class="edge on"' in svg and "∂z/∂w = x" in svg and "−0.07324" in svg
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_format_comes_from_the_suffix(runner, chain_file, tmp_path, suffix, magic):
+    out = tmp_path / f"net.{suffix}"
+    result = runner.invoke(cli, ["render", "--file", str(chain_file), "--view", "network",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(magic)
+    assert sorted(os.listdir(tmp_path)) == sorted(["chain.gg", f"net.{suffix}"])
+
+
+def test_format_dot_prints_dot_text(runner, chain_file):
+    result = runner.invoke(cli, ["render", "--file", str(chain_file), "--format", "dot"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("digraph gradgraph {\n")
+    assert result.output.endswith("}\n")
+
+
+def test_without_output_or_format_dot_text_goes_to_stdout(runner):
+    result = runner.invoke(cli, ["render", SIMPLE])
+    assert result.exit_code == 0
+    assert result.output.startswith("digraph gradgraph {")
+
+
+@needs_dot
+def test_format_svg_to_stdout(runner):
+    result = runner.invoke(cli, ["render", SIMPLE, "--format", "svg"])
+    assert result.exit_code == 0
+    assert "<svg" in result.output
+
+
+def test_binary_format_needs_a_file(runner):
+    assert "write it to a file" in one_line_error(
+        runner.invoke(cli, ["render", SIMPLE, "--format", "png"]))
+
+
+def test_suffix_and_format_must_agree(runner, tmp_path):
+    line = one_line_error(runner.invoke(
+        cli, ["render", SIMPLE, "--format", "png", "-o", str(tmp_path / "x.svg")]))
+    assert "ends in .svg but --format is png" in line
+
+
+def test_unknown_suffix_is_refused(runner, tmp_path):
+    line = one_line_error(runner.invoke(cli, ["render", SIMPLE, "-o", str(tmp_path / "x.gif")]))
+    assert "cannot tell the format" in line
+
+
+def test_missing_dot_is_one_line_and_dot_text_still_works(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    line = one_line_error(runner.invoke(cli, ["render", SIMPLE, "-o", str(tmp_path / "g.svg")]))
+    assert "install Graphviz" in line and "brew install graphviz" in line
+    assert not (tmp_path / "g.svg").exists()
+    result = runner.invoke(cli, ["render", SIMPLE, "--format", "dot"])
+    assert result.exit_code == 0 and result.output.startswith("digraph")
+    result = runner.invoke(cli, ["render", SIMPLE, "-o", str(tmp_path / "g.dot")])
+    assert result.exit_code == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+@needs_dot
+def test_steps_writes_one_frame_per_edge(runner, tmp_path):
+    frames = tmp_path / "frames"
+    result = runner.invoke(cli, ["render", SIMPLE, "--values", VALUES, "--steps", str(frames)])
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(frames)) == [f"step-{i:03d}.svg" for i in range(1, 7)]
+    assert result.output == f"wrote 6 frames to {frames}\n"
+
+
+def test_steps_as_dot_text_needs_no_graphviz(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    frames = tmp_path / "frames"
+    result = runner.invoke(cli, ["render", SIMPLE, "--steps", str(frames), "--format", "dot"])
+    assert result.exit_code == 0, result.output
+    assert len(os.listdir(frames)) == 6
+
+
+def test_network_view_of_a_graph_without_neurons(runner):
+    line = one_line_error(runner.invoke(cli, ["render", "C = (w*x - y)^2", "--view",
+                                              "network"]))
+    assert "neurons" in line
+
+
+def test_bad_show_and_bad_values(runner):
+    assert "cannot show 'colours'" in one_line_error(
+        runner.invoke(cli, ["render", SIMPLE, "--show", "names,colours"]))
+    assert "not a number" in one_line_error(
+        runner.invoke(cli, ["render", SIMPLE, "--values", "w=two"]))
+    assert "no value given for" in one_line_error(
+        runner.invoke(cli, ["render", SIMPLE, "--values", "w=2"]))
+
+
+def test_bad_graph_text_is_one_line(runner):
+    assert "column" in one_line_error(runner.invoke(cli, ["render", "C = (w*x"]))
+
+
+def test_too_large_says_collapse_and_collapse_works(runner, tmp_path):
+    big = tmp_path / "big.gg"
+    big.write_text(examples.chain_text(MAX_DRAWN_NODES // 4 + 1), encoding="utf-8")
+    assert "--collapse" in one_line_error(
+        runner.invoke(cli, ["render", "--file", str(big), "--format", "dot"]))
+    result = runner.invoke(cli, ["render", "--file", str(big), "--collapse", "--format", "dot"])
+    assert result.exit_code == 0, result.output
+    assert 'class="layer"' in result.output
+
+
+def test_wrt_unknown_node(runner):
+    assert "no node named 'q'" in one_line_error(runner.invoke(cli, ["render", SIMPLE,
+                                                                     "--wrt", "q"]))
+
+
+def test_help_lists_the_options(runner):
+    result = runner.invoke(cli, ["render", "--help"])
+    assert result.exit_code == 0
+    for option in ("--wrt", "--values", "--show", "--view", "--collapse", "--format",
+                   "--output", "--steps"):
+        assert option in result.output
