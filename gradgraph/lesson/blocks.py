@@ -141,21 +141,20 @@ def _derive(step: m.DeriveStep, ctx: Context) -> list[Block]:
 
 def _diagram(step: m.DiagramStep, ctx: Context) -> list[Block]:
     slug = f"{ctx.lesson.name}-step{ctx.index + 1:02d}"
-    try:
-        from .. import render as render_module
-    except ImportError:  # pragma: no cover - render ships with the core now
-        return [Note("diagrams are not available in this version of gradgraph")]
+    # ``gradgraph.render`` is the function; the subpackage's names come from it directly.
+    from ..render import render, steps
+
     graph = ctx.lesson.graphs[step.graph].graph
     values = ctx.lesson.values[step.values] if step.values else None
     kwargs: dict[str, Any] = {"of": step.of, "values": values}
     if step.show is not None:
         kwargs["show"] = step.show
     if step.steps:
-        frames = render_module.steps(graph, **kwargs)
+        frames = steps(graph, **kwargs)
         captions = tuple(f"backward pass, edge {k} of {len(frames)}"
                          for k in range(1, len(frames) + 1))
     else:
-        frames = [render_module.render(graph, wrt=step.wrt, view=step.view, **kwargs)]
+        frames = [render(graph, wrt=step.wrt, view=step.view, **kwargs)]
         captions = ("",)
     return [Figure(slug, tuple(frames), captions, step.caption)]
 
