@@ -141,24 +141,34 @@ class Adjoints:
     def __iter__(self):  # noqa: ANN204 - iterator of Adjoint
         return iter(self.adjoints.values())
 
-    @cached_property
-    def factor_lists(self) -> dict[str, list[tuple[Factor, ...]]]:
-        """For each node, its chain-rule products (one per path), reusing the children's."""
-        out: dict[str, list[tuple[Factor, ...]]] = {self.of: [()]}
-        for node in reversed(self.graph.nodes):
-            adj = self.adjoints.get(node.name)
-            if adj is None or node.name == self.of:
+    def factor_lists(self, name: str) -> list[tuple[Factor, ...]]:
+        """``name``'s chain-rule products, one per path, built from its children's.
+
+        Only the nodes between ``name`` and the output are visited, and each once, so
+        a wide graph elsewhere costs nothing.
+        """
+        memo = self.__dict__.setdefault("_paths", {self.of: [()]})
+        todo = [name]
+        while todo:
+            node = todo[-1]
+            adj = self.adjoints.get(node)
+            pending = [t.child for t in (adj.terms if adj else ()) if t.child not in memo]
+            if pending:
+                todo.extend(pending)
+                continue
+            todo.pop()
+            if node in memo:
                 continue
             paths: list[tuple[Factor, ...]] = []
-            for t in adj.terms:
-                paths.extend((t, *rest) for rest in out[t.child])
+            for t in adj.terms if adj else ():
+                paths.extend((t, *rest) for rest in memo[t.child])
                 if len(paths) > MAX_PATHS:
                     raise DerivationError(
-                        f"more than {MAX_PATHS} chain-rule paths lead to '{node.name}'; "
+                        f"more than {MAX_PATHS} chain-rule paths lead to '{node}'; "
                         "use the cached form (--all) instead"
                     )
-            out[node.name] = paths
-        return out
+            memo[node] = paths
+        return memo[name]
 
     def __str__(self) -> str:
         """One line a node, backwards from the output, in cached form then in factors."""
@@ -246,7 +256,7 @@ class Derivation:
 
     @property
     def factors(self) -> tuple[tuple[Factor, ...], ...]:
-        return tuple(self._all.factor_lists.get(self.wrt, []))
+        return tuple(self._all.factor_lists(self.wrt))
 
     @property
     def paths(self) -> tuple[tuple[str, ...], ...]:
