@@ -129,9 +129,11 @@ def _derive(step: m.DeriveStep, ctx: Context) -> list[Block]:
                 reused = ", ".join(partial_unicode(d.of, r) for r in d.reuses)
                 lines.append(f"   ↻ reuses {reused}")
         elif form == "expanded":
-            lines.append(f"{partial_unicode(d.of, d.wrt)} = {d.expanded_unicode()}")
+            lines.append(f"{d.head_unicode} = {d.expanded_unicode()}")
         elif form == "all":
             lines.extend(str(adjoints(graph, step.of)).splitlines())
+        elif form == "matrix":
+            lines.extend(d.matrix_unicode().splitlines())
         elif form == "value" and step.values:
             value = d.value(ctx.lesson.values[step.values])
             lines.append(f"{partial_unicode(d.of, d.wrt)} = {format_number(float(value))}"

@@ -38,7 +38,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 _NUMBERED = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*)$")
 _PARTIAL = re.compile(r"^\s*[d∂]\s*(?P<of>[^/]+?)\s*/\s*[d∂]\s*(?P<wrt>.+?)\s*$")
 
-SHOW_FORMS = ("chain", "cached", "expanded", "all", "value")
+SHOW_FORMS = ("chain", "cached", "expanded", "all", "matrix", "value")
 VIEWS = ("graph", "network")
 RENDER_SHOW = ("names", "defs", "values", "grads", "partials")
 LAYERS = ("Dense", "Activation", "Dropout", "BatchNormalization")
