@@ -9,10 +9,14 @@ and with the typical mistakes; then the tricky pairs of reliability-security.md 
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 from gradgraph import Graph, examples
 from gradgraph.check import Checker
+from gradgraph.errors import CheckError
 
 SLIDE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
 GRAPHS = {
@@ -31,11 +35,17 @@ GRAPHS = {
     "square": "C = t*x^2/2",
     "logpq": "C = t*log(p*q)",
     "empty": "C = t*log(-x^2 - 1)",
+    # Layers (index notation): the deck's two units in layer L fed by two in L-1.
+    "layer": (Path(__file__).parent.parent / "lessons/graphs/layer.gg").read_text(),
+    "softmax": "W: param(3, 2); b: param(3); x: input(2); y: input(3)\n"
+               "z = W x + b\na = softmax(z)\nC = cross_entropy(a, y)",
+    "mlp": examples.mlp_text([2, 3, 2], activation="sigma", output="sigma", loss="squared"),
 }
 POSITIVE = {"p": (0.1, 5.0), "q": (0.1, 5.0)}
 
 W, B, A = "dC0/dw^(L)", "dC0/db^(L)", "dC0/da^(L-1)"
 W1, B1, A2 = "dC0/dw^(L-1)", "dC0/db^(L-1)", "dC0/da^(L-2)"
+LA, LW, LB = "dC_0/da_k^(L-1)", "dC_0/dW_jk^(L)", "dC_0/db_j^(L)"
 CHAIN2_W1 = "a^(L-2)*sigma'(z^(L-1))*w^(L)*sigma'(z^(L))*2*(a^(L)-y)"
 
 CORPUS = [
@@ -138,6 +148,44 @@ CORPUS = [
     ("empty", "dC/dt", "sqrt(-x^2-1)", None),  # row 18: nowhere defined -> undecided
     ("empty", "dC/dt", "log(-x^2-1)", None),  # ... even when it is the same formula
     ("empty", "dC/dt", "x", None),
+    # --- layers: ∂C₀/∂aₖ⁽ᴸ⁻¹⁾ = Σⱼ Wⱼₖ⁽ᴸ⁾ · σ′(zⱼ⁽ᴸ⁾) · 2(aⱼ⁽ᴸ⁾ − yⱼ), in index notation --------
+    ("layer", LA, "sum_j W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", True),
+    ("layer", "∂C₀/∂aₖ⁽ᴸ⁻¹⁾", "Σⱼ Wⱼₖ⁽ᴸ⁾ · σ′(zⱼ⁽ᴸ⁾) · 2(aⱼ⁽ᴸ⁾ − yⱼ)", True),
+    ("layer", LA, "2 sum_j W_jk^(L) a_j^(L)(1 - a_j^(L))(a_j^(L) - y_j)", True),
+    ("layer", LA, "sum_i W_ik^(L)*sigma'(z_i^(L))*2*(a_i^(L) - y_i)", True),  # any summed letter
+    ("layer", "dC_0/da_j^(L-1)", "sum_k W_kj^(L)*sigma'(z_k^(L))*2*(a_k^(L) - y_k)", True),
+    ("layer", LA, "sum_j W_jk^(L)*sigma'(sum_i W_ji^(L)*a_i^(L-1) + b_j^(L))*2*(a_j^(L) - y_j)",
+     True),  # z written out, with a Σ of its own
+    ("layer", LA, "W_0k^(L)*sigma'(z_0^(L))*2*(a_0^(L) - y_0) + "
+                  "W_1k^(L)*sigma'(z_1^(L))*2*(a_1^(L) - y_1)", True),  # the Σ written out
+    ("layer", "dC_0/da_0^(L-1)", "W_00^(L)*sigma'(z_0^(L))*2*(a_0^(L) - y_0) + "
+                                 "W_10^(L)*sigma'(z_1^(L))*2*(a_1^(L) - y_1)", True),  # scalars
+    ("layer", LW, "a_k^(L-1)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", True),
+    ("layer", "dC_0/dW^(L)", "dC_0/dW_jk^(L) = 2(a_j^(L) - y_j) sigma'(z_j) a_k^(L-1)", True),
+    ("layer", "dC_0/dW_01^(L)", "a_1^(L-1)*sigma'(z_0^(L))*2*(a_0^(L) - y_0)", True),
+    ("layer", LB, "sigma'(z_j^(L))*2*(a_j^(L) - y_j)", True),
+    ("layer", "dC_0/dz_j^(L)", "2*a_j^(L)*(1 - a_j^(L))*(a_j^(L) - y_j)", True),
+    ("layer", LA, "W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", False),  # missing Σⱼ
+    ("layer", LA, "sum_k W_kj^(L)*sigma'(z_k^(L))*2*(a_k^(L) - y_k)", False),  # free j, not k
+    ("layer", LA, "sum_j W_jk^(L)*2*(a_j^(L) - y_j)", False),  # missing σ′
+    ("layer", LA, "sum_j W_jk^(L)*sigma'(z_j^(L))*(a_j^(L) - y_j)", False),  # missing 2
+    ("layer", LA, "sum_j W_kj^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", False),  # W transposed
+    ("layer", LA, "sum_j W_jk^(L)*sigma'(z_j^(L))*2*(y_j - a_j^(L))", False),  # sign
+    ("layer", LW, "a_k^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", False),  # layer superscript
+    ("layer", LW, "a_j^(L-1)*sigma'(z_k^(L))*2*(a_k^(L) - y_k)", False),  # j and k swapped
+    ("layer", LW, "sum_j a_k^(L-1)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", False),  # Σ over a fixed j
+    ("layer", LW, "a_k^(L-1)*2*(a_j^(L) - y_j)", False),  # missing σ′
+    ("layer", LB, "sum_j sigma'(z_j^(L))*2*(a_j^(L) - y_j)", False),
+    ("layer", "dC_0/da_0^(L-1)", "W_00^(L)*sigma'(z_0^(L))*2*(a_0^(L) - y_0)", False),  # a path
+    # softmax then cross-entropy (targets drawn as probabilities), two sigmoid layers
+    ("softmax", "dC/dz_j", "a_j - y_j", True),
+    ("softmax", "dC/dW_jk", "x_k*(a_j - y_j)", True),
+    ("softmax", "dC/dx_k", "sum_j W_jk*(a_j - y_j)", True),
+    ("softmax", "dC/dW_jk", "x_k*(y_j - a_j)", False),
+    ("mlp", "dC/dW^(1)", "x_i*sigma'(z_k^(1))*sum_j W_jk^(2)*sigma'(z_j^(2))*(a_j^(2) - y_j)",
+     True),
+    ("mlp", "dC/dW^(1)", "x_i*sigma'(z_k^(1))*sum_j W_jk^(2)*(a_j^(2) - y_j)", False),
+    ("mlp", "dC/da_k^(1)", "sum_j W_jk^(2)*sigma'(z_j^(2))*(a_j^(2) - y_j)", True),
 ]
 
 # Cases that need lesson-given limits (log p + log q is right when p, q > 0).
@@ -158,6 +206,8 @@ def _checker(key: str, limited: bool = False) -> Checker:
 
 def test_corpus_is_large_enough() -> None:
     assert len(CORPUS) + len(LIMITED) >= 60
+    layers = [c for c in CORPUS if c[0] in ("layer", "softmax", "mlp")]
+    assert len(layers) >= 15 and {True, False} <= {v for *_, v in layers}
     verdicts = [v for *_, v in CORPUS]
     assert verdicts.count(True) >= 20 and verdicts.count(False) >= 20 and None in verdicts
 
@@ -183,3 +233,69 @@ def test_never_correct_when_it_is_not(graph: str, question: str, answer: str,
     for seed in (1,):
         checker = Checker(Graph.from_text(GRAPHS[graph]), seed=seed)
         assert checker.check(question, answer).correct is not True
+
+
+# --- indexed answers: what the feedback says, and what cannot be read -----------------------
+
+LAYER_FEEDBACK = [
+    (LA, "W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)",
+     "Your answer does not sum over j: ∂C₀/∂aₖ⁽ᴸ⁻¹⁾ collects every unit j of layer L. "
+     "With Σⱼ in front it is right."),
+    (LA, "W_jk^(L)*sigma'(z_j^(L))*(a_j^(L) - y_j)",
+     "does not sum over j: ∂C₀/∂aₖ⁽ᴸ⁻¹⁾ collects every unit j of layer L. "
+     "Your factor ∂C₀/∂aⱼ⁽ᴸ⁾ = (aⱼ⁽ᴸ⁾ − yⱼ); it is 2(aⱼ⁽ᴸ⁾ − yⱼ)."),
+    (LA, "sum_k W_kj^(L)*sigma'(z_k^(L))*2*(a_k^(L) - y_k)",
+     "Your answer is in j where ∂C₀/∂aₖ⁽ᴸ⁻¹⁾ asks about k; write it in k."),
+    (LA, "sum_j W_jk^(L)*2*(a_j^(L) - y_j)",
+     "Missing factor ∂aⱼ⁽ᴸ⁾/∂zⱼ⁽ᴸ⁾ = σ′(zⱼ⁽ᴸ⁾). For k = 0, at W₀₀⁽ᴸ⁾="),
+    (LA, "sum_j W_jk^(L)*sigma'(z_j^(L))*(a_j^(L) - y_j)",
+     "Your factor ∂C₀/∂aⱼ⁽ᴸ⁾ = (aⱼ⁽ᴸ⁾ − yⱼ); it is 2(aⱼ⁽ᴸ⁾ − yⱼ)."),
+    (LA, "sum_i W_ki^(L)*sigma'(z_i^(L))*2*(a_i^(L) - y_i)",
+     "Your factor ∂zⱼ⁽ᴸ⁾/∂aₖ⁽ᴸ⁻¹⁾ = Wₖⱼ⁽ᴸ⁾; it is Wⱼₖ⁽ᴸ⁾."),
+    (LW, "a_k^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)", "(check the layer superscripts)"),
+    (LW, "sum_j a_k^(L-1)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)",
+     "Your answer sums over j, but ∂C₀/∂Wⱼₖ⁽ᴸ⁾ is about one unit j."),
+    ("dC_0/da_0^(L-1)", "W_00^(L)*sigma'(z_0^(L))*2*(a_0^(L) - y_0)",
+     "Missing the path a₀⁽ᴸ⁻¹⁾ → z₁⁽ᴸ⁾ → a₁⁽ᴸ⁾ → C₀"),
+]
+
+
+@pytest.mark.parametrize(("question", "answer", "says"), LAYER_FEEDBACK)
+def test_layer_feedback(question: str, answer: str, says: str) -> None:
+    r = _checker("layer").check(question, answer)
+    assert r.correct is False and says in r.message, r.message
+
+
+def test_layer_verdicts_name_the_index() -> None:
+    r = _checker("layer").check(LA, "W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)")
+    assert r.reason == "index" and r.counterexample is None
+    r = _checker("layer").check(LW, "a_k^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)")
+    assert r.counterexample is not None and r.counterexample["index"] == "j = 0, k = 0"
+    assert r.question == "∂C₀/∂Wⱼₖ⁽ᴸ⁾"
+    r = _checker("layer").check(LA, "sum_j W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)")
+    assert r.message == "✓ correct: ∂C₀/∂aₖ⁽ᴸ⁻¹⁾ = Σⱼ Wⱼₖ⁽ᴸ⁾ · σ′(zⱼ⁽ᴸ⁾) · 2(aⱼ⁽ᴸ⁾ − yⱼ)"
+    assert r.proved and [f.ok for f in r.factors] == [True, True, True]
+
+
+@pytest.mark.parametrize(("question", "answer", "match"), [
+    (LA, "sum_j W^(L)*sigma'(z_j^(L))", "W⁽ᴸ⁾ is a whole layer; write one element"),
+    (LA, "sum_j W_jk^(L)*sigma'(z_j)*2*(a_j - y_j)", "'a_j' could be aⱼ⁽ᴸ⁻¹⁾ or aⱼ⁽ᴸ⁾"),
+    (LA, "W_j5^(L)", "index 5 is past the end"),
+    (LA, "sum_i W_jk^(L)", "'sum_i' sums over i, but no name in its term carries the index i"),
+    (LA, "Σⱼ", "Σⱼ needs a term after it"),
+    (LA, "sum((a^(L) - y)^2)", "write sums with their index"),
+    ("dC_0/da_5^(L-1)", "1", "index 5 is past the end"),
+    ("dC_0/da_k", "1", "could be"),
+])
+def test_layer_answers_that_cannot_be_read(question: str, answer: str, match: str) -> None:
+    with pytest.raises(CheckError, match=match):
+        _checker("layer").check(question, answer)
+
+
+def test_layer_blow_up_is_undecided_within_the_deadline() -> None:
+    checker = Checker(Graph.from_text(GRAPHS["layer"]), deadline=1.0)
+    start = time.monotonic()
+    r = checker.check(LA, "sum_j (W_jk^(L) + a_k^(L-1) + b_j^(L) + y_j + z_j^(L) + a_j^(L) "
+                          "+ W_jj^(L) + C_0)**100")
+    assert r.correct is None and r.reason == "timeout"
+    assert time.monotonic() - start < 2.5

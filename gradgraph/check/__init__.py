@@ -1,0 +1,61 @@
+"""Checking a hand derivation: is the learner's ∂C/∂w right, and if not, which factor?
+
+``check(graph, "dC/dw", "x*sigma'(z)*2*(a - y)")`` decides equivalence the way the
+tutoring systems that do not lie do it (WeBWorK, Khan KAS, STACK):
+
+1. The answer is read by the safe parser; its names must be nodes of the graph.
+2. Both sides are evaluated in float64 at ~30 random points (several ranges, tenths,
+   integers, negatives, per-variable ``limits``). Intermediates (z, a) take their forward
+   values at each point, which is the same as substituting their definitions, so answers
+   in named intermediates, in leaves only, or mixed compare alike; ops use the registry's
+   stable numpy kernels. Numbers come from a walk over the SymPy tree with our own
+   kernels: nothing is lambdified or exec'd.
+3. The sides must be defined (finite) at the same points and agree there (rtol 1e-8;
+   atol 1e-12 times the largest true value, since a deep chain's derivative can be tiny
+   everywhere). If the true derivative is defined at too few points the answer is
+   "undecided" (``correct=None``), never "correct".
+4. Exact algebra, as a check on the floats and for the message: the difference, with
+   every definition substituted, σ′ written as σ(1 − σ) and each op application taken
+   as one opaque symbol, is factored and expanded. An exact zero proves equality and
+   overrules a float disagreement (cancellation in the learner's form); this step runs
+   under the hard deadline, so a blow-up like (a + … + h)¹⁰⁰ ends "undecided". When the
+   numbers agree, a soft-timed attempt (ops written in exp and cancelled, then
+   ``simplify``) may still prove it; a right answer SymPy cannot prove is accepted on
+   the numbers and says so.
+5. On "not equal", the answer is split into multiplicative factors that are matched,
+   numerically, against the chain's local partials; the message names the factor that
+   differs, a missing or extra factor, a sign or constant error, a wrong layer
+   superscript, or a missing path, and gives a counterexample point with both values.
+
+Steps 2–5 touch the learner's expression, so they run in a child process
+(:mod:`gradgraph.sandbox`) that is killed at the deadline (default 3 s) and limited in
+memory and CPU time; a check that runs out of time is "undecided". This needs the
+"fork" start method (Linux, macOS).
+
+On a graph with layers, questions and answers are in index notation
+(``dC_0/da_k^(L-1)``, ``sum_j W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)``): the answer is
+instantiated at the question's index values and judged on the same network with one
+node per neuron (:mod:`.layers`).
+
+The modules: :mod:`.question` reads questions and answers, :mod:`.numbers` draws points
+and compares values, :mod:`.prepare` builds what a question needs once,
+:mod:`.equivalence` is the child's verdict, :mod:`.feedback` the factor match,
+:mod:`.messages` and :mod:`.display` the text, :mod:`.indices`, :mod:`.indexed` and
+:mod:`.layers` indexed answers, :mod:`.checker` the entry points, :mod:`.result` the verdict's type.
+"""
+
+
+from __future__ import annotations
+
+from .checker import DEFAULT_DEADLINE, DEFAULT_MEMORY_MB, Checker, check
+from .display import echo_unicode
+from .indexed import IndexedQuestion
+from .numbers import compare, evaluate, sample_points
+from .prepare import canonical
+from .question import MAX_ANSWER, MAX_QUESTION, parse_question, resolve_name
+from .result import CheckResult, FactorCheck
+
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MEMORY_MB", "MAX_ANSWER", "MAX_QUESTION",
+           "CheckResult", "Checker", "FactorCheck", "IndexedQuestion", "canonical", "check",
+           "compare", "echo_unicode", "evaluate", "parse_question", "resolve_name",
+           "sample_points"]

@@ -1,0 +1,138 @@
+"""The child's verdict: numbers first, exact algebra as a check on them, then a proof try.
+
+Everything here touches the learner's expression, so it runs in the sandbox (killed at
+the deadline). Both sides are compared at the prepared points (same defined/undefined
+pattern, same values); then the difference, with definitions substituted and each op
+application one opaque symbol, is factored and expanded: an exact zero proves equality
+and overrules a float disagreement. A soft-timed ``simplify`` may still prove a right
+answer; one it cannot prove is accepted on the numbers.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .. import ops
+from .feedback import feedback
+from .numbers import compare, evaluate, proportional, value_at
+from .prepare import Prepared, canonical
+
+
+class _SoftTimeout(Exception):
+    """The part of the child's budget given to ``simplify`` ran out."""
+
+
+def judge(prep: Prepared, answer: sp.Expr, deadline: float) -> dict[str, Any]:
+    """Runs in the sandbox: the verdict as plain data (see ``messages.result``)."""
+    start = time.monotonic()
+    formulas = prep.instances.formulas(answer)
+    yours = np.concatenate([evaluate(f, prep.env, prep.n) for f in formulas])
+    status, index, defined = compare(yours, prep.truth)
+    report: dict[str, Any] = {
+        "status": status, "index": index, "defined": defined,
+        "yours": value_at(yours, index), "truth": value_at(prep.truth, index),
+        "ratio": proportional(yours, prep.truth), "factors": [], "notes": [],
+        "exact": False, "proved": False,
+    }
+    if status == "few":
+        return report
+    try:  # for a right answer too: .factors shows what matched what
+        report["factors"], report["notes"] = feedback(prep, answer, yours)
+    except Exception:  # noqa: BLE001 - feedback is a bonus; the verdict stands without it
+        pass
+    try:
+        differences = [canonical(prep.graph, f) - c
+                       for f, c in zip(formulas, prep.canonicals, strict=True)]
+        if status == "equal":  # the verdict stands: algebra only says "proved", soft-timed
+            budget = 0.6 * deadline - (time.monotonic() - start)
+            report["exact"] = report["proved"] = _proves_zero(differences, budget)
+        else:  # an exact zero overrules the numbers: worth the hard deadline (may be killed)
+            report["exact"] = report["proved"] = all(exactly_zero(d) for d in differences)
+    except Exception:  # noqa: BLE001 - SymPy gave up (PolynomialError, ...): not proved
+        pass
+    return report
+
+
+def exactly_zero(difference: sp.Expr) -> bool:
+    """Exact algebra with ops as opaque functions: is ``difference`` identically 0?
+
+    Each op application becomes one symbol (equal applications, equal symbols), so the
+    algebra never descends into a deep chain's nested σ(w·σ(…) + b). The chain's common
+    factors come out first (a wrong answer often differs from the right one by a
+    factor, and expanding a 2ⁿ-term product would be wasted work); a product is zero
+    when one of its factors is, so only those are expanded. A genuine blow-up such as
+    (a + … + h)¹⁰⁰ runs into the deadline: "undecided".
+    """
+    if difference == 0:
+        return True
+    factored = sp.factor_terms(_atomize(difference, {}, {}))
+    if factored == 0:
+        return True
+    for f in sp.Mul.make_args(factored):
+        base = f.base if f.is_Pow and f.exp.is_positive else f
+        if not base.is_Number and sp.expand(base) == 0:
+            return True
+    return False
+
+
+def _atomize(e: sp.Expr, memo: dict[sp.Expr, sp.Expr], atoms: dict[sp.Expr, sp.Symbol]
+             ) -> sp.Expr:
+    """``e`` with every function application replaced by a symbol of its own."""
+    if e in memo:
+        return memo[e]
+    if not e.args or isinstance(e, sp.Symbol):
+        out = e
+    elif isinstance(e, sp.Function):
+        key = e.func(*[sp.expand(_atomize(a, memo, atoms)) for a in e.args])
+        out = atoms.setdefault(key, sp.Dummy(f"f{len(atoms)}"))
+    else:
+        out = e.func(*[_atomize(a, memo, atoms) for a in e.args])
+    memo[e] = out
+    return out
+
+
+@contextmanager
+def _soft_deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`_SoftTimeout` after ``seconds`` (main thread of a POSIX child)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
+        raise _SoftTimeout
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _proves_zero(differences: list[sp.Expr], budget: float) -> bool:
+    """Try to prove every difference = 0: exact algebra, else ops written out in exp and
+    cancelled, then ``simplify``. Only to say "proved": the verdict stands on the
+    numbers, so slow algebra is cut short here (soft deadline) instead of costing the
+    whole check (a layer's many instances, say)."""
+    if budget < 0.05:
+        return False
+    try:
+        with _soft_deadline(budget):
+            return all(exactly_zero(d) or _simplifies_to_zero(d) for d in differences)
+    except Exception:  # noqa: BLE001 - _SoftTimeout or SymPy giving up: only "proved" is at stake
+        return False
+
+
+def _simplifies_to_zero(difference: sp.Expr) -> bool:
+    written = ops.elementary(difference).rewrite(sp.exp)
+    return sp.cancel(sp.expand(written)) == 0 or sp.simplify(difference) == 0

@@ -1,0 +1,146 @@
+"""The parent's side: the child's plain-data report turned into a :class:`CheckResult`.
+
+Messages reveal the right form of one factor at most; the rest of the derivation
+waits for ``--reveal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..notation import unicode_name
+from .display import leaf_number, nice_number, pair
+from .numbers import close
+from .prepare import Prepared
+from .result import CheckResult, FactorCheck
+
+MAX_SHOWN = 8  # leaf values a counterexample message names
+
+
+def undecided(prep: Prepared, echo: str, reason: str, why: str) -> CheckResult:
+    return CheckResult(None, f"? undecided: {why}", prep.question, echo, reason,
+                       expected=prep.derivation)
+
+
+def result(prep: Prepared, echo: str, report: Mapping[str, Any],
+           notes: Sequence[str] = ()) -> CheckResult:
+    """The verdict from the child's report; ``notes`` are the parent's own remarks
+    (about the answer's indices), said first when the answer is wrong."""
+    status, exact = report["status"], report["exact"]
+    factors = tuple(FactorCheck(**f) for f in report["factors"])
+    if status == "equal" or (status == "differ" and exact):
+        # An exact zero overrules a float disagreement (rounding in the learner's form).
+        proved = bool(report["proved"])
+        tail = "" if proved else \
+            f" (equal at {report['defined']} points; SymPy could not prove it)"
+        return CheckResult(True, f"✓ correct: {prep.question} = {echo}{tail}", prep.question,
+                           echo, "equal", None, _all_ok(prep, factors), prep.derivation,
+                           proved, report["defined"])
+    if status == "few":
+        why = (f"the true value is defined at only {report['defined']} of {len(prep.truth)} "
+               "test points; give limits for the variables")
+        return undecided(prep, echo, "too few defined points", why)
+    if status == "domain" and exact:
+        why = "the two sides agree algebraically but are defined at different points"
+        return undecided(prep, echo, "domain", why)
+    return _wrong(prep, echo, report, factors, list(notes))
+
+
+def _all_ok(prep: Prepared, factors: tuple[FactorCheck, ...]) -> tuple[FactorCheck, ...]:
+    """A right answer's factors: as matched, or unmatched but right (a sum, say)."""
+    if prep.factors is None:
+        return ()
+    if factors and all(f.ok for f in factors):
+        return factors
+    return tuple(FactorCheck(ef.symbol, ef.text, None, True) for ef in prep.factors)
+
+
+def _wrong(prep: Prepared, echo: str, report: Mapping[str, Any],
+           factors: tuple[FactorCheck, ...], notes: list[str]) -> CheckResult:
+    parts = notes + factor_sentences(prep, factors) + list(report["notes"])
+    ratio = report["ratio"]
+    if not parts and ratio is not None:
+        parts.append(_ratio_sentence(ratio))
+    if report["status"] == "domain":
+        parts.append("The two sides are defined at different points (the domains differ).")
+    example = _counterexample(prep, report["index"], report["yours"], report["truth"])
+    parts.append(_example_sentence(example))
+    reason = "domain differs" if report["status"] == "domain" else "values differ"
+    return not_equal(prep, echo, parts, reason, counterexample=example, factors=factors,
+                     proved=bool(report["proved"]), points=report["defined"])
+
+
+def not_equal(prep: Prepared, echo: str, parts: list[str], reason: str,
+              **details: Any) -> CheckResult:
+    """"✗ not equal." and the sentences that say why."""
+    message = "✗ not equal. " + " ".join(p for p in parts if p)
+    return CheckResult(False, message, prep.question, echo, reason,
+                       expected=prep.derivation, **details)
+
+
+def factor_sentences(prep: Prepared, factors: tuple[FactorCheck, ...]) -> list[str]:
+    """What the factor match says, revealing the right form of one factor at most:
+    the rest of the derivation stays for --reveal."""
+    wrong = [f for f in factors if not f.ok]
+    if not wrong:
+        return []
+    if sum(1 for f in wrong if f.note == "differs" and f.yours is None) > 1:
+        chain = " · ".join(ef.symbol for ef in prep.factors or [])
+        return [f"Your answer does not split into the chain's factors {chain}."]
+    if len(wrong) == 1:
+        return [_factor_sentence(wrong[0])]
+    missing = [f.symbol for f in wrong if f.note == "missing"]
+    out = [f"Missing factors {', '.join(missing)}."] if len(missing) > 1 else []
+    return out + [_factor_sentence(f, short=True) for f in wrong
+                  if len(missing) < 2 or f.note != "missing"]
+
+
+# A note's words in a full sentence, and in the short one of a list of several.
+_TAILS = {"sign": (" (the sign is flipped)", " (the sign)"),
+          "layer": (" (check the layer superscripts)", " (the layer superscripts)")}
+
+
+def _factor_sentence(f: FactorCheck, short: bool = False) -> str:
+    """What is wrong with one factor; ``short`` leaves out the right form."""
+    if f.note == "missing":
+        return f"Missing factor {f.symbol}" + ("." if short else f" = {f.expected}.")
+    if f.note == "extra":
+        return f"Extra factor {f.yours}" + ("." if short else ": it is not in the chain.")
+    if f.yours is None:
+        return f"Check the factor {f.symbol}."
+    tail = _TAILS.get(f.note, ("", ""))[short]
+    if short:
+        return f"Your factor {f.symbol} = {f.yours} is not right{tail}."
+    return f"Your factor {f.symbol} = {f.yours}; it is {f.expected}{tail}."
+
+
+def _ratio_sentence(ratio: float) -> str:
+    if close(ratio, -1.0):
+        return "Sign error: yours is the negative of the true value."
+    return f"Yours is {nice_number(ratio)} × the true value."
+
+
+def _counterexample(prep: Prepared, index: int | None, yours: float | None,
+                    truth: float | None) -> dict[str, Any] | None:
+    """The point (and, for layers, the index) where the two sides differ."""
+    if index is None:
+        return None
+    instance, point = divmod(index, prep.n)
+    at = {name: float(prep.leaf_values[name][point]) for name in prep.shown[instance]}
+    out: dict[str, Any] = {"at": at, "yours": yours, "expected": truth}
+    if prep.labels:
+        out["index"] = prep.labels[instance]
+    return out
+
+
+def _example_sentence(example: dict[str, Any] | None) -> str:
+    if example is None:
+        return ""
+    items = [f"{unicode_name(k)}={leaf_number(v)}" for k, v in example["at"].items()]
+    if len(items) > MAX_SHOWN:  # the full point is in .counterexample
+        items = [*items[:MAX_SHOWN], f"… ({len(items) - MAX_SHOWN} more)"]
+    where = ", ".join(items)
+    mine, truth = pair(example["yours"], example["expected"])
+    head = f"For {example['index']}, at" if example.get("index") else "At"
+    return f"{head} {where} yours is {mine}, the true value {truth}."
