@@ -273,12 +273,16 @@ class Derivation:
         In layered graphs only element-wise definitions are substituted (aⱼ = σ(zⱼ));
         a layer's sum over k stays named (zⱼ), as a teacher would leave it.
         """
+        return self.expr.xreplace(self._definitions)
+
+    @cached_property
+    def _definitions(self) -> dict[sp.Symbol, sp.Expr]:
         memo: dict[sp.Symbol, sp.Expr] = {}
         for node in self.graph.nodes:
             if node.expr is None or (self.graph.is_tensor and node.kind != "elementwise"):
                 continue
             memo[node.element_symbol] = node.expr.xreplace(memo)
-        return self.expr.xreplace(memo)
+        return memo
 
     @property
     def reuses(self) -> tuple[str, ...]:
@@ -333,7 +337,12 @@ class Derivation:
         return "\n".join(lines)
 
     def expanded_unicode(self) -> str:
-        return to_unicode(self.expanded, self._order())
+        """``expanded`` in Unicode; for layers each path keeps its Σ over summed indices."""
+        if not self.graph.is_tensor:
+            return to_unicode(self.expanded, self._order())
+        return _join_terms([
+            self._sigma(fs) + to_unicode(sp.Mul(*(f.expr for f in fs)).xreplace(
+                self._definitions), self._order()) for fs in self.factors] or ["0"])
 
     def cached_unicode(self) -> str:
         """``∂C/∂b = ∂z/∂b · ∂C/∂z``: the form that reuses a child's adjoint."""
