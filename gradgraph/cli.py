@@ -10,6 +10,7 @@ from .commands.check import check_command
 from .commands.derive import derive_command
 from .commands.lesson import lesson_group
 from .commands.render import render_command
+from .commands.train import train_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +29,7 @@ cli.add_command(derive_command)
 cli.add_command(lesson_group)
 cli.add_command(check_command)
 cli.add_command(render_command)
+cli.add_command(train_command)
 
 
 def main() -> None:

@@ -99,16 +99,11 @@ def _cut(graph: Graph, name: str) -> Graph:
     nodes = []
     for i, n in enumerate(x for x in graph.nodes if x.name in needed):
         if n.name == name or n.name not in above:
-            role = "input" if _data(graph, n.name) else (
+            role = "input" if graph.is_batched(n.name) else (
                 "param" if n.role == "param" else "const")
             n = replace(n, expr=None, parents=(), op=None, tensor_expr=None, sums=(), role=role)
         nodes.append(replace(n, id=f"n{i}"))
     return Graph(tuple(nodes), graph.cost, graph.user_ops, dict(graph.order))
-
-
-def _data(graph: Graph, name: str) -> bool:
-    node = graph[name]
-    return node.role == "input" or any(_data(graph, p) for p in node.parents)
 
 
 def _check_node(node: Node, result: Any, loss: Any, eps: float, rtol: float,

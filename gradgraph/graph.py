@@ -80,15 +80,29 @@ class Node:
         return latex_name(self.name)
 
     def definition(self, order: Mapping[str, int] | None = None) -> str:
-        """``z = w·x + b`` in Unicode; tensors in index form, ``zⱼ = Σₖ Wⱼₖ·xₖ + bⱼ``."""
+        """``z = w·x + b`` in Unicode; tensors in index form, ``zⱼ = Σₖ Wⱼₖ·xₖ + bⱼ``.
+
+        A batch mean reads ``μⱼ = (1/m) Σ_B zⱼ``: the sum over the m examples of the
+        mini-batch B, as in Ioffe & Szegedy's Algorithm 1.
+        """
         if self.expr is None:
             return unicode_name(self.element)
+        if self.kind == "batch_mean":
+            inner = self.expr * ops.BATCH_SIZE
+            body = to_unicode(inner, order)
+            body = f"({body})" if isinstance(inner, sp.Add) else body
+            return f"{unicode_name(self.element)} = (1/m) Σ_B {body}"
         return f"{unicode_name(self.element)} = {self._summed_unicode(order)}" \
                f"{self._softmax_tail()}"
 
     def definition_latex(self, order: Mapping[str, int] | None = None) -> str:
         if self.expr is None:
             return latex_name(self.element)
+        if self.kind == "batch_mean":
+            inner = self.expr * ops.BATCH_SIZE
+            body = to_latex(inner, order)
+            body = rf"\left({body}\right)" if isinstance(inner, sp.Add) else body
+            return rf"{latex_name(self.element)} = \frac{{1}}{{m}} \sum_{{\mathcal{{B}}}} {body}"
         sums = "".join(rf"\sum_{{{c}}} " for c in self.sums)
         return f"{latex_name(self.element)} = {sums}{to_latex(self.expr, order)}"
 
@@ -127,6 +141,7 @@ class Graph:
     order: dict[str, int] = field(default_factory=dict)  # names as first written
     _by_name: dict[str, Node] = field(init=False, repr=False)
     _children: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _batched: frozenset[str] = field(init=False, repr=False)
     _compiled: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -137,6 +152,7 @@ class Graph:
                 if n.name not in kids[p]:
                     kids[p].append(n.name)
         self._children = {k: tuple(v) for k, v in kids.items()}
+        self._batched = _batched_names(self.nodes)
 
     # --- construction ---------------------------------------------------------------
 
@@ -215,6 +231,19 @@ class Graph:
     def is_tensor(self) -> bool:
         """True when the graph has layers (declared shapes)."""
         return any(n.shape for n in self.nodes)
+
+    @property
+    def batched(self) -> frozenset[str]:
+        """Nodes with one value per example: inputs, and everything computed from them.
+
+        A batch mean (``batch_mean``) is the exception: it averages the batch axis away,
+        so μ and σ² of batch normalisation have one value per unit, like a parameter.
+        """
+        return self._batched
+
+    def is_batched(self, name: str) -> bool:
+        """True when ``name`` carries a leading batch axis (see :attr:`batched`)."""
+        return self.resolve(name) in self._batched
 
     @property
     def intermediates(self) -> tuple[str, ...]:
@@ -411,7 +440,22 @@ class _Builder:
             nodes = self.tensor_nodes(nodes)
         order = {n.name: self.written.get(n.name, len(self.written) + i)
                  for i, n in enumerate(nodes)}
-        return Graph(tuple(nodes), cost, self.user_ops, order)
+        graph = Graph(tuple(nodes), cost, self.user_ops, order)
+        self.check_batch_means(graph)
+        return graph
+
+    def check_batch_means(self, graph: Graph) -> None:
+        """A batch mean averages over examples: it needs layers and data under it."""
+        for n in graph.nodes:
+            if n.kind != "batch_mean":
+                continue
+            if not graph.is_tensor:
+                raise GraphError(f"batch_mean in '{n.name}' needs layers: declare shapes, "
+                                 f"e.g. 'x: input(64)' {self.where(n.name)}".rstrip())
+            if not any(p in graph.batched for p in n.parents):
+                raise GraphError(f"batch_mean in '{n.name}' averages over the examples of a "
+                                 f"batch, but its argument does not depend on any input "
+                                 f"{self.where(n.name)}".rstrip())
 
     def tensor_nodes(self, nodes: list[Node]) -> list[Node]:
         """Shapes for generated nodes, index letters, element-wise definitions."""
@@ -489,6 +533,15 @@ class _Builder:
                     f"'{undeclared[0]}' is used but never assigned or declared "
                     f"(declare it, e.g. '{undeclared[0]}: input')"
                 )
+
+
+def _batched_names(nodes: Iterable[Node]) -> frozenset[str]:
+    """Names of the nodes with a batch axis; ``nodes`` are in topological order."""
+    out: set[str] = set()
+    for n in nodes:
+        if n.role == "input" or (n.kind != "batch_mean" and any(p in out for p in n.parents)):
+            out.add(n.name)
+    return frozenset(out)
 
 
 def _has_letters(term: sp.Expr, letters: tuple[str, ...]) -> bool:

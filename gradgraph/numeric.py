@@ -11,7 +11,11 @@ typed is ever executed; ``compiled.source`` shows it.
 Batches: data inputs may carry a leading batch axis (layers require one). The output
 is averaged over the batch; every parameter's adjoint is the batch mean
 (1/n) Σₖ ∂Cₖ/∂w, the slides' average over training examples; data-dependent nodes
-keep one adjoint per example.
+keep one adjoint per example. Which nodes have a batch axis is the graph's static
+``batched`` property: inputs and what is computed from them, except a ``batch_mean``
+(batch normalisation's μ, σ²), whose value and adjoint are one per unit. Its pull-back
+to a batched node is ∂C/∂μ · (1/m) for each example, broadcast; to a batch-free node it
+is summed over the batch.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from . import ops
 from .derive import Factor, adjoints, fused_cross_entropy
-from .errors import ValueInputError
+from .errors import GraphError, ValueInputError
 from .graph import Graph, Node
 
 
@@ -74,6 +78,10 @@ class CompiledGraph:
         self._forward = namespace["forward"]
         self._step = namespace["step"]
         self._backed = gen.backed
+        self._step_parts = gen.step_parts
+        self._keeping: dict[tuple[str, ...], tuple[tuple[str, ...], Any]] = {}
+        self._leaf_names = graph.leaves
+        self._param_names = graph.params
 
     def _leaf_values(self, values: Mapping[str, Any]) -> list[Any]:
         given = {self.graph.resolve(k): v for k, v in values.items()}
@@ -116,9 +124,43 @@ class CompiledGraph:
         training loop that validated its data once, with values keyed by node name.
         """
         leaves = (self._leaf_values(values) if check
-                  else [values[name] for name in self.graph.leaves])
+                  else [values[name] for name in self._leaf_names])
         loss, grads = self._step(*leaves)
-        return float(np.mean(loss)), dict(zip(self.graph.params, grads, strict=True))
+        return _mean(loss), dict(zip(self._param_names, grads, strict=True))
+
+    def step_keeping(self, values: Mapping[str, Any], keep: tuple[str, ...],
+                     check: bool = True) -> tuple[float, dict[str, Any], dict[str, Any]]:
+        """:meth:`step`, plus the forward values of the nodes in ``keep``.
+
+        For a training loop that needs more of the same forward pass: the batch
+        statistics μ and σ² of batch normalisation (for running averages) or the
+        predictions (for a training metric), without running the forward twice.
+        """
+        cached = self._keeping.get(keep)
+        if cached is None:
+            names = tuple(self.graph.resolve(k) for k in keep)
+            cached = self._keeping[keep] = (names, self._compile_keeping(names))
+        names, fn = cached
+        leaves = (self._leaf_values(values) if check
+                  else [values[name] for name in self._leaf_names])
+        loss, grads, kept = fn(*leaves)
+        return (_mean(loss), dict(zip(self._param_names, grads, strict=True)),
+                dict(zip(names, kept, strict=True)))
+
+    def _compile_keeping(self, names: tuple[str, ...]) -> Any:
+        leaves, body, ret = self._step_parts
+        kept = "".join(f"{self.graph[n].id}, " for n in names)
+        source = f"def step_keeping({leaves}):\n{body}\n    return {ret}, ({kept})\n"
+        namespace: dict[str, Any] = dict(RUNTIME)
+        exec(compile(source, "<gradgraph>", "exec"), namespace)  # noqa: S102
+        return namespace["step_keeping"]
+
+
+def _mean(loss: Any) -> float:
+    """The batch mean of a loss, as ``np.mean`` computes it but without its overhead."""
+    if isinstance(loss, np.ndarray) and loss.ndim == 1 and loss.size:
+        return float(np.add.reduce(loss)) / loss.shape[0]
+    return float(np.mean(loss))
 
 
 def _batched(node: Node, v: Any) -> bool:
@@ -174,6 +216,10 @@ class _Generator:
         self.of = of
         self.ids = {n.name: n.id for n in graph.nodes}
         self.rename = {n.element_symbol: sp.Symbol(n.id) for n in graph.nodes}
+        # Ioffe & Szegedy's m, the batch size, is a local of the generated program.
+        self.rename[ops.BATCH_SIZE] = sp.Symbol("_m")
+        self.batched_symbols = {n.element_symbol for n in graph.nodes
+                                if graph.is_batched(n.name)}
         self.printer = NumPyPrinter({"fully_qualified_modules": True,
                                      "allow_unknown_functions": False})
         self.adj = adjoints(graph, of)
@@ -192,6 +238,9 @@ class _Generator:
         params = ", ".join(_g(self.ids[p]) if p in needed else "0.0"
                            for p in self.graph.params)
         body = "\n".join(forward)
+        # Kept for variants of the step that also return some forward values.
+        self.step_parts = (leaves, body + "\n" + "\n".join(hot),
+                           f"{self.ids[self.of]}, ({params}{',' if params else ''})")
         return (
             f"def forward({leaves}):\n{body}\n    return ({all_ids},)\n\n\n"
             f"def program({leaves}):\n{body}\n" + "\n".join(full)
@@ -210,6 +259,8 @@ class _Generator:
 
     def forward_lines(self) -> list[str]:
         lines = []
+        if any(n.kind == "batch_mean" for n in self.graph.nodes):
+            lines.append(f"    _m = {self._batch_source()}.shape[0]")
         for n in self.graph.nodes:
             if n.expr is None:
                 continue
@@ -221,6 +272,14 @@ class _Generator:
                 continue
             lines.append(f"    {n.id} = {self.forward_expr(n)}")
         return lines
+
+    def _batch_source(self) -> str:
+        """A leaf that always has the batch axis: a data input with a declared shape."""
+        for n in self.graph.nodes:
+            if n.role == "input" and n.shape:
+                return n.id
+        raise GraphError("batch_mean needs a data input declared with a shape, "
+                         "e.g. 'x: input(64)', to count the examples of a batch")
 
     def _feeds_cross_entropy(self, a: Node) -> bool:
         return fused_cross_entropy(self.graph, a) is not None
@@ -239,6 +298,8 @@ class _Generator:
             return f"-numpy.sum({self.arg(t.args[1])}*{self.arg(t.args[0])}l, axis=-1)"
         if kind in ("sum", "cross_entropy"):
             return f"numpy.sum({self.code(n.expr)}, axis={_axes(len(n.sums))})"
+        if kind == "batch_mean":
+            return f"numpy.mean({self.code(n.expr * ops.BATCH_SIZE)}, axis=0)"
         return self.code(n.expr)
 
     def _forward_values(self) -> dict[sp.Expr, sp.Expr]:
@@ -281,9 +342,12 @@ class _Generator:
                                 symbols=sp.numbered_symbols("t"), optimizations=None)
         lines = [f"    {t} = {self.printer.doprint(e)}" for t, e in temps]
         out = self.ids[self.of]
-        # In the training step every example's seed is the same 1/n: keep it a scalar.
-        self.scalar_seed = hot and self.graph.is_tensor and _depends_on_data(self.graph,
-                                                                            self.of)
+        # In the training step every example's seed is the same 1/n: keep it a scalar,
+        # unless some pull-back from the output has no batch axis (C = CE + λΣw²: the
+        # λ term's adjoint is the sum of n seeds, which needs the per-example array).
+        self.scalar_seed = hot and self.graph.is_tensor and self.graph.is_batched(
+            self.of) and all(self.is_batched_expr(t.expr) for t, _ in pending
+                             if t.child == self.of)
         seed = f"1.0 / {out}.shape[0]" if self.scalar_seed else f"_seed({out})"
         lines.append(f"    {_g(out)} = {seed}")
         for (factor, _), e in zip(pending, reduced, strict=True):
@@ -293,7 +357,7 @@ class _Generator:
                 continue
             node = self.graph[name]
             parts = terms.get(name, [("0.0", True)])
-            if not _depends_on_data(self.graph, name):
+            if not self.graph.is_batched(name):
                 # Each pull-back is reduced on its own: one may already be summed over
                 # the batch (gᵀx) while another still has a batch axis.
                 total = " + ".join(self.reduced(c, done, node) for c, done in parts)
@@ -301,6 +365,25 @@ class _Generator:
                 total = " + ".join(c for c, _ in parts)
             lines.append(f"    {_g(node.id)} = {total}")
         return lines
+
+    def is_batched_expr(self, e: sp.Expr) -> bool:
+        """True when ``e`` (in element symbols) has one value per example."""
+        return bool(e.free_symbols & self.batched_symbols)
+
+    def batch_mean_pullback(self, f: Factor, g: str, printed: str) -> tuple[str, bool]:
+        """(∂C/∂μ)·∂μ/∂(parent) through μ = batch_mean(...); True if batch-free.
+
+        The partial is one example's, (1/m)·∂(inner)/∂(parent): a batched parent gets it
+        for each example (broadcast when it is the same for all, as ∂μⱼ/∂zⱼ = 1/m is); a
+        batch-free parent sums it over the batch, as Ioffe & Szegedy's Σᵢ does.
+        """
+        code = f"{g}*({printed})"
+        per_example = self.is_batched_expr(f.expr)
+        if self.graph.is_batched(f.parent):
+            if not per_example:
+                code = f"numpy.broadcast_to({code}, {self.ids[f.parent]}.shape)"
+            return code, False
+        return code, not per_example
 
     def reduced(self, code: str, done: bool, node: Node) -> str:
         if done:
@@ -315,16 +398,18 @@ class _Generator:
         g = _g(child.id)
         kind = child.kind
         # A child that no example feeds has one adjoint for the whole batch already.
-        free = not _depends_on_data(self.graph, f.child)
+        free = not self.graph.is_batched(f.child)
         if kind in ("affine", "matvec"):
             w, x = (self.arg(a) for a in child.tensor_expr.args[:2])
             role = child.tensor_expr.args.index(self.graph[f.parent].symbol)
-            batched = _depends_on_data(self.graph, child.tensor_expr.args[1].name)
+            batched = self.graph.is_batched(child.tensor_expr.args[1].name)
             outer = f"{g}.T @ {x}" if batched else f"numpy.multiply.outer({g}, {x})"
             return ((outer, batched or free), (f"{g} @ {w}", free), (g, free))[role]
         if kind == "softmax":
             return f"_k_softmax_vjp({child.id}, {g})", free
         printed = self.printer.doprint(partial)
+        if kind == "batch_mean":
+            return self.batch_mean_pullback(f, g, printed)
         if f.child == self.of and self.scalar_seed:
             return f"{g}*({printed})", False
         if kind in ("sum", "cross_entropy"):
@@ -335,9 +420,6 @@ class _Generator:
         return f"{g}*({printed})", free
 
 
-def _depends_on_data(graph: Graph, name: str) -> bool:
-    node = graph[name]
-    return node.role == "input" or any(_depends_on_data(graph, p) for p in node.parents)
 
 
 def _axes(k: int) -> str:

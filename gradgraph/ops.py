@@ -477,3 +477,13 @@ CROSS_ENTROPY = register_tensor(TensorOpSpec(
     "cross_entropy", 2,
     "categorical cross-entropy −Σ_j y_j log a_j; after a softmax it is computed from the "
     "logits, and ∂C/∂z_j = a_j − y_j"))
+BATCH_MEAN = register_tensor(TensorOpSpec(
+    "batch_mean", 1,
+    "mean over the examples of the mini-batch, per unit: batch_mean(z) = (1/m) Σ_B z_j "
+    "(batch normalisation's μ and σ²); its argument is kept inline, like sum's",
+    keep_inline=True))
+
+# The number of examples in the mini-batch, Ioffe & Szegedy's m. Its assumptions differ
+# from every user symbol's (those are only real=True), so it never equals a user's "m";
+# generated code binds it to the batch size at run time.
+BATCH_SIZE = sp.Symbol("m", positive=True, integer=True)

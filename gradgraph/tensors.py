@@ -5,7 +5,9 @@ module turns its formulas into the graph's tensor ops and checks shapes as it go
 
 - ``W x + b``, or ``z_j = sum_k W_jk x_k + b_j``  →  ``affine(W, x, b)``
 - ``sum((a - y)^2)`` or ``sum_j (a_j - y_j)^2``   →  ``sum(...)``, its argument kept inline
-- ``sigma(z)``, ``(a - y)^2``, ``softmax(z)``, ``cross_entropy(a, y)`` as written.
+- ``sigma(z)``, ``(a - y)^2``, ``softmax(z)``, ``cross_entropy(a, y)`` as written;
+- ``batch_mean(z)``, ``batch_mean((z - mu)^2)``  →  a mean over the examples of the batch
+  (batch normalisation), its argument kept inline like ``sum``'s.
 
 Then every node gets index letters, chosen so that the slides' letters come out: the
 units of the last layer are j, the layer before k, then i, h, … (an affine layer's
@@ -75,6 +77,8 @@ class Shapes:
         name = e.tspec.name
         if name == "sum":
             return ()
+        if name == "batch_mean":
+            return shapes[0]  # one mean per unit; the batch axis is what it averages away
         if name in ("affine", "matvec"):
             return self.matvec(shapes, node)
         if len(shapes[0]) != 1:
@@ -319,6 +323,11 @@ def element_definition(n: Any, letters: dict[str, tuple[str, ...]]) -> tuple[sp.
         return inner, tuple(sorted(summed))
     if name == "softmax":
         return ops.EXP.func(el(e.args[0])), ()  # numerator; the Jacobian is special
+    if name == "batch_mean":
+        # One example's share of the mean, (1/m)·zⱼ: differentiating it gives the
+        # per-example partials of Ioffe & Szegedy (∂μⱼ/∂zⱼ = 1/m); a node without a batch
+        # axis sums such shares over the batch (numeric.py), which is the Σᵢ of the paper.
+        return elements(e.args[0]) / ops.BATCH_SIZE, ()
     a, y = e.args
     return -el(y) * ops.LOG.func(el(a)), letters[a.name]
 
@@ -347,6 +356,9 @@ def expand_to_scalars(graph: Any) -> Any:
     statements: list[Any] = []
     order: dict[str, int] = {}
     for node in graph.nodes:
+        if node.kind == "batch_mean":
+            raise ShapeError(f"'{node.name}' is a mean over the batch; a network with batch "
+                             f"statistics cannot be expanded to one node per neuron")
         if any(d > MAX_EXPANDED_UNITS for d in node.shape):
             raise ShapeError(f"'{node.name}' has shape {node.shape}: expanding to scalars is "
                              f"for layers of at most {MAX_EXPANDED_UNITS} units")

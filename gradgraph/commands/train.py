@@ -1,0 +1,246 @@
+"""``gradgraph train``: the deck's Keras example (or your data) trained on the graph."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import DataError
+from .common import CommandError, run_safely
+
+DECK = {"optimizer": "sgd", "lr": 0.1, "epochs": 15, "batch_size": 32, "hidden": "100",
+        "activation": "tanh", "test_size": 0.15, "random_state": 37}
+
+
+def _hidden(spec: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in spec.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise CommandError(f"--hidden takes layer sizes such as 100 or 100,50; got "
+                           f"'{spec}'") from None
+    if not sizes or any(s < 1 or s > 100_000 for s in sizes):
+        raise CommandError(f"--hidden sizes must be whole numbers from 1 to 100000; got "
+                           f"'{spec}'")
+    return sizes
+
+
+def _load(data: str | None, test_size: float, random_state: int) -> tuple[Any, ...]:
+    """(X_train, Y_train, X_test, Y_test, description), standardised on the train set."""
+    from ..data import load_arrays, load_digits_split, one_hot
+
+    if data is None:
+        split = load_digits_split(test_size=test_size, random_state=random_state)
+        return (split.X_train, split.Y_train, split.X_test, split.Y_test,
+                "scikit-learn digits (8×8, 10 classes)")
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_arrays(data)
+    classes = int(y.max()) + 1
+    if classes < 2 or len(X) < 4:
+        raise DataError(f"{data}: needs at least 4 samples and 2 classes (labels 0 … k−1)")
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=random_state)
+    scaler = StandardScaler().fit(X_train)
+    return (scaler.transform(X_train), one_hot(y_train, classes), scaler.transform(X_test),
+            one_hot(y_test, classes), f"{Path(data).name} ({X.shape[1]} features, "
+                                      f"{classes} classes)")
+
+
+def _optimizer(name: str, lr: float | None, momentum: float | None) -> Any:
+    from .. import optim
+
+    key = name.strip().lower()
+    kwargs: dict[str, Any] = {}
+    if lr is not None:
+        kwargs["lr"] = lr
+    elif key == "sgd":
+        kwargs["lr"] = DECK["lr"]  # the deck's rate, not Keras's default 0.01
+    if momentum is not None:
+        if key not in ("sgd", "momentum", "nesterov"):
+            raise CommandError(f"--momentum applies to sgd, momentum and nesterov, not to "
+                               f"{name}")
+        kwargs["momentum"] = momentum
+    return optim.get(key, **kwargs)
+
+
+def _model(n_in: int, n_out: int, hidden: list[int], activation: str, l1: float,
+           l2: float, dropout: float, batchnorm: bool, seed: int) -> Any:
+    from .. import regularize
+    from ..nn import Activation, BatchNormalization, Dense, Dropout, Sequential
+
+    reg = regularize.Regularizer(l1=l1, l2=l2) if (l1 or l2) else None
+    layers: list[Any] = []
+    for k, units in enumerate(hidden):
+        layers.append(Dense(units, input_dim=n_in if k == 0 else None, kernel_regularizer=reg))
+        if batchnorm:
+            layers.append(BatchNormalization())
+        layers.append(Activation(activation))
+        if dropout:
+            layers.append(Dropout(dropout))
+    layers += [Dense(n_out, kernel_regularizer=reg), Activation("softmax")]
+    return Sequential(layers, seed=seed)
+
+
+class _Bar:
+    """A progress bar for one epoch on stderr (only on a terminal), via click."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+        self.bar: Any = None
+
+    def start(self, epoch: int, epochs: int) -> None:
+        if self.quiet or not sys.stderr.isatty():
+            return
+        self.bar = click.progressbar(length=self.total, label=f"Epoch {epoch}/{epochs}",
+                                     file=sys.stderr, width=30)
+        self.bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.command("train")
+@click.option("--optimizer", default="sgd", show_default=True,
+              help="sgd, momentum, nesterov, sign, adagrad, rmsprop, adam, adamax, adamw.")
+@click.option("--lr", type=float, default=None,
+              help="Learning rate (default: 0.1 for sgd, as in the deck; else the "
+                   "optimizer's own default).")
+@click.option("--momentum", type=float, default=None, help="Momentum μ (sgd/momentum/nesterov).")
+@click.option("--epochs", type=click.IntRange(1, 100_000), default=DECK["epochs"],
+              show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=DECK["batch_size"],
+              show_default=True)
+@click.option("--hidden", default=DECK["hidden"], show_default=True,
+              help="Hidden layer sizes, e.g. 100 or 100,50.")
+@click.option("--activation", default=DECK["activation"], show_default=True,
+              help="Hidden activation: tanh, sigmoid, relu, softplus, …")
+@click.option("--l1", type=float, default=0.0, help="L1 strength λ: C + λΣ|w| on every W.")
+@click.option("--l2", type=float, default=0.0, help="L2 strength λ: C + λΣw² on every W.")
+@click.option("--dropout", type=float, default=0.0,
+              help="Dropout rate (drop probability) after each hidden layer.")
+@click.option("--batchnorm", is_flag=True,
+              help="Batch normalisation before each hidden activation.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seeds the initial weights, the shuffling and the dropout masks.")
+@click.option("--data", "data", type=click.Path(dir_okay=False),
+              help="Your data: .npz with arrays X, y, or .csv with the label last.")
+@click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=DECK["test_size"], show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Write train/validation curves to this .png, .svg or .pdf.")
+@click.option("--save", type=click.Path(dir_okay=False),
+              help="Save the trained model here (.npz, plus .npz.json beside it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No epoch lines or progress bar.")
+@run_safely
+def train_command(optimizer: str, lr: float | None, momentum: float | None, epochs: int,
+                  batch_size: int, hidden: str, activation: str, l1: float, l2: float,
+                  dropout: float, batchnorm: bool, seed: int, data: str | None,
+                  test_size: float, plot: str | None, save: str | None, as_json: bool,
+                  quiet: bool) -> None:
+    """Train a network on the graph; by default the deck's Keras example.
+
+    \b
+    Default: scikit-learn digits (1527 train / 270 test, StandardScaler),
+    Dense(100) tanh → Dense(10) softmax, cross-entropy, SGD lr 0.1, batch 32,
+    15 epochs. Epoch lines and a progress bar go to stderr, results to stdout.
+
+    \b
+    Examples:
+      gradgraph train
+      gradgraph train --optimizer adam --lr 1e-3 --l2 1e-4 --dropout 0.2 --batchnorm \\
+          --epochs 30 --plot history.png --save model.npz
+    """
+    from .. import train as _train
+
+    sizes = _hidden(hidden)
+    opt = _optimizer(optimizer, lr, momentum)
+    for path, what in ((plot, "--plot"), (save, "--save")):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise CommandError(f"{what}: directory of '{path}' does not exist")
+    if plot and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CommandError("--plot needs a .png, .svg or .pdf file name")
+    X, Y, Xt, Yt, source = _load(data, test_size, DECK["random_state"])
+    model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    bar = _Bar(len(X), quiet or as_json)
+    lines = [] if (quiet or as_json) else [_Lines(bar, epochs)]
+    progress = _train.ProgressLogger(write=lambda s: click.echo(s, err=True),
+                                     advance=bar.advance)
+    callbacks = [*lines, progress] if lines else []
+    if not (quiet or as_json):
+        click.echo(f"data: {source}: {len(X)} train, {len(Xt)} test", err=True)
+        click.echo(f"model: {model!r}; optimizer {opt!r}", err=True)
+    try:
+        history = model.fit(X, Y, epochs=epochs, batch_size=batch_size,
+                            validation_data=(Xt, Yt), callbacks=callbacks, seed=seed)
+    finally:
+        bar.finish()
+    if plot and history.epochs:
+        from ..plots import plot_history
+
+        plot_history(history, plot, title=_title(sizes, activation, batchnorm, dropout, l1,
+                                                  l2, opt, batch_size))
+    if history.stopped is not None:
+        raise CommandError(str(history.stopped) + ("; model not saved" if save else ""))
+    loss, acc = model.evaluate(Xt, Yt)
+    if save:
+        model.save(save)
+    _report(as_json, history, loss, acc, len(Xt), plot, save, opt, model)
+
+
+def _title(sizes: list[int], activation: str, batchnorm: bool, dropout: float, l1: float,
+           l2: float, opt: Any, batch_size: int) -> str:
+    """``hidden 100 tanh, batch norm, dropout 0.2, L2 0.0001 · Adam lr 0.001, batch 32``."""
+    parts = [f"hidden {','.join(map(str, sizes))} {activation}"]
+    parts += ["batch norm"] if batchnorm else []
+    parts += [f"dropout {dropout:g}"] if dropout else []
+    parts += [f"L1 {l1:g}"] if l1 else []
+    parts += [f"L2 {l2:g}"] if l2 else []
+    return f"{', '.join(parts)} · {type(opt).__name__} lr {opt.lr:g}, batch {batch_size}"
+
+
+class _Lines:
+    """Starts and stops the per-epoch bar around the ProgressLogger's lines."""
+
+    def __init__(self, bar: _Bar, epochs: int):
+        self.bar, self.epochs = bar, epochs
+
+    def on_epoch_begin(self, epoch: int, logs: dict) -> None:
+        self.bar.start(epoch + 1, self.epochs)
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.bar.finish()
+
+
+def _report(as_json: bool, history: Any, loss: float, acc: float, n_test: int,
+            plot: str | None, save: str | None, opt: Any, model: Any) -> None:
+    if as_json:
+        doc = {"test": {"loss": _num(loss), "accuracy": _num(acc), "examples": n_test},
+               "model": repr(model), "optimizer": repr(opt), "plot": plot, "saved": save,
+               **history.to_dict()}
+        click.echo(json.dumps(doc, indent=1, allow_nan=False))
+        return
+    right = int(round(acc * n_test))
+    click.echo(f"test accuracy {acc:.4f} ({right}/{n_test}), test loss {loss:.4f}")
+    if plot:
+        click.echo(f"plot: {plot}")
+    if save:
+        click.echo(f"saved: {save} (+ {Path(save).name}.json)")
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+

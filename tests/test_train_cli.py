@@ -1,0 +1,101 @@
+"""``gradgraph train`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gradgraph.cli import cli
+from gradgraph.nn import Sequential
+
+
+def run(runner: CliRunner, *args: str):  # noqa: ANN201
+    return runner.invoke(cli, ["train", *args], catch_exceptions=False)
+
+
+def test_the_deck_example_by_default(runner: CliRunner) -> None:
+    result = run(runner)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("data: scikit-learn digits") and "1527 train, 270 test" in lines[0]
+    epochs = [ln for ln in lines if ln.startswith("Epoch ")]
+    assert len(epochs) == 15 and epochs[-1].startswith("Epoch 15/15 - ")
+    assert re.search(r"loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: .* - val_accuracy: ",
+                     epochs[0])
+    m = re.match(r"test accuracy (\d\.\d{4}) \((\d+)/270\), test loss", result.stdout)
+    assert m and float(m.group(1)) >= 0.96, result.stdout
+
+
+def test_json_plot_and_save(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
+    plot, save = tmp_path / "history.png", tmp_path / "model.npz"
+    result = run(runner, "--optimizer", "adam", "--lr", "1e-3", "--l2", "1e-4", "--dropout",
+                 "0.2", "--batchnorm", "--epochs", "3", "--plot", str(plot), "--save",
+                 str(save), "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # --json: nothing but the document
+    doc = json.loads(result.stdout)
+    assert len(doc["history"]["val_accuracy"]) == 3 and doc["stopped"] is None
+    assert 0 < doc["test"]["accuracy"] <= 1 and doc["saved"] == str(save)
+    assert "Adam(lr=0.001" in doc["optimizer"] and "Dropout(0.2)" in doc["model"]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    model = Sequential.load(save)
+    assert "mu^(1)" in model.graph and "mask^(1)" in model.graph
+
+
+def test_user_data(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, y=y)
+    result = run(runner, "--data", str(path), "--hidden", "8,8", "--activation", "relu",
+                 "--epochs", "5", "--optimizer", "momentum", "--lr", "0.05", "--momentum", "0.8",
+                 "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and "test accuracy" in result.stdout
+    csv = tmp_path / "data.csv"
+    csv.write_text("a,b,label\n1,2,0\n3,nan,1\n")
+    result = run(runner, "--data", str(csv), "-q")
+    assert result.exit_code == 2
+    assert "row 3, column 2" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--dropout", "1.0"], "Dropout rate is the probability of dropping a unit"),
+    (["--lr", "-1"], "lr must be > 0"),
+    (["--batchnorm", "--batch-size", "1"], "at least 2 examples per batch"),
+    (["--optimizer", "adamm"], "did you mean 'adam'"),
+    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to sgd"),
+    (["--hidden", "100,x"], "--hidden takes layer sizes"),
+    (["--activation", "sigmod"], "did you mean 'sigmoid'"),
+    (["--l2", "-1"], "l2 must be a finite number >= 0"),
+    (["--data", "missing.npz"], "no such file"),
+    (["--plot", "out.txt"], "--plot needs a .png, .svg or .pdf"),
+])
+def test_one_line_errors(runner: CliRunner, args: list[str], message: str) -> None:
+    result = run(runner, *args, "-q")
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_divergence_is_reported_and_nothing_is_saved(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
+    save = tmp_path / "model.npz"
+    save.write_bytes(b"the previous checkpoint")
+    result = run(runner, "--lr", "1e6", "--activation", "relu", "--save", str(save), "-q")
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert re.match(r"Error: training stopped at epoch 1, step \d+: the (gradient|update|loss)"
+                    r".* \(learning rate 1e\+06\)", line), line
+    assert line.endswith("model not saved")
+    assert save.read_bytes() == b"the previous checkpoint"
+
+
+def test_help(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["train", "--help"])
+    assert result.exit_code == 0 and "--batchnorm" in result.output
+    assert "deck's Keras example" in result.output
