@@ -7,7 +7,7 @@ hand derivations.
 
 from __future__ import annotations
 
-from . import examples
+from . import data, examples, nn, optim, regularize
 from .check import Checker, CheckResult, check
 from .derive import Adjoints, Derivation, Factor, adjoints, derive
 from .errors import (
@@ -64,9 +64,13 @@ __all__ = [
     "check",
     "compile",
     "compile_graph",
+    "data",
     "derive",
     "examples",
     "expand_to_scalars",
     "gradcheck",
+    "nn",
+    "optim",
+    "regularize",
     "render",
 ]

@@ -199,7 +199,7 @@ class Adjoints:
 def adjoints(graph: Graph, of: str | None = None) -> Adjoints:
     """Every node's adjoint ∂(of)/∂node; one ``diff`` per edge (linear in the graph)."""
     target = graph.resolve(of or graph.cost)
-    relevant = _ancestors(graph, target)
+    relevant = {target, *graph.ancestors(target)}
     out: dict[str, Adjoint] = {}
     for node in reversed(graph.nodes):
         if node.name not in relevant:
@@ -226,17 +226,6 @@ def _terms(graph: Graph, node: Node, done: Mapping[str, Adjoint]) -> list[Factor
         else:
             terms.append(_edge(graph, child, node.name))
     return terms
-
-
-def _ancestors(graph: Graph, target: str) -> set[str]:
-    seen = {target}
-    stack = [target]
-    while stack:
-        for p in graph[stack.pop()].parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
 
 
 @dataclass
@@ -406,6 +395,9 @@ class _MatrixChain:
         return current or "1"
 
     def pull(self, child: Node, parent: Node, f: Factor, up: str) -> str:
+        if child.kind == "batch_mean":
+            raise DerivationError("the matrix form covers dense layers; batch statistics mix "
+                                  "the examples — use the index form or --all")
         if child.kind in ("affine", "matvec"):
             w, x = child.tensor_expr.args[0].name, child.tensor_expr.args[1].name
             if parent.name == w:

@@ -209,6 +209,21 @@ class Graph:
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise GraphError(f"no node named '{name}' in the graph{hint}")
 
+    def ancestors(self, name: str) -> list[str]:
+        """Every node ``name`` depends on, nearest first (breadth-first)."""
+        name = self.resolve(name)
+        seen, order, frontier = {name}, [], [name]
+        while frontier:
+            nxt = []
+            for n in frontier:
+                for p in self._by_name[n].parents:
+                    if p not in seen:
+                        seen.add(p)
+                        order.append(p)
+                        nxt.append(p)
+            frontier = nxt
+        return order
+
     def children(self, name: str) -> tuple[str, ...]:
         return self._children[self.resolve(name)]
 
@@ -326,6 +341,8 @@ class _Builder:
             raise GraphError("the text assigns nothing; write e.g. 'C = (sigma(w*x + b) - y)^2'")
         if any(self.shapes.values()):
             self.lower_tensors()
+        else:
+            self.refuse_layer_ops()
         used = {s.name for e in self.defs.values() for s in e.free_symbols}
         reserved = set(self.defs) | used | set(self.declared)
         for name in list(self.order):
@@ -355,6 +372,17 @@ class _Builder:
 
     def where(self, name: str) -> str:
         return f"(line {self.lines[name]})" if name in self.lines else ""
+
+    def refuse_layer_ops(self) -> None:
+        """sum, softmax, … act on layers: a program without shapes cannot use them."""
+        for name in self.order:
+            for e in sp.preorder_traversal(self.defs[name]):
+                if isinstance(e, ops.TensorOpFunction) or type(e).__name__ == "IndexSum":
+                    op = getattr(e, "tspec", None)
+                    label = op.name if op else "sum_"
+                    raise GraphError(
+                        f"'{label}' needs layers: declare their shapes first, e.g. "
+                        f"'x: input(3)' {self.where(name)}")
 
     def lower_tensors(self) -> None:
         """Matrix/index-form formulas -> tensor ops, checking shapes in text order."""
@@ -445,13 +473,10 @@ class _Builder:
         return graph
 
     def check_batch_means(self, graph: Graph) -> None:
-        """A batch mean averages over examples: it needs layers and data under it."""
+        """A batch mean averages over examples: it needs data under it."""
         for n in graph.nodes:
             if n.kind != "batch_mean":
                 continue
-            if not graph.is_tensor:
-                raise GraphError(f"batch_mean in '{n.name}' needs layers: declare shapes, "
-                                 f"e.g. 'x: input(64)' {self.where(n.name)}".rstrip())
             if not any(p in graph.batched for p in n.parents):
                 raise GraphError(f"batch_mean in '{n.name}' averages over the examples of a "
                                  f"batch, but its argument does not depend on any input "

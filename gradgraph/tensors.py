@@ -338,7 +338,12 @@ MAX_EXPANDED_UNITS = 32  # per axis: expansion is for looking at small networks
 
 
 def scalar_name(name: str, index: tuple[int, ...]) -> str:
-    """``W^(1)`` at (0, 1) -> ``W_01^(1)``; a scalar keeps its name."""
+    """``W^(1)`` at (0, 1) -> ``W_01^(1)``; a scalar keeps its name.
+
+    Past 9 the digits are joined with ``_`` (``W_1_10``), so (1, 10) and (11, 0) differ.
+    """
+    if any(i > 9 for i in index):
+        return element_name(name, ("_".join(str(i) for i in index),))
     return element_name(name, tuple(str(i) for i in index))
 
 

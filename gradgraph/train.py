@@ -364,7 +364,7 @@ def default_output(graph: Graph, of: str | None = None) -> str | None:
     the cost whose shape is the labels' (``a`` in ``C = sum((a - y)^2)``).
     """
     cost = graph[of or graph.cost]
-    for name in (cost.name, *_ancestors_by_depth(graph, cost.name)):
+    for name in (cost.name, *graph.ancestors(cost.name)):
         node = graph[name]
         if node.kind == "cross_entropy":
             return node.tensor_expr.args[0].name
@@ -372,7 +372,7 @@ def default_output(graph: Graph, of: str | None = None) -> str | None:
     if target is None:
         return None
     shape = graph[target].shape
-    for name in _ancestors_by_depth(graph, cost.name):
+    for name in graph.ancestors(cost.name):
         node = graph[name]
         if not node.is_leaf and node.shape == shape and graph.is_batched(name):
             return name
@@ -382,26 +382,11 @@ def default_output(graph: Graph, of: str | None = None) -> str | None:
 def default_target(graph: Graph, of: str | None = None) -> str | None:
     """The labels: a cross-entropy's second argument, else the input ``y``."""
     cost = graph[of or graph.cost]
-    for name in (cost.name, *_ancestors_by_depth(graph, cost.name)):
+    for name in (cost.name, *graph.ancestors(cost.name)):
         node = graph[name]
         if node.kind == "cross_entropy":
             return node.tensor_expr.args[1].name
     return "y" if "y" in graph and graph["y"].role == "input" else None
-
-
-def _ancestors_by_depth(graph: Graph, name: str) -> list[str]:
-    """Ancestors, nearest first (breadth-first from ``name``)."""
-    seen, order, frontier = {name}, [], [name]
-    while frontier:
-        nxt = []
-        for n in frontier:
-            for p in graph[n].parents:
-                if p not in seen:
-                    seen.add(p)
-                    order.append(p)
-                    nxt.append(p)
-        frontier = nxt
-    return order
 
 
 # --------------------------------------------------------------------------------------

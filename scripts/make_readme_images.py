@@ -1,7 +1,8 @@
 """Regenerate the README's diagrams with the tool itself (needs Graphviz ``dot``).
 
 Every image is made by running the ``gradgraph`` command line printed next to it, so the
-README can quote the exact command a reader would type:
+README can quote the exact command a reader would type (a Dense network's values are
+whole arrays, so that one is drawn by the Python printed next to it):
 
     python scripts/make_readme_images.py          # writes docs/images/*.png
     python scripts/make_readme_images.py --print  # only print the commands
@@ -33,6 +34,10 @@ MAZUR = ("z1 = w1*x1 + w2*x2 + b1; h1 = sigma(z1); z2 = w3*x1 + w4*x2 + b1; h2 =
 MAZUR_VALUES = ("x1=0.05,x2=0.10,w1=0.15,w2=0.20,w3=0.25,w4=0.30,w5=0.40,w6=0.45,"
                 "w7=0.50,w8=0.55,b1=0.35,b2=0.60,t1=0.01,t2=0.99")
 
+# Lesson 04's numbers for the layer of lessons/graphs/layer.gg, entry by entry.
+LAYER_VALUES = ("a_0^(L-1)=0.48,a_1^(L-1)=0.8,W_00^(L)=2,W_01^(L)=-1,W_10^(L)=0.5,"
+                "W_11^(L)=1.5,b_0^(L)=0.1,b_1^(L)=-0.5,y_0=1,y_1=0")
+
 COMMANDS: list[list[str]] = [
     ["render", SLIDES, "--wrt", "w^(L)", "--values", SLIDES_VALUES,
      "-o", str(IMAGES / "chain.png")],
@@ -46,7 +51,21 @@ COMMANDS: list[list[str]] = [
      "-o", str(IMAGES / "collapsed.png")],
     ["render", SLIDES, "--values", SLIDES_VALUES, "--steps", str(IMAGES / "steps"),
      "--format", "png"],
+    ["render", "--file", "lessons/graphs/layer.gg", "--wrt", "W^(L)", "--values", LAYER_VALUES,
+     "-o", str(IMAGES / "layer.png")],
 ]
+
+# Run as printed, so the README can quote it exactly.
+PYTHON: list[str] = [f"""\
+import numpy as np
+import gradgraph as gg
+
+g = gg.examples.mlp([4, 3, 2])  # x -> tanh layer of 3 -> softmax layer of 2
+rng = np.random.default_rng(137)
+values = {{n.name: rng.normal(size=n.shape) for n in g.nodes if n.role == "param"}}
+values |= {{"x": rng.normal(size=(1, 4)), "y": np.array([[1.0, 0.0]])}}  # one example
+gg.render(g, values=values, view="network").save("{IMAGES / 'network-mlp.png'}")
+"""]
 
 
 def shell_line(args: list[str]) -> str:
@@ -57,6 +76,8 @@ def main() -> None:
     if "--print" in sys.argv:
         for args in COMMANDS:
             print(shell_line(args))
+        for code in PYTHON:
+            print(code)
         return
     if find_dot() is None:
         sys.exit("Graphviz dot is not installed; see the README for how to install it")
@@ -71,6 +92,9 @@ def main() -> None:
         except SystemExit as stop:  # pragma: no cover - a failed command stops the script
             if stop.code:
                 raise
+    for code in PYTHON:
+        print(code)
+        exec(code, {})  # our own constant code: the README shows exactly what ran
 
 
 if __name__ == "__main__":

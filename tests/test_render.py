@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import os
+import re
 import stat
 import xml.etree.ElementTree as ET
 
@@ -10,6 +13,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import gradgraph as gg
 from gradgraph import Graph, derive, examples, ops
 from gradgraph.derive import local_partial
 from gradgraph.errors import RenderError
@@ -24,7 +28,10 @@ from gradgraph.render import (
     steps,
 )
 from gradgraph.render import output as render_output
-from gradgraph.render.dot import backward_edges, esc, fmt_number, numeric_value
+from gradgraph.render.dense import MAX_LABELLED_LINKS, dense_size, detect_dense
+from gradgraph.render.labels import esc, fmt_number
+from gradgraph.render.scene import numeric_value
+from gradgraph.render.steps import backward_edges
 
 needs_dot = pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -345,6 +352,282 @@ def test_stepper_frame_svg_highlights_the_active_edge():
     root = svg_root(steps(g, values=SLIDES)[2])
     assert set(groups(root, "active")) == {f"e_{g['z^(L)'].id}_{g['a^(L)'].id}"}
     assert len(groups(root, "done")) == 2
+
+
+# --- layers: the op graph ------------------------------------------------------------------
+
+TINY_LAYER = "W: param(2, 2); x: input(2)\nz = W x\nC = sum(z^2)"
+TINY_VALUES = {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "x": np.array([[1.0, 2.0]])}
+
+
+def layer_graph() -> tuple[Graph, dict[str, np.ndarray]]:
+    """lessons/graphs/layer.gg at lesson 04's numbers (one example)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "lessons", "graphs", "layer.gg"), encoding="utf-8") as fh:
+        g = Graph.from_text(fh.read())
+    return g, {"a^(L-1)": np.array([[0.48, 0.8]]), "W^(L)": np.array([[2.0, -1.0], [0.5, 1.5]]),
+               "b^(L)": np.array([0.1, -0.5]), "y": np.array([[1.0, 0.0]])}
+
+
+def test_layer_nodes_show_shape_and_index_form_exact():
+    src = render(Graph.from_text(TINY_LAYER), show="names,defs,partials").source
+    assert ('  n0 [id="n0", class="param normal", label=<<TABLE BORDER="1" CELLBORDER="0" '
+            'CELLSPACING="0" CELLPADDING="4" COLOR="#D18E00" BGCOLOR="white"><TR><TD '
+            'COLSPAN="2" BGCOLOR="#FBE7BE"><FONT POINT-SIZE="14" COLOR="#222222"><B>W</B> '
+            '∈ ℝ²ˣ²</FONT></TD></TR><HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT '
+            'COLOR="#222222">entries Wⱼₖ</FONT></TD></TR></TABLE>>]\n') in src
+    assert '<B>z</B> ∈ ℝ²</FONT></TD></TR><HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT ' \
+           'COLOR="#222222">zⱼ = Σₖ Wⱼₖ·xₖ</FONT>' in src
+    assert '<B>C</B></FONT></TD></TR><HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT ' \
+           'COLOR="#222222">= Σⱼ zⱼ²</FONT>' in src  # a scalar: its name is already above
+    assert ('  n0 -> n2 [id="e_n0_n2", class="normal", color="#6B6B6B", fontcolor="#222222", '
+            'penwidth="1.2", label=<∂zⱼ/∂Wⱼₖ = xₖ>]\n') in src
+    assert 'label=<∂zⱼ/∂xₖ = Wⱼₖ>]' in src and 'label=<∂C/∂zⱼ = 2zⱼ>]' in src
+
+
+def test_layer_values_are_small_grids_and_edges_get_indexed_numbers():
+    src = render(Graph.from_text(TINY_LAYER), wrt="W", values=TINY_VALUES,
+                 show="values,partials").source
+    grid = ('<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" COLOR="#D4D4D4" '
+            'BGCOLOR="#FAFAFA"><TR><TD ALIGN="RIGHT"><FONT COLOR="#222222">1</FONT></TD><TD '
+            'ALIGN="RIGHT"><FONT COLOR="#222222">−2</FONT></TD></TR><TR><TD ALIGN="RIGHT"><FONT '
+            'COLOR="#222222">0.5</FONT></TD><TD ALIGN="RIGHT"><FONT COLOR="#222222">3</FONT>'
+            '</TD></TR></TABLE>')
+    assert grid in src  # W as its matrix, rows as rows
+    assert ('  n0 -> n2 [id="e_n0_n2", class="on", color="#D55E00", fontcolor="#D55E00", '
+            'penwidth="2.8", label=<<B>∂zⱼ/∂Wⱼₖ = xₖ<BR/>= [1, 2]ₖ</B>>]\n') in src
+    assert 'label=<∂zⱼ/∂xₖ = Wⱼₖ<BR/>= [[1, −2], [0.5, 3]]ⱼₖ>]' in src  # rows j, columns k
+    assert "label=<<B>∂C/∂zⱼ = 2zⱼ<BR/>= [−6, 13]ⱼ</B>>]" in src  # z = W x = (−3, 6.5)
+
+
+def test_layer_caption_is_the_index_form_derivation_with_its_sums():
+    g, values = examples.mazur()
+    src = render(g, wrt="W^(1)", values=values).source
+    d = derive(g, wrt="W^(1)")
+    head, chain = d.chain_unicode().split(" ", 1)[0], d.chain_unicode()
+    assert head == "Σⱼ"  # j runs over the units of layer 2 that W⁽¹⁾ reaches
+    assert f"<B>{esc(d.head_unicode)}</B> = {esc(chain)}" in src
+    assert esc(d.factors_unicode()) in src
+    for line in d.matrix_unicode().splitlines()[:-1]:  # the δ form, layer by layer
+        assert esc(line) in src
+    assert "<B>∂C/∂W⁽¹⁾</B> = δ⁽¹⁾ xᵀ" in src
+    # Mazur's ∂E/∂w1 … ∂E/∂w4 as the matrix, in the caption's highlight.
+    assert '<B>⎡0.0004386  0.0008771⎤</B>' in src and '<B>⎣0.0004977  0.0009954⎦</B>' in src
+
+
+@needs_dot
+def test_layer_svg_nodes_carry_the_graphs_numbers_and_the_lit_path():
+    g, values = layer_graph()
+    r = render(g, wrt="W^(L)", values=values)
+    root = svg_root(r)
+    nodes = groups(root, "node")
+    assert texts(nodes[g["W^(L)"].id])[:6] == ["W⁽ᴸ⁾", "∈ ℝ²ˣ²", "entries Wⱼₖ⁽ᴸ⁾", "value",
+                                              "2", "−1"]
+    grads = g.gradients(values)
+    w_texts = texts(nodes[g["W^(L)"].id])
+    shown = [number(t) for t in w_texts[w_texts.index("∂C₀/∂W⁽ᴸ⁾") + 1:]]
+    assert shown == pytest.approx(grads["W^(L)"].ravel(), rel=1e-3)
+    a_texts = texts(nodes[g["a^(L)"].id])  # a batched node: its (only) example
+    value = g.evaluate(values)["a^(L)"][0]
+    assert [number(t) for t in a_texts[a_texts.index("value") + 1:][:2]] == \
+        pytest.approx(value, rel=1e-3)
+    d = derive(g, wrt="W^(L)")
+    want = {f"e_{g[p[i]].id}_{g[p[i + 1]].id}" for p in d.paths for i in range(len(p) - 1)}
+    assert {k for k in groups(root, "on") if k.startswith("e_")} == want
+    edge = groups(root, "edge")[f"e_{g['W^(L)'].id}_{g['z^(L)'].id}"]
+    assert texts(edge) == ["∂zⱼ⁽ᴸ⁾/∂Wⱼₖ⁽ᴸ⁾ = aₖ⁽ᴸ⁻¹⁾", "= [0.48, 0.8]ₖ"]
+
+
+def test_big_tensors_are_summarised_and_a_batch_shows_its_first_example():
+    g = examples.mlp([6, 5, 2])
+    rng = np.random.default_rng(3)
+    values = {n.name: rng.normal(size=n.shape) for n in g.nodes if n.role == "param"}
+    values["x"], values["y"] = rng.normal(size=(3, 6)), np.eye(2)[[0, 1, 1]]
+    src = render(g, values=values).source
+    norm = fmt_number(float(np.linalg.norm(values["W^(1)"])))
+    assert f"5×6, ‖·‖ = {norm}" in src  # 5 × 6 is past the 4 × 4 written out
+    assert "Numbers: example 1 of 3; parameter gradients are means over the 3 examples." in src
+    summary = fmt_number(float(np.linalg.norm(g.evaluate(values)["a^(1)"][0])))
+    assert f"5, ‖·‖ = {summary}" in src  # a batched node: the first example's
+    first = g.evaluate(values)["a^(2)"][0]
+    assert f">{esc(fmt_number(first[1]))}</FONT>" in src
+
+
+def test_layer_collapse_and_steps_render_with_values():
+    g, values = examples.mazur()
+    collapsed = render(g, wrt="W^(1)", values=values, collapse=True).source
+    assert collapsed.count('class="layer"') == 2 and "[[0.15, 0.2], [0.25, 0.3]]" in collapsed
+    frames = steps(g, values=values)
+    assert len(frames) == len(backward_edges(g, g.cost))
+    last, grads = frames[-1].source, g.gradients(values)
+    assert "∂C/∂x</FONT>" in last and ">?</FONT>" not in last
+    assert f">{esc(fmt_number(grads['W^(1)'][0, 0]))}</FONT>" in last
+    assert ">?</FONT>" in frames[0].source  # adjoints not reached yet
+    w2 = [f for f in frames if 'class="active"' in f.source.split(f"{g['W^(2)'].id} -> ")[-1]
+          .split("\n")[0]]
+    assert w2 and "<B>∂C/∂Wⱼₖ⁽²⁾</B> = ∂C/∂zⱼ⁽²⁾ · ∂zⱼ⁽²⁾/∂Wⱼₖ⁽²⁾" in w2[0].source
+
+
+def test_a_layer_step_sums_over_the_units_above():
+    g, values = examples.mazur()
+    order = backward_edges(g, g.cost)
+    k = order.index(("a^(1)", "z^(2)"))
+    src = steps(g, values=values)[k].source
+    assert "<B>∂C/∂aₖ⁽¹⁾</B> = Σⱼ ∂C/∂zⱼ⁽²⁾ · ∂zⱼ⁽²⁾/∂aₖ⁽¹⁾" in src
+
+
+@needs_dot
+def test_hostile_names_in_a_layer_graph_come_out_as_literal_text():
+    evil = '<TD HREF="javascript:alert(1)">W\\N'
+    g = Graph.from_text(TINY_LAYER)
+
+    def rename(e):  # noqa: ANN001, ANN202
+        if e is None:
+            return None
+        return e.xreplace({s: symbol(evil + s.name[1:]) for s in e.free_symbols
+                           if s.name.startswith("W")})
+
+    def rn(name: str) -> str:
+        return evil if name == "W" else name
+
+    nodes = tuple(dataclasses.replace(n, name=rn(n.name), parents=tuple(map(rn, n.parents)),
+                                      expr=rename(n.expr), tensor_expr=rename(n.tensor_expr))
+                  for n in g.nodes)
+    hostile = Graph(nodes, "C", order={rn(k): v for k, v in g.order.items()})
+    values = {evil: np.eye(2), "x": np.array([[1.0, 2.0]])}
+    for r in (render(hostile, wrt=evil, values=values), steps(hostile, values=values)[-1],
+              render(hostile, values=values, collapse=True)):
+        assert "<TD HREF" not in r.source
+        root = svg_root(r)
+        assert not {el.tag.split("}")[-1] for el in root.iter()} & {"a", "script"}
+        assert '<TD HREF="javascript:alert(1)">W\\N' in " ".join(texts(root))
+
+
+# --- layers: the network view --------------------------------------------------------------
+
+
+def mlp_values(sizes: list[int], batch: int = 3, seed: int = 0) -> dict[str, np.ndarray]:
+    g = examples.mlp(sizes)
+    rng = np.random.default_rng(seed)
+    values = {n.name: rng.normal(size=n.shape) for n in g.nodes if n.role == "param"}
+    values["x"] = rng.normal(size=(batch, sizes[0]))
+    values["y"] = np.eye(sizes[-1])[np.arange(batch) % sizes[-1]]
+    return values
+
+
+def unit_order(source: str) -> dict[str, list[int]]:
+    """Each layer's unit ids in the order their rank lists them."""
+    out = {}
+    for ids in re.findall(r'\{rank="same"; title_\w+; ([^}]*)\}', source):
+        units = [u for u in ids.split("; ") if not u.endswith("_more")]
+        out[units[0].split("_")[0]] = [int(u.split("_")[1]) for u in units]
+    return out
+
+
+def test_dense_network_draws_units_in_layers_with_weights_by_sign_and_size():
+    g = examples.mlp([4, 3, 2])
+    values = mlp_values([4, 3, 2])
+    src = render(g, values=values, view="network").source
+    assert unit_order(src) == {g["x"].id: [0, 1, 2, 3], g["a^(1)"].id: [0, 1, 2],
+                               g["a^(2)"].id: [0, 1], g["y"].id: [0, 1]}
+    w = values["W^(1)"]
+    scale = max(abs(values["W^(1)"]).max(), abs(values["W^(2)"]).max())
+    j, k = np.unravel_index(np.argmin(w), w.shape)  # the most negative weight
+    edge = re.search(rf'  {g["x"].id}_{k} -> {g["a^(1)"].id}_{j} \[[^\n]*', src).group(0)
+    assert 'color="#D55E00"' in edge  # vermillion: negative
+    assert f'penwidth="{1.0 + 5.0 * abs(w[j, k]) / scale:.2f}"' in edge
+    j, k = np.unravel_index(np.argmax(w), w.shape)
+    edge = re.search(rf'  {g["x"].id}_{k} -> {g["a^(1)"].id}_{j} \[[^\n]*', src).group(0)
+    assert 'color="#0072B2"' in edge  # blue: positive
+    assert 3 * 4 + 2 * 3 > MAX_LABELLED_LINKS and "too many to label" in src
+    # Circles: one example's activation, bias and the gradient overlay ∂C/∂a.
+    a1, grads = g.evaluate(values)["a^(1)"][0], g.gradients(values)["a^(1)"][0]
+    unit = re.search(rf'  {g["a^(1)"].id}_2 \[[^\n]*', src).group(0)
+    assert f"<B>{esc(f'{a1[2]:.2f}'.replace('-', '−'))}</B>" in unit
+    assert f"∂C/∂a₂⁽¹⁾ = {esc(fmt_number(grads[2], 3))}" in unit
+    assert f"b₂⁽¹⁾ = {esc(fmt_number(values['b^(1)'][2], 3))}" in unit
+    assert "example 1 of 3" in src
+
+
+def scalar_mazur() -> tuple[Graph, dict[str, float]]:
+    """Mazur's network written neuron by neuron (as in the README's picture)."""
+    text = ("z1 = w1*x1 + w2*x2 + b1; h1 = sigma(z1); z2 = w3*x1 + w4*x2 + b1; "
+            "h2 = sigma(z2); z3 = w5*h1 + w6*h2 + b2; o1 = sigma(z3); z4 = w7*h1 + w8*h2 + b2; "
+            "o2 = sigma(z4); E = ((o1 - t1)^2 + (o2 - t2)^2)/2")
+    values = dict(x1=0.05, x2=0.10, w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.40, w6=0.45,
+                  w7=0.50, w8=0.55, b1=0.35, b2=0.60, t1=0.01, t2=0.99)
+    return Graph.from_text(text), values
+
+
+def picture_numbers(root: ET.Element) -> dict[str, list[str]]:
+    """The numbers in circles and on synapses, each list sorted (names differ)."""
+    out: dict[str, list[str]] = {}
+    for cls in ("neuron", "target", "synapse"):
+        found = []
+        for el in groups(root, cls).values():
+            for t in texts(el):
+                found.append(t.rsplit("= ", 1)[-1] if "=" in t else t)
+        out[cls] = sorted(x for x in found if re.fullmatch(r"−?[\d.]+(×10\S+)?", x))
+    return out
+
+
+@needs_dot
+def test_mazur_layered_network_shows_the_scalar_pictures_numbers():
+    g, values = examples.mazur()
+    layered = picture_numbers(svg_root(render(g, values=values, view="network")))
+    sg, svalues = scalar_mazur()
+    scalar = picture_numbers(svg_root(render(sg, values=svalues, view="network")))
+    assert layered == scalar
+    assert {"0.05", "0.10", "0.59", "0.60", "0.75", "0.77"} <= set(layered["neuron"])
+    assert "0.000439" in layered["synapse"] and "−0.0226" in layered["synapse"]
+
+
+def test_mazur_layered_network_lights_the_chain_and_names_units_as_expand_to_scalars():
+    g, values = examples.mazur()
+    src = render(g, wrt="W^(1)", values=values, view="network").source
+    names = {n.name for n in gg.expand_to_scalars(g).nodes}
+    assert {"a_0^(1)", "W_01^(2)", "x_1"} <= names
+    assert "a₀⁽¹⁾" in src and "W₀₁⁽²⁾ = 0.45" in src and "x₁" in src
+    assert src.count('class="on"') == 8  # W⁽¹⁾'s synapses, and all after them
+    x0 = re.search(rf'  {g["x"].id}_0 \[[^\n]*', src).group(0)
+    assert 'color="#C4C4C4"' in x0  # the inputs are off the chain
+    assert esc(derive(g, wrt="W^(1)").factors_unicode()) in src
+
+
+def test_a_wide_layer_draws_its_first_units_and_says_how_many_more():
+    g = examples.mlp([64, 100, 10])
+    src = render(g, values=mlp_values([64, 100, 10], batch=2), view="network").source
+    assert "59 more" in src and "95 more" in src
+    assert unit_order(src)[g["a^(1)"].id] == [0, 1, 2, 3, 4]
+    circles = len(re.findall(r"^  n\d+_(?:\d+|more) \[id=", src, re.MULTILINE))
+    links = len(re.findall(r" -> n\d+_\d+ \[id=", src))
+    want = (6 + 6 + 10 + 10, 5 * 5 + 5 * 10 + 10)  # 5 units and a mark; 10 outputs, targets
+    assert (circles, links) == dense_size(g, detect_dense(g)) == want
+    assert circles <= MAX_DRAWN_NODES and links <= MAX_DRAWN_EDGES
+
+
+def test_a_dense_network_over_the_cap_is_refused_before_any_work():
+    g = examples.mlp([12] * 6)  # 5 × 144 synapses, even at most 12 units a layer
+    with pytest.raises(RenderError, match="network too large to draw"):
+        render(g, view="network")
+
+
+def test_the_network_view_needs_a_chain_of_dense_layers():
+    with pytest.raises(RenderError, match="dense layers"):
+        render(Graph.from_text("x: input(2); y: input(2)\nC = sum((x - y)^2)"), view="network")
+    skip = ("x: input(2); W: param(2, 2); V: param(2, 2); y: input(2)\n"
+            "h = sigma(W x); o = sigma(V x); C = sum((o - h - y)^2)")
+    with pytest.raises(RenderError, match="chain of dense layers"):
+        render(Graph.from_text(skip), view="network")
+
+
+def test_dot_module_still_offers_the_names_it_held():
+    dot = importlib.import_module("gradgraph.render.dot")
+    for name in ("esc", "fmt_number", "build_scene", "edges_of", "op_graph_dot",
+                 "backward_edges", "collapsed_size", "numeric_value"):
+        assert hasattr(dot, name), name
+    scene = dot.build_scene(examples.chain(2))
+    assert dot.op_graph_dot(scene, collapse=True).count('class="layer"') == 3
 
 
 # --- output --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,32 @@ def test_help_lists_the_options(runner):
     for option in ("--wrt", "--values", "--show", "--view", "--collapse", "--format",
                    "--output", "--steps"):
         assert option in result.output
+
+
+LAYER_FILE = str(Path(__file__).resolve().parent.parent / "lessons" / "graphs" / "layer.gg")
+LAYER_VALUES = ("a_0^(L-1)=0.48,a_1^(L-1)=0.8,W_00^(L)=2,W_01^(L)=-1,W_10^(L)=0.5,"
+                "W_11^(L)=1.5,b_0^(L)=0.1,b_1^(L)=-0.5,y_0=1,y_1=0")
+
+
+def test_a_layers_values_are_given_entry_by_entry(runner):
+    result = runner.invoke(cli, ["render", "--file", LAYER_FILE, "--wrt",
+                                 "W^(L)", "--values", LAYER_VALUES, "--format", "dot"])
+    assert result.exit_code == 0, result.output
+    assert "<B>W⁽ᴸ⁾</B> ∈ ℝ²ˣ²" in result.output
+    assert "label=<<B>∂zⱼ⁽ᴸ⁾/∂Wⱼₖ⁽ᴸ⁾ = aₖ⁽ᴸ⁻¹⁾<BR/>= [0.48, 0.8]ₖ</B>>" in result.output
+    network = runner.invoke(cli, ["render", "--file", LAYER_FILE, "--view",
+                                  "network", "--values", LAYER_VALUES, "--format", "dot"])
+    assert network.exit_code == 0, network.output
+    assert "W₀₁⁽ᴸ⁾ = −1" in network.output and "<B>0.48</B>" in network.output
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ("a_0^(L-1)=0.48", "a⁽ᴸ⁻¹⁾ needs all its entries; a_1^(L-1) is missing"),
+    ("a_00^(L-1)=1", "name its entries with one digit per axis, like a_0^(L-1)"),
+    ("a_5^(L-1)=1", "has shape (2,)"),
+    ("q_0=1", "'q_0' is neither a node nor an entry of a layer"),
+])
+def test_bad_layer_entries_are_one_line_errors(runner, values, message):
+    result = runner.invoke(cli, ["render", "--file", LAYER_FILE, "--values",
+                                 values, "--format", "dot"])
+    assert message in one_line_error(result)

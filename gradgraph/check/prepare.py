@@ -122,13 +122,7 @@ def _derivation(graph: Graph, of: str, wrt: str) -> Derivation | None:
 
 def ancestors(graph: Graph, name: str) -> set[str]:
     """``name`` and every node it depends on."""
-    seen, stack = {name}, [name]
-    while stack:
-        for p in graph[stack.pop()].parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
+    return {name, *graph.ancestors(name)}
 
 
 def forward(graph: Graph, leaf_values: Mapping[str, np.ndarray]) -> tuple[Env, int]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+import numpy as np
 
+from ..errors import ValueInputError
+from ..graph import Graph
+from ..notation import split_name
 from ..render import SHOW_ALL, Rendering, render, steps, write_atomic
 from ..render.output import DEFAULT_TIMEOUT, FORMATS, check_format, run_dot
+from ..tensors import scalar_name
 from .common import CommandError, load_graph, parse_values, run_safely
 
 
@@ -47,9 +53,13 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
       gradgraph render --file chain.gg --view network -o net.png
       gradgraph render --file chain.gg --format dot > chain.dot
       gradgraph render --file chain.gg --values w=2,x=0.48,b=-0.2967,y=1 --steps frames/
+
+    \b
+    A layer's values are given entry by entry, as its scalar expansion names them:
+      gradgraph render --file layer.gg --values "W_00^(L)=2,W_01^(L)=-1,...,y_0=1,y_1=0"
     """
     graph = load_graph(text, file, params)
-    leaf_values = parse_values(values) or None
+    leaf_values = layer_values(graph, parse_values(values)) or None
     if steps_dir is not None:
         frames = steps(graph, of, leaf_values, show, rankdir=rankdir, timeout=timeout)
         n = _write_frames(frames, Path(steps_dir), fmt or "svg")
@@ -63,6 +73,45 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
         return
     picture.save(output, _output_format(output, fmt))
     click.echo(f"wrote {output}")
+
+
+def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
+    """Entries ``W_01^(L)=2`` of a layer graph's tensors -> whole arrays.
+
+    A scalar keeps its value. Entries are named as :func:`gradgraph.expand_to_scalars`
+    names them, one digit per axis; an input gets a batch axis of one example. Every
+    entry of a tensor must be given.
+    """
+    if not graph.is_tensor:
+        return dict(values)
+    out: dict[str, Any] = {}
+    entries: dict[str, dict[tuple[int, ...], float]] = {}
+    for name, value in values.items():
+        if name in graph:
+            out[name] = value
+            continue
+        base, sub, tag = split_name(name)
+        tensor = base + (f"^({tag})" if tag else "")
+        if tensor not in graph or not graph[tensor].shape:
+            raise ValueInputError(f"'{name}' is neither a node nor an entry of a layer")
+        shape = graph[tensor].shape
+        if not sub.isdigit() or len(sub) != len(shape) or any(
+                int(c) >= d for c, d in zip(sub, shape, strict=True)):
+            raise ValueInputError(f"'{name}': {graph[tensor].unicode} has shape {shape}; "
+                                  f"name its entries with one digit per axis, like "
+                                  f"{scalar_name(tensor, (0,) * len(shape))}")
+        entries.setdefault(tensor, {})[tuple(int(c) for c in sub)] = value
+    for tensor, given in entries.items():
+        shape = graph[tensor].shape
+        missing = [i for i in np.ndindex(*shape) if i not in given]
+        if missing:
+            raise ValueInputError(f"{graph[tensor].unicode} needs all its entries; "
+                                  f"{scalar_name(tensor, missing[0])} is missing")
+        array = np.zeros(shape)
+        for index, value in given.items():
+            array[index] = value
+        out[tensor] = array[None] if graph.is_batched(tensor) else array
+    return out
 
 
 def _output_format(output: str, fmt: str | None) -> str:

@@ -7,7 +7,8 @@ True
 
 ``r.save("chain.svg")`` (or .png, .pdf, .dot) writes the picture through Graphviz
 ``dot``; in Jupyter ``r`` displays itself. :func:`steps` draws the backward pass one
-edge at a time.
+edge at a time. Graphs with layers are drawn in index form (zⱼ = Σₖ Wⱼₖ·aₖ + bⱼ, values
+as small matrices), and their network view draws the Dense layers unit by unit.
 """
 
 from __future__ import annotations
@@ -17,17 +18,14 @@ from typing import Any
 
 from ..errors import RenderError
 from ..graph import Graph
-from .dot import (
-    SHOW_ALL,
-    backward_edges,
-    build_scene,
-    collapsed_size,
-    edges_of,
-    op_graph_dot,
-    step_dots,
-)
+from .collapse import collapsed_dot, collapsed_size
+from .dense import dense_dot, dense_size, detect_dense
+from .labels import SHOW_ALL
 from .network import detect_network, network_dot
+from .opgraph import op_graph_dot
 from .output import DEFAULT_TIMEOUT, FORMATS, Rendering, find_dot, run_dot, write_atomic
+from .scene import build_scene, edges_of
+from .steps import backward_edges, step_dots
 
 # Chosen from benchmarks/render_scaling.py (one CPU core, dot 2.43). dot's layout time
 # is driven by edges and crossings: at 400 edges the worst shape measured (a dense random
@@ -69,7 +67,8 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     values : leaf values (``{"w": 2, "x": 0.48, ...}``); nodes then show their forward
         value and adjoint, edges the number of their local partial.
     show : any of ``names, defs, values, grads, partials`` (a list or a comma string).
-    view : ``"graph"`` (the op graph) or ``"network"`` (neurons in layers).
+    view : ``"graph"`` (the op graph) or ``"network"`` (neurons in layers; for a layer
+        graph, its Dense layers unit by unit, wide ones cut to their first units).
     collapse : op graph only: one box per layer tag (``a^(L-1)`` is in layer L-1).
     rankdir : ``LR`` (default) or ``BT``/``TB``/``RL``: the direction values flow.
     timeout : seconds ``dot`` may run when the picture is made.
@@ -79,6 +78,11 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     """
     if view not in VIEWS:
         raise RenderError(f"unknown view '{view}'; choose graph or network")
+    if view == "network" and graph.is_tensor:  # Dense layers, drawn unit by unit
+        dense = detect_dense(graph)
+        _check_counts(*dense_size(graph, dense), "network")
+        scene = build_scene(graph, wrt, of, values, show, rankdir)
+        return Rendering(dense_dot(scene, dense), timeout)
     if view == "network":
         net = detect_network(graph)
         _check_counts(*net.size, "network")
@@ -86,7 +90,7 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
         return Rendering(network_dot(scene, net), timeout)
     check_size(graph, collapse)
     scene = build_scene(graph, wrt, of, values, show, rankdir)
-    return Rendering(op_graph_dot(scene, collapse), timeout)
+    return Rendering(collapsed_dot(scene) if collapse else op_graph_dot(scene), timeout)
 
 
 def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None = None,

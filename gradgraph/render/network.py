@@ -18,30 +18,20 @@ import sympy as sp
 
 from ..errors import RenderError
 from ..graph import Graph
+from ..notation import partial_unicode
 from ..parse import symbol
-from .dot import (
-    DIM,
-    DIM_TEXT,
-    DONE,
+from .caption import derivation_rows
+from .labels import (
     HIGHLIGHT,
-    INK,
-    MUTED,
-    Scene,
-    attrs,
     caption_text,
-    derivation_rows,
     esc,
     fmt_number,
-    header,
     layer_tag,
     legend,
-    numeric_value,
-    partial_unicode,
     tag_label,
 )
-
-POSITIVE, NEGATIVE = DONE, HIGHLIGHT  # blue / vermillion: a colour-blind-safe pair
-ACTIVATION_FILL = (0x56, 0xB4, 0xE9)  # sky blue; white at 0, full at activation 1
+from .neurons import NEGATIVE, POSITIVE, Circle, Link, Picture, picture_dot
+from .scene import Scene, numeric_value
 
 
 @dataclass(frozen=True)
@@ -145,39 +135,22 @@ def _feeds(graph: Graph, name: str, target: str) -> bool:
 
 def network_dot(scene: Scene, net: Network | None = None) -> str:
     """DOT text of the network view."""
+    return picture_dot(network_picture(scene, net), scene.rankdir, "names" in scene.show)
+
+
+def network_picture(scene: Scene, net: Network | None = None) -> Picture:
+    """The circles and synapses of a scalar graph's network."""
     net = net or detect_network(scene.graph)
     graph = scene.graph
-    caption = caption_text(_caption_rows(scene), _legend(scene))
-    # Wide ranks leave room for the weight labels between the layers.
-    lines = header("network", scene.rankdir, caption, nodesep=0.6, ranksep=1.4)
-    weights = [_number(s.weight, scene) for ss in net.synapses.values() for s in ss]
-    scale = max([abs(w) for w in weights if w is not None] + [1e-12])
-    for k, layer in enumerate(net.layers):
-        lines.append(f"  subgraph cluster_layer{k} {{")
-        lines.append("    graph" + attrs(label=f"<{esc(_layer_title(layer, k))}>",
-                                         style="rounded,dashed", color="#C8C8C8",
-                                         fontcolor=MUTED, fontsize=11, labelloc="t"))
-        for name in layer:
-            lines.append("    " + _neuron(scene, net, name))
-        lines.append("  }")
-    if net.targets:
-        lines.append("  subgraph cluster_targets {")
-        lines.append("    graph" + attrs(label="<target>", style="rounded,dashed",
-                                         color="#C8C8C8", fontcolor=MUTED, fontsize=11,
-                                         labelloc="t"))
-        for name in net.targets:
-            lines.append("    " + _neuron(scene, net, name, target=True))
-        lines.append("  }")
-    for neuron, synapses in net.synapses.items():
-        for s in synapses:
-            lines.append(_synapse(scene, s, neuron, scale))
-    for t in net.targets:
-        for o in _compared_with(graph, t, net.layers[-1]):
-            lines.append(f"  {graph[o].id} -> {graph[t].id}" + attrs(
-                id=f"e_{graph[o].id}_{graph[t].id}", class_="target", style="dashed",
-                color=MUTED, arrowhead="none", constraint="true"))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    layers = [(_layer_title(layer, k), [_neuron(scene, net, name) for name in layer])
+              for k, layer in enumerate(net.layers)]
+    targets = [_neuron(scene, net, name, target=True) for name in net.targets]
+    links = [_synapse(scene, s, neuron) for neuron, synapses in net.synapses.items()
+             for s in synapses]
+    comparisons = [(graph[o].id, graph[t].id) for t in net.targets
+                   for o in _compared_with(graph, t, net.layers[-1])]
+    caption = caption_text(_caption_rows(scene), network_legend(scene))
+    return Picture(layers, targets, links, comparisons, caption)
 
 
 def _compared_with(graph: Graph, target: str, outputs: list[str]) -> list[str]:
@@ -213,42 +186,14 @@ def _number(expr: sp.Expr, scene: Scene) -> float | None:
     return float(value)
 
 
-def _activation_text(value: Any) -> str:
-    """Two decimals, as the slides write activations (0.48, 0.66, 1.00)."""
-    if np.ndim(value):
-        return fmt_number(np.mean(value), 2) + " (mean)"
-    return f"{float(value):.2f}".replace("-", "−")
-
-
-def _fill(value: Any) -> str:
-    if value is None or np.ndim(value):
-        return "white"
-    t = min(max(float(value), 0.0), 1.0)
-    r, g, b = (round(255 + (c - 255) * t) for c in ACTIVATION_FILL)
-    return f"#{r:02X}{g:02X}{b:02X}"
-
-
-def _neuron(scene: Scene, net: Network, name: str, target: bool = False) -> str:
-    """A circle: name, activation (two decimals, as the slides), bias, gradient overlay."""
+def _neuron(scene: Scene, net: Network, name: str, target: bool = False) -> Circle:
     node = scene.graph[name]
     value = scene.values.get(name) if scene.values is not None and "values" in scene.show \
         else None
-    rows = []
-    if "names" in scene.show or value is None:
-        rows.append(f'<FONT POINT-SIZE="12">{esc(node.unicode)}</FONT>')
-    if value is not None:
-        rows.append(f'<FONT POINT-SIZE="17"><B>{esc(_activation_text(value))}</B></FONT>')
-    rows.extend(f'<FONT POINT-SIZE="9" COLOR="{MUTED}">{esc(t)}</FONT>'
-                for t in ([] if target else _small_lines(scene, net, name)))
     on = scene.highlight and name in scene.path_nodes
-    dim = scene.highlight and not on
-    return f"{node.id}" + attrs(
-        id=node.id, class_="target" if target else "neuron", shape="circle", width=1.0,
-        margin="0.02", style="filled,dashed" if target else "filled",
-        fillcolor="white" if target else _fill(value),
-        color=HIGHLIGHT if on else (DIM if dim else INK), penwidth=2.5 if on else 1.2,
-        label="<" + "<BR/>".join(rows) + ">",
-    )
+    state = ("on" if on else "dim") if scene.highlight else "normal"
+    notes = () if target else tuple(_small_lines(scene, net, name))
+    return Circle(node.id, node.unicode, value, notes, state, "target" if target else "neuron")
 
 
 def _small_lines(scene: Scene, net: Network, name: str) -> list[str]:
@@ -267,36 +212,19 @@ def _small_lines(scene: Scene, net: Network, name: str) -> list[str]:
     return lines
 
 
-def _synapse(scene: Scene, s: Synapse, neuron: str, scale: float) -> str:
+def _synapse(scene: Scene, s: Synapse, neuron: str) -> Link:
     graph = scene.graph
     weight = _number(s.weight, scene)
-    src, dst = graph[s.source].id, graph[neuron].id
-    colour, width = MUTED, 1.5
-    if weight is not None:
-        colour = POSITIVE if weight >= 0 else NEGATIVE
-        width = 1.0 + 5.0 * abs(weight) / scale
     on = scene.highlight and (_weight_name(s) in scene.path_nodes
                               or {s.source, neuron} <= scene.path_nodes)
-    dim = scene.highlight and not on
-    if scene.highlight:  # the chain's colour wins; the label still gives the sign
-        colour = HIGHLIGHT if on else DIM
     lines = [scene.unicode(s.weight) + (f" = {fmt_number(weight, 3)}" if weight is not None
                                          else "")]
     wname = _weight_name(s)
     grads = scene.grads or {}
     if "grads" in scene.show and wname in grads:
         lines.append(f"{partial_unicode(scene.of, wname)} = {fmt_number(grads[wname], 3)}")
-    body = "<BR/>".join(esc(x) for x in lines)
-    if on:
-        body = f"<B>{body}</B>"
-    # A table with empty space under the text lifts it clear of a thick edge.
-    label = (f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD>{body}</TD></TR>'
-             f'<TR><TD HEIGHT="{round(width * 2 + 4)}"></TD></TR></TABLE>>')
-    return f"  {src} -> {dst}" + attrs(
-        id=f"e_{src}_{dst}", class_="on" if on else ("dim" if dim else "synapse"),
-        color=colour, fontcolor=DIM_TEXT if dim else (HIGHLIGHT if on else INK),
-        penwidth=f"{width:.2f}", label=label, arrowsize=0.6,
-    )
+    state = ("on" if on else "dim") if scene.highlight else "normal"
+    return Link(graph[s.source].id, graph[neuron].id, weight, tuple(lines), state)
 
 
 def _weight_name(s: Synapse) -> str:
@@ -314,7 +242,8 @@ def _caption_rows(scene: Scene) -> list[list[str]]:
     return rows
 
 
-def _legend(scene: Scene) -> str:
+def network_legend(scene: Scene) -> str:
+    """Weight colours without a chain; the chain's colour with one."""
     extra = []
     if scene.values is not None and scene.derivation is None:
         extra = [(POSITIVE, "positive weight"), (NEGATIVE, "negative weight")]
