@@ -6,14 +6,15 @@ first-layer weight — the approach gradgraph avoids — for the depths where it
     python benchmarks/derive_scaling.py
 """
 
+# ruff: noqa: I001 — gradgraph is imported before SymPy on purpose (it sizes SymPy's cache).
 from __future__ import annotations
 
 import time
 
-import sympy as sp
-
-from gradgraph import adjoints, examples, ops
+from gradgraph import adjoints, examples, ops  # first: it sizes SymPy's cache
 from gradgraph.parse import symbol
+
+import sympy as sp
 
 DEPTHS = (8, 16, 32, 64, 128, 256, 512)
 NAIVE_DEPTHS = (8, 16, 32)

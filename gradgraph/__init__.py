@@ -7,6 +7,15 @@ hand derivations.
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+if "sympy" not in _sys.modules:
+    # gradgraph differentiates node by node, so SymPy's default 1,000-entry cache
+    # evicts on graphs past ~1,000 nodes and deriving slows down per node (see
+    # benchmarks/derive_scaling.py). A user's own setting wins.
+    _os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
+
 from . import data, examples, nn, optim, regularize
 from .check import Checker, CheckResult, check
 from .derive import Adjoints, Derivation, Factor, adjoints, derive

@@ -21,6 +21,7 @@ an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾``, optional subsc
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import re
@@ -95,8 +96,13 @@ class Program:
     order: dict[str, int]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def symbol(name: str) -> sp.Symbol:
-    """The one way gradgraph makes a symbol for a user's name (always real)."""
+    """The one way gradgraph makes a symbol for a user's name (always real).
+
+    Cached here because SymPy's own cache holds 1,000 entries: past ~1,000 nodes it
+    would evict and rebuild symbols, and deriving would slow down per node.
+    """
     return sp.Symbol(name, real=True)
 
 
