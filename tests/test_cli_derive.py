@@ -63,3 +63,19 @@ def test_python_dash_m_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "gradgraph", "derive", SLIDE, "--wrt", "w"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "σ′(z)" in out.stdout
+
+
+def test_files_that_are_not_graphs(runner, tmp_path) -> None:
+    big = tmp_path / "big.gg"
+    big.write_bytes(b"#" * 1_000_001)
+    bad = tmp_path / "bad.gg"
+    bad.write_bytes(b"\xff\xfe")
+    cases = [
+        ("/dev/zero", "is not a regular file"),
+        (str(big), "is larger than 1000000 bytes"),
+        (str(bad), "is not UTF-8 text"),
+        (str(tmp_path), "is a directory"),
+    ]
+    for path, message in cases:
+        result = runner.invoke(cli, ["derive", "--file", path, "--wrt", "w"])
+        assert result.exit_code == 2 and message in result.output, path

@@ -23,9 +23,13 @@ def read_text_file(path: str, what: str = "file") -> str:
     """The text of ``path`` (UTF-8, at most 1 MB), or a one-line error."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
+        if not p.is_file() and p.exists() and not p.is_dir():
+            raise CommandError(f"{what} '{path}' is not a regular file")
+        with p.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # bounded, whatever stat() says
+        if len(data) > MAX_FILE_BYTES:
             raise CommandError(f"{what} '{path}' is larger than {MAX_FILE_BYTES} bytes")
-        return p.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise CommandError(f"{what} '{path}' does not exist") from None
     except IsADirectoryError:
