@@ -8,6 +8,7 @@ import click
 
 from .commands.check import check_command
 from .commands.derive import derive_command
+from .commands.experiment import experiment_group
 from .commands.lesson import lesson_group
 from .commands.render import render_command
 from .commands.train import train_command
@@ -29,6 +30,7 @@ cli.add_command(derive_command)
 cli.add_command(lesson_group)
 cli.add_command(check_command)
 cli.add_command(render_command)
+cli.add_command(experiment_group)
 cli.add_command(train_command)
 
 

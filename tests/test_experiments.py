@@ -1,0 +1,271 @@
+"""The papers' experiments: quick modes reproduce the qualitative results of issue 7.
+
+Full protocols (minutes each) are marked slow; run them with ``pytest -m slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import gradgraph as gg
+from gradgraph import optim
+from gradgraph.examples import mlp_text
+from gradgraph.experiments import adam_bias, landscape, optimizers, random_labels, vanishing
+from gradgraph.experiments.common import init_params, rng_for
+
+
+def _png(path) -> bool:
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _json_roundtrip(result, tmp_path):
+    path = tmp_path / "result.json"
+    result.save_json(path)
+    data = json.loads(path.read_text(encoding="utf-8"))  # strict JSON: no NaN tokens
+    assert data["experiment"] == result.name
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# shared machinery
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scheme", ["default", "glorot", "he"])
+def test_init_params_follows_the_named_scheme(scheme):
+    graph = gg.Graph.from_text(mlp_text([300, 200, 10], activation="relu"))
+    params = init_params(graph, scheme, np.random.default_rng(0))
+    W, b = params["W^(1)"], params["b^(1)"]
+    assert W.shape == (200, 300) and b.shape == (200,)
+    if scheme == "default":  # PyTorch nn.Linear: U(±1/√fan_in) for W and b
+        bound = 1 / math.sqrt(300)
+        assert np.abs(W).max() <= bound and np.abs(W).max() > 0.95 * bound
+        assert np.abs(b).max() <= bound and np.any(b != 0)
+    elif scheme == "glorot":
+        bound = math.sqrt(6 / (300 + 200))
+        assert np.abs(W).max() <= bound and np.abs(W).max() > 0.95 * bound
+        assert not np.any(b)
+    else:
+        assert W.std() == pytest.approx(math.sqrt(2 / 300), rel=0.02)
+        assert not np.any(b)
+
+
+def test_init_params_rejects_an_unknown_scheme():
+    graph = gg.Graph.from_text(mlp_text([4, 3, 2]))
+    with pytest.raises(gg.TrainingError, match="unknown initialisation"):
+        init_params(graph, "lecun")
+
+
+def test_seeded_streams_are_reproducible_and_independent():
+    assert rng_for(3, 1).random() == rng_for(3, 1).random()
+    assert rng_for(3, 1).random() != rng_for(3, 2).random()
+
+
+def test_filter_normalised_direction_matches_each_rows_norm_and_zeroes_biases():
+    rng = np.random.default_rng(0)
+    theta = {"W": rng.normal(size=(5, 7)) * np.arange(1, 6)[:, None], "b": rng.normal(size=5)}
+    d = landscape.filter_normalized_direction(theta, np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.norm(d["W"], axis=1), np.linalg.norm(theta["W"], axis=1))
+    assert not np.any(d["b"])
+    # rows keep a random direction, not θ's own
+    assert abs(np.sum(d["W"][0] * theta["W"][0])) < np.linalg.norm(theta["W"][0]) ** 2
+
+
+def test_weight_decay_term_has_gradient_lambda_theta():
+    text = mlp_text([4, 3, 2], activation="relu")
+    plain = gg.Graph.from_text(text)
+    decayed = gg.Graph.from_text(landscape.with_weight_decay(text, plain.params, 0.01))
+    rng = np.random.default_rng(0)
+    values = {n: rng.normal(size=plain[n].shape) for n in plain.params}
+    values.update(x=rng.normal(size=(6, 4)), y=np.eye(2)[rng.integers(0, 2, 6)])
+    loss0, g0 = gg.compile(plain).step(values)
+    loss1, g1 = gg.compile(decayed).step(values)
+    assert loss1 - loss0 == pytest.approx(0.005 * sum(np.sum(values[p] ** 2) for p in g0))
+    for name in g0:
+        np.testing.assert_allclose(g1[name] - g0[name], 0.01 * values[name], atol=1e-12)
+
+
+def test_multistep_schedule_divides_by_ten_at_each_milestone():
+    schedule = landscape._MultiStep([3, 5])
+    assert [schedule(k) for k in range(7)] == pytest.approx([1, 1, 1, 0.1, 0.1, 0.01, 0.01])
+    opt = optim.SGD(lr=0.02, momentum=0.9, schedule=schedule)
+    assert opt.lr_at(4) == pytest.approx(0.002)
+
+
+def test_vae_graph_gradient_matches_finite_differences():
+    graph = adam_bias.vae_graph()
+    rng = np.random.default_rng(0)
+    values = {n: rng.normal(size=graph[n].shape) * 0.05 for n in graph.params}
+    values.update(x=rng.random((5, 64)), eps=rng.normal(size=(5, 50)))
+    compiled = gg.compile(graph)
+    _, grads = compiled.step(values)
+    for name, idx in (("b_mu", (1,)), ("b_lv", (2,)), ("W^(1)", (3, 4)), ("b^(3)", (0,))):
+        h = 1e-6
+        up = {k: np.array(v, copy=True) for k, v in values.items()}
+        up[name][idx] += h
+        down = {k: np.array(v, copy=True) for k, v in values.items()}
+        down[name][idx] -= h
+        numeric = (compiled.step(up)[0] - compiled.step(down)[0]) / (2 * h)
+        assert grads[name][idx] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+
+
+# --------------------------------------------------------------------------------------
+# quick modes: the qualitative results
+# --------------------------------------------------------------------------------------
+def test_vanishing_sigmoid_decays_while_relu_he_stays_flat(tmp_path):
+    result = vanishing.run(quick=True)
+    for init in ("default", "glorot", "he"):
+        assert result.ratio(f"sigmoid/{init}") < 1e-3
+    assert 0.1 < result.ratio("relu/he") < 10
+    assert len(result.norms["relu/he"]) == result.depth + 1
+    assert "first/last" in result.table()
+    result.plot(tmp_path / "v.png")
+    assert _png(tmp_path / "v.png")
+    assert _json_roundtrip(result, tmp_path)["depth"] == 10
+
+
+def test_random_labels_are_memorised_and_test_accuracy_falls_to_chance(tmp_path):
+    result = random_labels.run(quick=True, corruptions=(0.0, 1.0))
+    clean, random = result.summary()
+    assert random["p"] == 1.0 and random["all_fitted"]
+    assert random["train_accuracy"] >= 0.99
+    assert random["test_accuracy"] <= 0.20
+    assert clean["test_accuracy"] >= 0.90
+    # random labels take longer to fit than true ones (Zhang: a small constant factor)
+    assert random["epochs_to_fit"][0] > clean["epochs_to_fit"][0]
+    result.plot(tmp_path / "z.svg")
+    assert (tmp_path / "z.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    data = _json_roundtrip(result, tmp_path)
+    assert [r["p"] for r in data["runs"]] == [0.0, 1.0]
+
+
+def test_large_batch_minimum_is_sharper_than_small_batch():
+    result = landscape.run(quick=True)
+    assert result.sharpness(512) > result.sharpness(16) > 0
+    small = result.summary()[0]
+    assert small["batch_size"] == 16 and small["train_accuracy"] == 1.0
+    curve = np.asarray(small["curve"])
+    assert np.argmin(curve) == len(curve) // 2  # the trained θ is the minimum of its slice
+
+
+def test_landscape_surfaces_trajectory_and_plot(tmp_path):
+    result = landscape.run(quick=True, dims=2, trajectory=True, epochs=3, directions=1,
+                           points=5, grid=5, batch_sizes=(64, 512))
+    assert len(result.surfaces) == 2 and len(result.trajectories) == 2
+    assert np.asarray(result.surfaces[0]["losses"]).shape == (5, 5)
+    path = np.asarray(result.trajectories[0]["path"])
+    assert path.shape == (4, 2)  # the start and each of 3 epochs
+    np.testing.assert_allclose(path[-1], 0, atol=1e-12)  # coordinates relative to final θ
+    result.plot(tmp_path / "l.png")
+    assert _png(tmp_path / "l.png")
+    _json_roundtrip(result, tmp_path)
+
+
+def test_adam_without_bias_correction_is_worse_at_beta2_near_one(tmp_path):
+    result = adam_bias.run(quick=True, beta_2s=(0.9999,), lrs=(0.01,), epochs=3)
+    corrected = result.loss(0.9, 0.9999, 0.01, True)
+    uncorrected = result.loss(0.9, 0.9999, 0.01, False)
+    assert math.isfinite(corrected)
+    assert not math.isfinite(uncorrected) or uncorrected > corrected + 10
+
+
+def test_adam_ablation_records_divergence_as_nan_and_json_null(tmp_path):
+    result = adam_bias.run(quick=True, beta_2s=(0.9999,), lrs=(0.1,), epochs=1)
+    assert math.isnan(result.loss(0.9, 0.9999, 0.1, False))
+    diverged = [r for r in result.runs if not r["bias_correction"]][0]
+    assert "not finite" in diverged["diverged"]
+    assert "NaN" in result.table()
+    data = _json_roundtrip(result, tmp_path)
+    assert [r["loss"]["1"] for r in data["runs"] if not r["bias_correction"]] == [None]
+    result.plot(tmp_path / "a.png")
+    assert _png(tmp_path / "a.png")
+
+
+def test_optimizer_race_table_is_complete(tmp_path):
+    result = optimizers.run(quick=True, epochs=2)
+    summary = result.summary()
+    assert [s["optimizer"] for s in summary] == [label for label, *_ in optimizers.RACE]
+    for s in summary:
+        assert len(s["train_loss"]) == 2 and all(map(math.isfinite, s["train_loss"]))
+        assert s["test_accuracy"][0] > 0.5 and not s["diverged"]
+    table = result.table()
+    assert all(label in table for label, *_ in optimizers.RACE)
+    result.plot(tmp_path / "race.png")
+    assert _png(tmp_path / "race.png")
+
+
+def test_experiments_are_reproducible():
+    a = optimizers.run(quick=True, epochs=1, only=["signSGD"]).to_dict()
+    b = optimizers.run(quick=True, epochs=1, only=["signSGD"]).to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+
+
+def test_progress_is_reported_and_nothing_printed(capsys):
+    seen = []
+    vanishing.run(quick=True, seeds=1, progress=lambda d, t, m: seen.append((d, t, m)))
+    assert seen[0][0] == 0 and seen[-1][:2] == (6, 6)
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: vanishing.run(activations=("swish",)), "unknown activation"),
+    (lambda: random_labels.run(corruptions=(1.5,)), "corruption"),
+    (lambda: random_labels.run(optimizer="lbfgs"), "unknown optimizer"),
+    (lambda: landscape.run(dims=3), "dims"),
+    (lambda: optimizers.run(only=["nothing"]), "no optimizer"),
+])
+def test_bad_arguments_raise_training_errors(call, message):
+    with pytest.raises(gg.TrainingError, match=message):
+        call()
+
+
+# --------------------------------------------------------------------------------------
+# full protocols (seed-science §4): minutes each
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_full_vanishing_matches_the_reference_orders_of_magnitude():
+    result = vanishing.run(quick=False)
+    assert 1e-10 < result.ratio("sigmoid/default") < 1e-7  # reference 7e-9
+    assert 1e-6 < result.ratio("sigmoid/he") < 1e-4  # reference 1e-5
+    assert 0.5 < result.ratio("relu/glorot") < 3  # reference 1.6
+
+
+@pytest.mark.slow
+def test_full_random_labels_curve():
+    result = random_labels.run(quick=False)
+    summary = {s["p"]: s for s in result.summary()}
+    assert all(s["all_fitted"] for s in summary.values())
+    assert summary[0.0]["test_accuracy"] > 0.97  # reference 0.989
+    assert summary[1.0]["test_accuracy"] < 0.15  # reference 0.088
+    tests = [summary[p]["test_accuracy"] for p in sorted(summary)]
+    assert tests == sorted(tests, reverse=True)
+
+
+@pytest.mark.slow
+def test_full_landscape_large_batch_sharper():
+    result = landscape.run(quick=False, weight_decays=(0.0,))
+    assert result.sharpness(512) > 2 * result.sharpness(16)  # reference 3-8×
+
+
+@pytest.mark.slow
+def test_full_optimizer_race_sgd_matches_reference():
+    result = optimizers.run(quick=False)
+    sgd = result.summary()[0]
+    assert sgd["train_loss"][-1] == pytest.approx(0.041, abs=0.01)
+    assert np.mean(sgd["test_accuracy"]) >= 0.96
+
+
+@pytest.mark.slow
+def test_full_adam_ablation_best_is_corrected():
+    result = adam_bias.run(quick=False)
+    finite = [(r["loss"]["100"], r["bias_correction"]) for r in result.runs
+              if r["loss"]["100"] is not None and math.isfinite(r["loss"]["100"])]
+    assert min(finite)[1] is True
+    for b1 in (0.0, 0.9):
+        for lr in (0.01, 0.1):
+            uncorrected = result.loss(b1, 0.9999, lr, False)
+            assert not math.isfinite(uncorrected) or uncorrected > result.loss(b1, 0.9999, lr,
+                                                                                True)
