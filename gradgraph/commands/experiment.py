@@ -93,13 +93,13 @@ def _experiment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
          **kwargs: Any) -> None:
     """Run ``gradgraph.experiments.<module>``, print its table, write plot and JSON."""
-    import importlib
+    from .. import experiments
 
     plot_path = _check_output(plot, PLOT_FORMATS, "--plot")
     json_out = _check_output(json_path, (".json",), "--json")
     if json_out is None and plot_path is not None:
         json_out = plot_path.with_suffix(".json")
-    experiment = importlib.import_module(f"gradgraph.experiments.{module}")
+    experiment = experiments.module(module)
     progress = _Progress(quiet)
     try:
         result = experiment.run(progress=progress, **kwargs)

@@ -6,3 +6,30 @@ shared/notes/seed-science.md §4.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import TrainingError
+
+# Command-line name -> module; each module's ``run`` takes the knobs as keywords.
+EXPERIMENTS = {
+    "vanishing": "vanishing",
+    "random-labels": "random_labels",
+    "landscape": "landscape",
+    "optimizers": "optimizers",
+    "adam-bias-correction": "adam_bias",
+}
+
+
+def module(name: str) -> Any:
+    """The module that runs experiment ``name`` (``random-labels`` or ``random_labels``)."""
+    modules = {**EXPERIMENTS, **{m: m for m in EXPERIMENTS.values()}}
+    if name not in modules:
+        raise TrainingError(f"no experiment called '{name}' (known: {', '.join(EXPERIMENTS)})")
+    return importlib.import_module(f"{__name__}.{modules[name]}")
+
+
+def run(name: str, quick: bool = True, **options: Any) -> Any:
+    """Run experiment ``name``; ``options`` are its ``run`` function's keywords."""
+    return module(name).run(quick=quick, **options)

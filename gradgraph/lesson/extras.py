@@ -1,20 +1,16 @@
 """Training runs and the papers' experiments inside a lesson.
 
-These steps need :mod:`gradgraph.nn` (the training issue) and
-:mod:`gradgraph.experiments` (the experiments issue). When a module is not installed
-yet, the step says so in one line and the lesson goes on: a lesson never crashes on
-a missing optional piece. ``quick`` caps a training run at one epoch and asks an
-experiment for its quick mode, for tests and impatient learners.
+They run :mod:`gradgraph.nn` and :mod:`gradgraph.experiments`. ``quick`` caps a
+training run at one epoch and asks an experiment for its quick mode, for tests and
+impatient learners.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
 from typing import Any
 
 from .. import optim
-from ..errors import GradgraphError
+from ..errors import GradgraphError, LessonError
 from .blocks import Block, Math, Note, Table
 from .model import ExperimentStep, TrainStep
 
@@ -23,42 +19,18 @@ _POSITIONAL = {"Dense": "units", "Activation": "activation", "Dropout": "rate"}
 _MAX_EPOCH_ROWS = 16
 
 
-def _optional(module: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name == module:
-            return None
-        raise
-
-
-def available(step: TrainStep | ExperimentStep) -> bool:
-    module = "gradgraph.nn" if isinstance(step, TrainStep) else "gradgraph.experiments"
-    return _optional(module) is not None
-
-
-def not_available(step: TrainStep | ExperimentStep) -> Note:
-    what = ("training (gradgraph.nn)" if isinstance(step, TrainStep)
-            else f"the '{step.name}' experiment (gradgraph.experiments)")
-    return Note(f"{what} is not available in this version of gradgraph; "
-                "read on — the text above says what it shows")
-
-
 def run_train(step: TrainStep, quick: bool = False) -> list[Block]:
     """Build the lesson's Keras-shaped model, fit it on the digits and report."""
-    nn = _optional("gradgraph.nn")
-    if nn is None:
-        return [not_available(step)]
     try:
-        return _train(nn, step, quick)
+        return _train(step, quick)
     except GradgraphError as e:
         return [Note(f"training stopped: {e}", "warn")]
-    except (TypeError, AttributeError) as e:  # gradgraph.nn's API moved under the lesson
-        return [Note(f"this lesson's training step does not fit this version of "
-                     f"gradgraph.nn ({e}); please report it", "warn")]
+    except TypeError as e:  # a layer option gradgraph.nn does not take
+        raise LessonError(f"the training step's model: {e}") from None
 
 
-def _train(nn: ModuleType, step: TrainStep, quick: bool) -> list[Block]:
+def _train(step: TrainStep, quick: bool) -> list[Block]:
+    from .. import nn
     from ..data import load_digits_split, one_hot
 
     layers = []
@@ -104,24 +76,15 @@ def _scores_text(scores: Any) -> str:
 
 
 def run_experiment(step: ExperimentStep, quick: bool = False) -> list[Block]:
-    """Run one of the papers' experiments through gradgraph.experiments, if present."""
-    ex = _optional("gradgraph.experiments")
-    if ex is None:
-        return [not_available(step)]
-    runner = getattr(ex, "run", None)
+    """Run one of the papers' experiments (gradgraph.experiments) and show its table."""
+    from .. import experiments
+
     try:
-        if callable(runner):
-            result = runner(step.name, quick=quick, **step.options)
-        else:
-            fn = getattr(ex, step.name.replace("-", "_"), None)
-            if not callable(fn):
-                return [not_available(step)]
-            result = fn(quick=quick, **step.options)
+        result = experiments.run(step.name, quick=quick, **step.options)
     except GradgraphError as e:
         return [Note(f"the experiment stopped: {e}", "warn")]
-    except (TypeError, AttributeError) as e:
-        return [Note(f"this lesson's experiment step does not fit this version of "
-                     f"gradgraph.experiments ({e}); please report it", "warn")]
+    except TypeError as e:  # a lesson option the experiment does not take
+        raise LessonError(f"experiment '{step.name}': {e}") from None
     return [Math(tuple(_result_text(result).splitlines()))]
 
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ..errors import GradgraphError
 from . import markup
 from .blocks import Block, Context, Figure, Math, Note, Prose, step_blocks, values_table
-from .extras import available, not_available, run_experiment, run_train
+from .extras import run_experiment, run_train
 from .grading import Verdict, expected, grade
 from .model import ExerciseStep, ExperimentStep, Lesson, Step, TrainStep
 from .progress import Progress
@@ -189,9 +189,6 @@ class Runner:
         return True
 
     def extra(self, step: TrainStep | ExperimentStep) -> bool:
-        if not available(step):
-            self.say([not_available(step)])
-            return True
         if not self.opt.run_extras:
             self.say([Note("skipped (run without --no-train to run it)")])
             return True
@@ -340,5 +337,3 @@ def show_lesson(lesson: Lesson, write: Callable[[str], None],
                 r.explain(step)
         else:
             r.say(step_blocks(step, Context(lesson, i)))
-            if isinstance(step, TrainStep | ExperimentStep) and not available(step):
-                r.say([not_available(step)])
