@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,14 @@ MAX_LESSON_FILES = 500
 
 
 def default_folder() -> Path:
-    """``$GRADGRAPH_LESSONS_DIR``, else the ``lessons/`` folder beside the package."""
+    """``$GRADGRAPH_LESSONS_DIR``, else ``lessons/`` beside the package (a checkout),
+    else ``<prefix>/share/gradgraph/lessons`` (a regular install)."""
     explicit = os.environ.get("GRADGRAPH_LESSONS_DIR")
     if explicit:
         return Path(explicit)
-    return Path(__file__).resolve().parents[2] / "lessons"
+    beside = Path(__file__).resolve().parents[2] / "lessons"
+    installed = Path(sys.prefix) / "share" / "gradgraph" / "lessons"
+    return beside if beside.is_dir() or not installed.is_dir() else installed
 
 
 def lesson_files(folder: Path | None = None) -> list[Path]:
