@@ -2,7 +2,7 @@
 
 A node is a leaf (input, parameter, constant) or an assignment from the user's text
 (``z = w*x + b``). An op applied inside a larger formula becomes its own node with a
-short generated name (``u1``), so every op has an edge whose local partial the
+short generated name (``u_1``, shown u₁), so every op has an edge whose local partial the
 derivation can show. Ids are ``n0 … nk`` in topological order and depend only on the
 text, so the same input always gives the same graph (and byte-identical DOT).
 """
@@ -412,7 +412,7 @@ class _Builder:
 
         def fresh() -> str:
             while True:
-                candidate = f"u{next(counter)}"
+                candidate = f"u_{next(counter)}"
                 if candidate not in reserved:
                     reserved.add(candidate)
                     return candidate

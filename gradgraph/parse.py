@@ -31,7 +31,13 @@ import sympy as sp
 
 from . import ops
 from .errors import ParseError, UnknownOpError
-from .notation import FROM_SUBSCRIPT, FROM_SUPERSCRIPT, GREEK_TO_ASCII
+from .notation import (
+    FROM_SUBSCRIPT,
+    FROM_SUPERSCRIPT,
+    GREEK_TO_ASCII,
+    SUBSCRIPT,
+    from_superscript,
+)
 
 MAX_TEXT = 200_000  # a whole program
 MAX_LINE = 2_000  # one statement
@@ -49,7 +55,7 @@ _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _ASCII_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TAG = re.compile(r"\^\(((?:[A-Za-z]|\d+)(?:[+-]\d+)?)\)")
 _UTAG = re.compile(rf"⁽([{_SUPER}]+)⁾")
-_PUNCT = ("**", "+", "-", "−", "*", "·", "×", "/", "^", "(", ")", ",", "=", ":", ";")
+_PUNCT = ("**", "+", "-", "−", "*", "·", "⋅", "×", "/", "^", "(", ")", ",", "=", ":", ";")
 
 
 @dataclass(frozen=True)
@@ -149,10 +155,13 @@ def _tokenize_line(code: str, lineno: int) -> list[Token]:
     return out
 
 
+_SUPERSCRIPT_POWER = re.compile("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
 def _next_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
     c = code[i]
     col = i + 1
-    if c.isdigit() or (c == "." and i + 1 < len(code) and code[i + 1].isdigit()):
+    if c in "0123456789" or (c == "." and i + 1 < len(code) and code[i + 1] in "0123456789"):
         m = _NUMBER.match(code, i)
         assert m is not None  # guarded by the test above
         return Token("NUM", m.group(0), col, lineno, space), m.end()
@@ -160,6 +169,11 @@ def _next_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
         return _name_token(code, i, lineno, space)
     if c in "'′":
         return Token("PRIME", "′", col, lineno, space), i + 1
+    m = _SUPERSCRIPT_POWER.match(code, i)
+    if m:  # x², as gradgraph itself prints powers
+        return Token("SUP", from_superscript(m.group(0)), col, lineno, space), m.end()
+    if c == "√":
+        return Token("ROOT", "√", col, lineno, space), i + 1
     for p in _PUNCT:
         if code.startswith(p, i):
             return Token("OP", _canonical_op(p), col, lineno, space), i + len(p)
@@ -167,7 +181,7 @@ def _next_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
 
 
 def _canonical_op(p: str) -> str:
-    return {"**": "^", "−": "-", "·": "*", "×": "*"}.get(p, p)
+    return {"**": "^", "−": "-", "·": "*", "⋅": "*", "×": "*"}.get(p, p)
 
 
 def _bad_char_message(c: str) -> str:
@@ -183,6 +197,8 @@ def _bad_char_message(c: str) -> str:
 
 def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
     col = i + 1
+    if code[i] in "Σ∑":
+        return _sigma_token(code, i, lineno, space)
     if code[i] in _GREEK_CHARS:
         base, j = GREEK_TO_ASCII[code[i]], i + 1
         m = re.compile(r"_[A-Za-z0-9]+").match(code, j)
@@ -192,6 +208,8 @@ def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
         m = _ASCII_NAME.match(code, i)
         assert m is not None
         base, j = m.group(0), m.end()
+        # w1 and w₁ are the same name (gradgraph prints w_1 as w₁): canonical w_1.
+        base = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", base)
     if base in RESERVED:
         raise ParseError(f"'{base}' is a Python keyword, not allowed here", column=col, line=lineno)
     if len(base) > MAX_NAME:
@@ -205,6 +223,17 @@ def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
     if tag:
         name += f"^({tag})"
     return Token("NAME", name, col, lineno, space), j
+
+
+def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
+    """Σ is the sum, as printed: ``Σⱼ`` / ``Σ_j`` is ``sum_j``, a bare ``Σ(…)`` is ``sum(…)``."""
+    j = i + 1
+    if j < len(code) and code[j] in FROM_SUBSCRIPT and FROM_SUBSCRIPT[code[j]].isalpha():
+        return Token("NAME", "sum_" + FROM_SUBSCRIPT[code[j]], i + 1, lineno, space), j + 1
+    m = re.compile(r"_([A-Za-z])(?![A-Za-z0-9])").match(code, j)
+    if m:
+        return Token("NAME", "sum_" + m.group(1), i + 1, lineno, space), m.end()
+    return Token("NAME", "sum", i + 1, lineno, space), j
 
 
 def _layer_tag(code: str, j: int) -> tuple[str, int]:
@@ -377,12 +406,19 @@ class Parser:
             return 20  # implicit product: 2x, 2(a - y), W x
         if tok.kind == "NUM" and self.pos and self.toks[self.pos - 1].text == ")":
             return 20  # σ′(z) 2(a − y)
+        if tok.kind == "SUP":
+            return 40
+        if tok.kind == "ROOT":
+            return 20  # 2√x
         if tok.kind == "OP":
             return {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}.get(tok.text, 0)
         return 0
 
     def infix(self, left: sp.Expr, lbp: int) -> sp.Expr:
         tok = self.peek()
+        if tok.kind == "SUP":
+            self.take()
+            return _power(left, sp.Integer(int(tok.text)), tok)
         if tok.kind != "OP" or tok.text == "(":
             right = self.expression(lbp)
             return _checked_mul(left, right)
@@ -412,6 +448,8 @@ class Parser:
         if tok.kind == "OP" and tok.text in "+-":
             operand = self.expression(30)  # binds tighter than * but looser than ^
             return -operand if tok.text == "-" else operand
+        if tok.kind == "ROOT":  # √x, √(x + 1): binds like a function call
+            return ops.SQRT.func(self.expression(45))
         if tok.kind in ("NL", "EOF"):
             raise self.error("the expression ends too early", tok)
         raise self.error(f"unexpected {_describe(tok)}", tok)
@@ -422,11 +460,20 @@ class Parser:
         if tspec is not None and nxt.kind == "OP" and nxt.text == "(":
             return tspec.func(*self.call_arguments(tspec.arity, tok.text))
         if tok.text.startswith("sum_") and len(tok.text) == 5 and tok.text[4].isalpha():
+            if nxt.kind in ("NL", "EOF") or (nxt.kind == "OP" and nxt.text in ")+-*/^=,;"):
+                letter = SUBSCRIPT.get(tok.text[4], "_" + tok.text[4])
+                raise self.error(f"Σ{letter} needs a term after it", tok)
             return IndexSum(self.expression(15), sp.Symbol(tok.text[4]))
         if nxt.kind == "PRIME":
             self.take()
             spec = self.op_for(tok)
             return spec.prime(self.call_argument())
+        if nxt.kind == "SUP" and self.peek(1).kind == "OP" and self.peek(1).text == "(":
+            spec = self.op_or_none(tok, quiet=True)
+            if spec is not None:  # tanh²(z) is tanh(z)², as textbooks write it
+                power = self.take()
+                return _power(spec.func(self.call_argument()), sp.Integer(int(power.text)),
+                              power)
         if nxt.kind == "OP" and nxt.text == "(" and not nxt.space_before:
             spec = self.op_or_none(tok)
             if spec is not None:

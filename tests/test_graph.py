@@ -32,12 +32,13 @@ def test_same_text_same_graph() -> None:
 def test_unnamed_op_applications_get_short_names() -> None:
     g = Graph.from_text("C = (sigma(w*x + b) - y)^2")
     assert g.definitions() == "u₁ = w·x + b\nu₂ = σ(u₁)\nC = (u₂ − y)²"
-    assert g["u1"].generated and not g["C"].generated
+    assert g["u_1"].generated and not g["C"].generated
+    assert g["u1"] is g["u₁"] is g["u_1"]  # every spelling of the printed name
 
 
 def test_generated_names_avoid_user_names() -> None:
     g = Graph.from_text("u1 = x^2; C = sigma(u1 + 1)")
-    assert "u2" in g and g["u2"].expr == symbol("u1") + 1
+    assert "u_2" in g and g["u_2"].expr == symbol("u_1") + 1
 
 
 def test_params_argument_and_declarations_set_roles() -> None:

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from gradgraph import ParseError, UnknownOpError, ops
 from gradgraph.parse import parse_expression, parse_name, parse_program, symbol
 
+from .strategies import programs
+
 x, y, a, z, w, b = (symbol(n) for n in "xyazwb")
 
 
@@ -150,3 +152,32 @@ def test_any_text_gives_an_expression_or_a_parse_error(text: str) -> None:
         parse_expression(text)
     except ParseError:
         pass
+
+
+@given(programs())
+def test_what_gradgraph_prints_reads_back(text: str) -> None:
+    """Copying a printed formula (x², σ′(z), u₁, √x, 2(a − y)) back in gives the same maths."""
+    from gradgraph import Graph, adjoints
+    from gradgraph.notation import to_unicode
+
+    g = Graph.from_text(text)
+    printed = [n.expr for n in g.nodes if n.expr is not None]
+    printed += [t.expr for a in adjoints(g) for t in a.terms]
+    for expr in printed:
+        again = parse_expression(to_unicode(expr, g.order))
+        assert sp.expand(again - expr) == 0, to_unicode(expr)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("(a − y)²", (a - y) ** 2),
+        ("x⁻¹", 1 / x),
+        ("1 − tanh²(w)", 1 - ops.TANH.func(w) ** 2),
+        ("w⋅x", w * x),
+        ("√x + 2√(x + 1)", ops.SQRT.func(x) + 2 * ops.SQRT.func(x + 1)),
+        ("u₁ + u1 + u_1", 3 * symbol("u_1")),
+    ],
+)
+def test_printed_unicode_forms(text: str, expected: sp.Expr) -> None:
+    assert parse_expression(text) == expected
