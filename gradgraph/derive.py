@@ -32,6 +32,7 @@ from .parse import symbol
 from .tensors import element_name
 
 MAX_PATHS = 256
+MAX_LINE = 160  # characters of a product worth printing in the all-adjoints view
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,12 @@ class Adjoints:
             head = partial_unicode(self.graph[self.of].element, self.graph[name].element)
             cached = adj.cached_unicode()
             factors = d.factors_unicode()
-            line = f"{head} = {cached}" + (f" = {factors}" if factors != cached else "")
+            # No tautologies (∂C/∂a = ∂C/∂a), and no 600-character products: past
+            # MAX_LINE the cached form, with what it reuses, is the readable one.
+            parts = [head] + [p for p in (cached, factors) if p != head]
+            if len(parts) == 3 and (parts[1] == parts[2] or len(parts[2]) > MAX_LINE):
+                parts.pop()
+            line = " = ".join(parts)
             if adj.reuses:
                 reused = ", ".join(partial_unicode(self.graph[self.of].element,
                                                    self.graph[c].element) for c in adj.reuses)
@@ -238,10 +244,13 @@ class Derivation:
     the leaves only.
     """
 
-    graph: Graph
+    graph: Graph = field(repr=False)
     of: str
     wrt: str
     _all: Adjoints = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.head_unicode}: {len(self.factors)} path(s)>"
 
     @property
     def factors(self) -> tuple[tuple[Factor, ...], ...]:
@@ -319,6 +328,8 @@ class Derivation:
     def __str__(self) -> str:
         head = self.head_unicode
         pad = " " * len(head)
+        if self.chain_unicode() == head:  # one edge straight into the output
+            return f"{head} = {self.factors_unicode()}"
         lines = [f"{head} = {self.chain_unicode()}"]
         factors = self.factors_unicode()
         if factors != lines[0].split(" = ", 1)[1]:

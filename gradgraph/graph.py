@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 
 from . import ops
-from .errors import GraphError, ParseError
+from .errors import GraphError, ParseError, ShapeError
 from .notation import SUBSCRIPT, latex_name, to_latex, to_unicode, unicode_name
 from .parse import Assign, Declare, OpDef, parse_name, parse_program, symbol
 
@@ -190,6 +190,19 @@ class Graph:
     def __len__(self) -> int:
         return len(self.nodes)
 
+    def __repr__(self) -> str:
+        params = ", ".join(self.params[:6]) + (", …" if len(self.params) > 6 else "")
+        return f"<Graph: {len(self.nodes)} nodes, cost {self.cost}, parameters {params}>"
+
+    def __str__(self) -> str:
+        return self.definitions()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter shows the diagram (or its DOT text when Graphviz is missing)."""
+        from .render import render
+
+        return render(self)._repr_mimebundle_(include, exclude)
+
     def resolve(self, name: str) -> str:
         """Canonical node name for what a user typed (``b^(L)``, ``b⁽ᴸ⁾``, ``n3``)."""
         if name in self._by_name:
@@ -203,11 +216,25 @@ class Graph:
             canonical = name
         if canonical in self._by_name:
             return canonical
+        raise GraphError(f"no node named '{name}' in the graph{self._hint(canonical)}")
+
+    def _hint(self, name: str) -> str:
+        """"; did you mean 'w^(L)'?" — same base name first, then case-blind spelling."""
         import difflib
 
-        close = difflib.get_close_matches(canonical, list(self._by_name), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise GraphError(f"no node named '{name}' in the graph{hint}")
+        def base(n: str) -> str:
+            return n.split("^", 1)[0].lower()
+
+        names = [n.name for n in self.nodes]
+        same_base = [n for n in names if base(n) == base(name)]
+        close = same_base or difflib.get_close_matches(
+            name.lower(), [n.lower() for n in names], n=1, cutoff=0.6)
+        if close:
+            match = next(n for n in names if n.lower() == close[0].lower())
+            return f"; did you mean '{match}'?"
+        if len(self.leaves) <= 12:
+            return f"; its inputs and parameters are {', '.join(self.leaves)}"
+        return ""
 
     def ancestors(self, name: str) -> list[str]:
         """Every node ``name`` depends on, nearest first (breadth-first)."""
@@ -361,7 +388,7 @@ class _Builder:
         else:
             if st.name in self.defs:
                 raise GraphError(
-                    f"'{st.name}' is defined twice (lines {self.lines[st.name]} and {st.line})"
+                    f"'{st.name}' is defined twice {_places(self.lines[st.name], st.line)}"
                 )
             if st.name in self.declared:
                 raise GraphError(f"'{st.name}' is declared as {self.declared[st.name]} "
@@ -466,6 +493,11 @@ class _Builder:
                               tensor_expr=expr))
         if any(self.shapes.values()):
             nodes = self.tensor_nodes(nodes)
+            shape = next(n.shape for n in nodes if n.name == cost)
+            if shape:
+                raise ShapeError(f"the cost '{cost}' must be a number, but it has shape "
+                                 f"{shape}: add its entries up, e.g. '{cost} = sum(...)' "
+                                 f"{self.where(cost)}".rstrip())
         order = {n.name: self.written.get(n.name, len(self.written) + i)
                  for i, n in enumerate(nodes)}
         graph = Graph(tuple(nodes), cost, self.user_ops, order)
@@ -554,10 +586,17 @@ class _Builder:
         if self.declared:
             undeclared = [n for n in leaves if n not in self.declared]
             if undeclared:
+                names = ", ".join(f"'{n}'" for n in undeclared)
+                example = "; ".join(f"{n}: {self.leaf_role(n)}" for n in undeclared[:3])
                 raise GraphError(
-                    f"'{undeclared[0]}' is used but never assigned or declared "
-                    f"(declare it, e.g. '{undeclared[0]}: input')"
+                    f"{names} {'is' if len(undeclared) == 1 else 'are'} used but never "
+                    f"assigned or declared (a text that declares some names must declare "
+                    f"all: e.g. '{example}')"
                 )
+
+
+def _places(first: int, second: int) -> str:
+    return f"on line {first}" if first == second else f"(lines {first} and {second})"
 
 
 def _batched_names(nodes: Iterable[Node]) -> frozenset[str]:

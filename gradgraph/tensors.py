@@ -260,10 +260,13 @@ def assign_letters(nodes: list[Any], shapes: dict[str, Shape]) -> dict[str, tupl
     depth = _depth_from_output(nodes)
     classes: dict[tuple[str, int], int] = {}
     for n in nodes:
+        # Letters go to the layers nearest the cost first: j, then k, … Parameters do
+        # not vote: a penalty Σ W² reaches W from the cost in one step, but W's rows
+        # belong to its layer's units.
+        rank = depth.get(n.name, 10**6) if n.role not in ("param", "const") else 10**6
         for i in range(len(shapes.get(n.name, ()))):
             root = axes.find((n.name, i))
-            # Letters go to the layers nearest the cost first: j, then k, …
-            classes[root] = min(classes.get(root, 10**9), depth.get(n.name, 10**6) * 4 + i)
+            classes[root] = min(classes.get(root, 10**9), rank * 4 + i)
     ordered = sorted(classes, key=lambda r: (classes[r], r))
     letter = {root: LETTERS[i % len(LETTERS)] + ("'" * (i // len(LETTERS)))
               for i, root in enumerate(ordered)}

@@ -64,7 +64,7 @@ def test_from_expr_adopts_sympy_functions() -> None:
     ("text", "message"),
     [
         ("z = a + 1; a = sigma(z)", "cycle in the definitions: z → a → z"),
-        ("z = x; z = 2x", "'z' is defined twice (lines 1 and 1)"),
+        ("z = x; z = 2x", "'z' is defined twice on line 1"),
         ("x: input\nC = x*q", "'q' is used but never assigned or declared"),
         ("x: input\nx = 1", "'x' is declared as input and cannot be assigned"),
         ("W: param(2, 3)\nx: input(2)\nC = sum(W x)", "layer 'C' expects 3 inputs, got 2 (line 3)"),

@@ -51,7 +51,7 @@ def test_l2_term_is_in_the_graph_and_the_derivation() -> None:
     g = model.graph
     assert g["C"].definition(g.order) == "C = C₀ + 0.0001u₁"
     text = str(derive(g, wrt="W^(1)"))
-    assert text.endswith("+ 2Wⱼᵢ⁽¹⁾ · 0.0001")  # ∂(C₀ + λΣw²)/∂w = ∂C₀/∂w + 2λw
+    assert text.endswith("+ 2Wₖᵢ⁽¹⁾ · 0.0001")  # ∂(C₀ + λΣw²)/∂w = ∂C₀/∂w + 2λw
 
 
 def test_shapes_are_checked_when_the_model_is_built() -> None:

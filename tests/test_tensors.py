@@ -85,7 +85,8 @@ def test_softmax_with_cross_entropy_gives_a_minus_y() -> None:
          "layer 'z' has 3 units but its bias has shape (2,)"),
         ("a: input(2); y: input(3)\nC = sum(a - y)", "cannot combine shapes (2,) and (3,)"),
         ("W: param(3, 2); x: input(2)\nC = sum(x W)", "write the matrix first"),
-        ("x: input(2)\nC = softmax(x)\nD = C", "D"),
+        ("x: input(2)\nC = softmax(x)\nD = sum(C)", "D"),
+        ("x: input(2)\nC = softmax(x)", "the cost 'C' must be a number, but it has shape (2,)"),
     ],
 )
 def test_shapes_are_checked_when_the_graph_is_built(text: str, message: str) -> None:
