@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ def tiny_dir(tmp_path: Path) -> Path:
 def test_lesson_help(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["lesson", "--help"])
     assert result.exit_code == 0
-    for command in ("list", "show", "run", "export"):
+    for command in ("list", "show", "run", "export", "check"):
         assert command in result.output
 
 
@@ -44,6 +43,17 @@ def test_list_shows_every_lesson_in_order(runner: CliRunner) -> None:
     assert len(lines) == 15
     assert lines[0].split()[:2] == ["1", "chain-rule"]
     assert lines[-1].split()[:2] == ["15", "adam-bias-correction"]
+
+
+def test_list_counts_exercises_in_good_english(runner: CliRunner, tmp_path: Path) -> None:
+    body = (FIXTURES / "tiny.toml").read_text(encoding="utf-8")
+    one = body[: body.index('[[steps]]\nkind = "exercise"\nid = "cost"')]
+    (tmp_path / "01-one.toml").write_text(one, encoding="utf-8")
+    result = runner.invoke(cli, ["lesson", "list", "--dir", str(tmp_path)])
+    assert "(1 exercise)" in result.output, result.output
+    keys = "\n".join(["", "2*x*(z-y)"]) + "\n"
+    run = runner.invoke(cli, ["lesson", "run", "one", "--dir", str(tmp_path)], input=keys)
+    assert "1 of 1 exercise correct" in run.output, run.output
 
 
 def test_show_by_name_and_by_number(runner: CliRunner) -> None:
@@ -72,9 +82,55 @@ def test_scripted_run_all_correct(runner: CliRunner, tiny_dir: Path, tmp_path: P
                                  "--answers", str(answers)])
     assert result.exit_code == 0, result.output
     assert "3 of 3 exercises correct" in result.output
-    saved = json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))
-    assert saved["lessons"]["tiny"]["exercises"] == {"dcdw": "correct", "cost": "correct",
-                                                    "pick": "correct"}
+    assert "warning" not in result.output
+    assert not (state_dir / "progress.json").exists()  # grading a file is not a learner's run
+
+
+def test_a_scripted_run_leaves_the_learners_progress_alone(runner: CliRunner, tiny_dir: Path,
+                                                           tmp_path: Path,
+                                                           state_dir: Path) -> None:
+    mine = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir)], input="\nq\n")
+    assert mine.exit_code == 0
+    before = (state_dir / "progress.json").read_text(encoding="utf-8")
+    answers = tmp_path / "answers.toml"
+    answers.write_text('pick = "a"\n', encoding="utf-8")  # 0 of 3 correct
+    result = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir),
+                                 "--answers", str(answers)])
+    assert result.exit_code == 1 and "Resume" not in result.output
+    assert (state_dir / "progress.json").read_text(encoding="utf-8") == before
+    listing = runner.invoke(cli, ["lesson", "list", "--dir", str(tiny_dir)])
+    assert listing.output.split()[-1] == "1/5" and "✓" not in listing.output
+
+
+def test_unknown_ids_in_an_answers_file_are_warned_about(runner: CliRunner,
+                                                         tmp_path: Path) -> None:
+    answers = tmp_path / "answers.toml"
+    answers.write_text('dc-dw-vlue = -0.0732\n[bias-and-caching]\nfoo = 1\n'
+                       '[chain-rul]\nwhich-way = "a"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["lesson", "run", "chain-rule", "--answers", str(answers),
+                                 "--no-train", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {answers}, line 1: 'dc-dw-vlue' is not an exercise of chain-rule "
+        "(ignored); did you mean 'dc-dw-value'?",
+        f"warning: {answers}, line 3: 'foo' is not an exercise of bias-and-caching (ignored)",
+        f"warning: {answers}, line 4: [chain-rul] is not a lesson (ignored); "
+        "did you mean 'chain-rule'?",
+    ]
+
+
+def test_a_numeric_answer_that_is_not_a_real_number(runner: CliRunner, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.toml"
+    for text, verdict in [("(sigma(0.6633)-1)^2", "✓ correct (0.1156)"),
+                          ("1/0", "! invalid: that is not a real number"),
+                          ("log(-1)", "! invalid: that is not a real number"),
+                          ("0^-1", "! invalid: that is not a real number")]:
+        answers.write_text(f'cost-value = "{text}"\n', encoding="utf-8")
+        result = runner.invoke(cli, ["lesson", "run", "chain-rule", "--answers", str(answers),
+                                     "--no-train", "--out", str(tmp_path / "out")])
+        assert result.exception is None or isinstance(result.exception, SystemExit), text
+        assert "Traceback" not in result.output and verdict in result.output, result.output
 
 
 def test_scripted_run_with_a_wrong_answer_exits_1_with_feedback(runner: CliRunner,
@@ -148,3 +204,22 @@ def test_a_malformed_answers_file(runner: CliRunner, tiny_dir: Path, tmp_path: P
     result = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir),
                                  "--answers", str(answers)])
     assert result.exit_code == 2 and "answers.toml, line 2" in result.output
+
+
+def test_lesson_check_grades_every_model_answer(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["lesson", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓ ") == 15 and "✗" not in result.output
+
+
+def test_lesson_check_finds_a_wrong_model_answer(runner: CliRunner, tiny_dir: Path) -> None:
+    path = tiny_dir / "01-tiny.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'answer = "2*(z - y)*x"', 'answer = "(z - y)*x"'), encoding="utf-8")
+    loads = runner.invoke(cli, ["lesson", "show", "tiny", "--dir", str(tiny_dir)])
+    assert loads.exit_code == 0  # it parses and names real nodes: only the checker can tell
+    result = runner.invoke(cli, ["lesson", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"✗ {path}" in result.output
+    assert f"{path}, line 26: step 2 (exercise): exercise 'dcdw': the model answer " \
+           "'(z - y)*x' is wrong for dC/dw" in result.output, result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gradgraph.errors import LessonError
+from gradgraph.errors import GraphError, LessonError
 from gradgraph.lesson import (
     Progress,
     RunOptions,
@@ -24,8 +24,12 @@ from gradgraph.lesson import (
     run_lesson,
     show_lesson,
 )
+from gradgraph.lesson.authoring import check_lesson
+from gradgraph.lesson.extras import scores_text
 from gradgraph.lesson.grading import expected_number
+from gradgraph.lesson.html_export import prose as lesson_html_prose
 from gradgraph.lesson.model import ExerciseStep, Lesson
+from gradgraph.lesson.runner import Outcome, Summary
 from gradgraph.lesson.toml_source import MAX_LESSON_BYTES, KeyLines
 from gradgraph.render import find_dot
 
@@ -106,8 +110,12 @@ def test_every_lesson_runs_with_correct_answers(path: Path, state_dir: Path) -> 
     assert not wrong, wrong
     assert summary.finished and summary.all_correct
     assert "could not be shown" not in console.text
-    saved = json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))
-    assert saved["lessons"][lesson.name]["completed"] is True
+    assert not (state_dir / "progress.json").exists()  # a scripted run is not the learner's
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
+def test_every_lessons_model_answers_pass_the_checker(path: Path) -> None:
+    assert check_lesson(load_lesson(path)) == []
 
 
 def test_a_wrong_answer_gets_the_checkers_feedback() -> None:
@@ -151,16 +159,66 @@ def _ex(lesson: Lesson, ex_id: str) -> ExerciseStep:
     return next(ex for ex in lesson.exercises if ex.id == ex_id)
 
 
-@pytest.mark.parametrize(("ex_id", "answer", "correct"), [
-    ("cost", "1", True), ("cost", "0.5*2", True), ("cost", "-1", False), ("cost", "w", None),
-    ("pick", "b", True), ("pick", "2", True), ("pick", "yes", True), ("pick", "a", False),
-    ("pick", "z", None), ("dcdw", "x*2*(z-y)", True), ("dcdw", "(z-y)*x", False),
-    ("dcdw", "x*(", None), ("dcdw", "__import__('os')", None), ("dcdw", "", None),
+@pytest.mark.parametrize(("ex_id", "answer", "status"), [
+    ("cost", "1", "correct"), ("cost", "0.5*2", "correct"), ("cost", "-1", "wrong"),
+    ("cost", "w", "invalid"), ("cost", "sigma(0)*2", "correct"), ("cost", "relu'(3)", "correct"),
+    ("pick", "b", "correct"), ("pick", "2", "correct"), ("pick", "yes", "correct"),
+    ("pick", "a", "wrong"), ("pick", "z", "invalid"), ("pick", "c", "invalid"),
+    ("dcdw", "x*2*(z-y)", "correct"), ("dcdw", "(z-y)*x", "wrong"), ("dcdw", "x*(", "invalid"),
+    ("dcdw", "__import__('os')", "invalid"), ("dcdw", "", "invalid"),
 ])
-def test_grade(tiny: Lesson, ex_id: str, answer: str, correct: bool | None) -> None:
+def test_grade(tiny: Lesson, ex_id: str, answer: str, status: str) -> None:
     verdict = grade(tiny, _ex(tiny, ex_id), answer)
-    assert verdict.correct is correct, verdict.message
+    assert verdict.status == status, verdict.message
+    assert verdict.correct is {"correct": True, "wrong": False}.get(status), verdict.message
     assert verdict.message
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("1/0", "not a real number"), ("0^-1", "not a real number"), ("0/0", "not a real number"),
+    ("log(-1)", "not a real number"), ("sqrt(-1)", "not a real number"),
+    ("exp(1000)", "not a finite number"), ("q + 1", "give a number"),
+])
+def test_a_number_that_is_not_real_is_invalid_not_a_crash(tiny: Lesson, answer: str,
+                                                          words: str) -> None:
+    verdict = grade(tiny, _ex(tiny, "cost"), answer)
+    assert verdict.status == "invalid" and words in verdict.message, verdict.message
+
+
+def test_numbers_with_ops_are_evaluated_with_the_registry_kernels() -> None:
+    lesson = load_lesson(BUNDLED / "01-chain-rule.toml")
+    verdict = grade(lesson, _ex(lesson, "cost-value"), "(sigma(0.6633)-1)^2")
+    assert verdict.correct is True, verdict.message
+    assert grade(lesson, _ex(lesson, "cost-value"), "(σ(0.6633) − 1)²").correct is True
+
+
+@pytest.mark.parametrize(("lesson_file", "ex_id", "answer"), [
+    ("01-chain-rule.toml", "which-way", "It increases w⁽ᴸ⁾: the cost falls as w⁽ᴸ⁾ grows."),
+    ("01-chain-rule.toml", "which-way", "it increases w⁽ᴸ⁾: the cost falls as w⁽ᴸ⁾ grows"),
+    ("01-chain-rule.toml", "which-way", "a) It increases w⁽ᴸ⁾: the cost falls as w⁽ᴸ⁾ grows."),
+    ("01-chain-rule.toml", "which-way", "(a)"),
+    ("05-why-relu.toml", "dead-relu", "…gets zero gradient and stops learning (a dead unit)."),
+    ("07-sign-momentum-rmsprop.toml", "momentum-speed", "ρ·g/(1 − μ)"),
+    ("07-sign-momentum-rmsprop.toml", "momentum-speed", "ρ·g/(1 - μ)"),
+])
+def test_a_choice_can_be_answered_by_its_text(lesson_file: str, ex_id: str,
+                                              answer: str) -> None:
+    lesson = load_lesson(BUNDLED / lesson_file)
+    verdict = grade(lesson, _ex(lesson, ex_id), answer)
+    assert verdict.correct is True, verdict.message
+
+
+def test_summaries_say_invalid_for_unreadable_and_undecided_for_undecidable(
+        tiny: Lesson) -> None:
+    answers = {"dcdw": "x*(", "cost": "log(-1)", "pick": "d"}
+    console = ListConsole()
+    summary = run_lesson(tiny, console, RunOptions(answers=answers, run_extras=False))
+    assert {o.id: o.status for o in summary.outcomes} == dict.fromkeys(answers, "invalid")
+    assert "undecided" not in console.text
+    assert "! pick  invalid: answer with a letter from a to b" in summary.text()
+    undecided = Summary(tiny, [Outcome("dcdw", "undecided", 1, "the check timed out")])
+    assert "? dcdw  undecided: the check timed out" in undecided.text()
+    assert "0 of 3 exercises correct" in undecided.text()
 
 
 def test_the_numeric_fallback_grades_without_the_checker(
@@ -187,6 +245,28 @@ def test_hints_come_before_the_reveal(tiny: Lesson) -> None:
     statuses = {o.id: o.status for o in summary.outcomes}
     assert statuses == {"dcdw": "revealed", "cost": "correct", "pick": "correct"}
     assert summary.finished
+
+
+def test_interactive_answers_that_cannot_be_read_are_invalid_and_not_tries(
+        tiny: Lesson) -> None:
+    replies = ["", "skip", "1/0", "(sigma(0)*2)", "d", "yes"]
+    console = ListConsole(replies)
+    summary = run_lesson(tiny, console, RunOptions(), Progress.load())
+    assert "! invalid: that is not a real number; give a number" in console.text
+    assert "! invalid: answer with a letter from a to b" in console.text
+    assert [(o.status, o.tries) for o in summary.outcomes] == [
+        ("skipped", 0), ("correct", 1), ("correct", 1)]
+
+
+def test_a_lesson_error_at_grading_is_not_blamed_on_the_answer(
+        tiny: Lesson, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(lesson: Lesson, ex: ExerciseStep) -> float:
+        raise GraphError("no node named 'w' in the graph")
+
+    monkeypatch.setattr(grading, "expected_number", broken)
+    verdict = grade(tiny, _ex(tiny, "cost"), "1")
+    assert verdict.status == "undecided" and "your answer" not in verdict.message
+    assert "the lesson cannot compute" in verdict.message and "tiny.toml, line" in verdict.message
 
 
 def test_quitting_saves_progress_and_the_next_run_resumes(tiny: Lesson, state_dir: Path) -> None:
@@ -256,7 +336,8 @@ def test_train_steps_train_the_lessons_model() -> None:
     lesson = load_lesson(BUNDLED / "12-keras-digits.toml")
     console = ListConsole()
     run_lesson(lesson, console, RunOptions(answers={}, quick=True))
-    assert "test set:" in console.text and "quick mode: 1 epoch" in console.text
+    assert "test set: loss " in console.text and ", accuracy " in console.text
+    assert "quick mode: 1 epoch" in console.text
 
 
 def test_experiment_steps_run_the_papers_experiment() -> None:
@@ -349,6 +430,55 @@ def test_content_errors_name_the_file_and_line(tmp_path: Path, body: str, words:
     assert words in message
 
 
+CHAIN = ('[graphs.chain]\ntext = "z^(L) = w^(L) a^(L-1) + b^(L); a^(L) = sigma(z^(L)); '
+         'C_0 = (a^(L) - y)^2"\n')
+
+
+@pytest.mark.parametrize(("body", "line", "words"), [
+    # a misspelt name in a value set is the author's error, at its own line
+    ('[values.slides]\n"a^(L-1)" = 0.48\n"w" = 2.0\n"b^(L)" = 0.1\ny = 1.0\n'
+     '[[steps]]\nkind = "exercise"\nid = "v"\nprompt = "p"\nvalue = "C_0"\n'
+     'values = "slides"\n',
+     7, "value set 'slides' (graph 'chain'): no node named 'w' in the graph; "
+        "did you mean 'w^(L)'?"),
+    # … even in a value set that no step uses yet
+    ('[values.spare]\nq = 1.0\n[[steps]]\nkind = "text"\ntext = "t"\n',
+     6, "value set 'spare' (graph 'chain'): no node named 'q'"),
+    # an inline value set points at the step's values key
+    ('[[steps]]\nkind = "graph"\nvalues = { "w" = 2.0 }\n',
+     7, "this step's values (graph 'chain'): no node named 'w'"),
+    # a leaf without a value: the graph cannot be evaluated, nor the exercise graded
+    ('[values.some]\n"w^(L)" = 2.0\n[[steps]]\nkind = "exercise"\nid = "v"\n'
+     'prompt = "p"\nvalue = "C_0"\nvalues = "some"\n',
+     12, "step 1 (exercise): graph 'chain' cannot be evaluated at these values: "
+         "no value given for"),
+    ('[[steps]]\nkind = "derive"\nwrt = "w"\n', 7, "'wrt' of step 1 (graph 'chain'): "
+     "no node named 'w' in the graph; did you mean 'w^(L)'?"),
+    ('[[steps]]\nkind = "exercise"\nid = "e"\nprompt = "p"\nquestion = "dC_0/dw"\n'
+     'answer = "1"\n', 9, "'question' of step 1 (graph 'chain'): no node named 'w'"),
+    ('[[steps]]\nkind = "diagram"\nshow = "names,valus"\n',
+     7, "'show': 'valus' is not one of names, defs, values, grads, partials; "
+        "did you mean 'values'?"),
+    ('[[steps]]\nkind = "train"\nmodel = [{ layer = "Dens", units = 10 }]\n',
+     7, "unknown layer 'Dens' (one of Dense, Activation, Dropout, BatchNormalization); "
+        "did you mean 'Dense'?"),
+])
+def test_references_are_checked_when_the_lesson_loads(tmp_path: Path, body: str, line: int,
+                                                      words: str) -> None:
+    path = write_lesson(tmp_path, "x.toml", MINIMAL + CHAIN + body)
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line}: "), message
+    assert words in message, message
+
+
+def test_show_may_be_written_as_a_comma_separated_string(tmp_path: Path) -> None:
+    path = write_lesson(tmp_path, "x.toml", MINIMAL + CHAIN
+                        + '[[steps]]\nkind = "diagram"\nshow = "names, values"\n')
+    assert load_lesson(path).steps[0].show == ("names", "values")
+
+
 def test_key_lines_skip_multiline_strings() -> None:
     lines = KeyLines('a = 1\ntext = """\nb = 2\n"""\n[[steps]]\nkind = "x"\n[[steps]]\nid = 3\n')
     assert lines.line((), "a") == 1 and lines.line((), "b") is None
@@ -384,6 +514,28 @@ def test_markup_escapes_before_it_formats() -> None:
                     "<ul><li>one</li><li>two</li></ul>\n"
                     '<pre class="math">x = 1</pre>')
     assert markup.to_terminal("**a** and `b`") == "a and b"
+
+
+def test_fenced_code_is_shown_verbatim_not_aligned_like_equations() -> None:
+    text = ("Equations:\n\n    a = b + c\n\nCode:\n\n```python\n"
+            "model.add(Dense(H, input_dim=N))      # N = 64 pixels\n```\n")
+    page = lesson_html_prose(text)
+    assert '<pre class="code">model.add(Dense(H, input_dim=N))      # N = 64 pixels</pre>' \
+        in page
+    assert page.count('<td class="rel">=</td>') == 1  # only the equation is aligned
+    assert "model.add" in markup.to_terminal(text)
+
+
+def test_the_keras_code_block_is_not_split_at_equals_signs() -> None:
+    page = lesson_html(load_lesson(BUNDLED / "12-keras-digits.toml"))
+    code = page.split('<pre class="code">', 1)[1].split("</pre>", 1)[0]
+    assert "loss=&#x27;categorical_crossentropy&#x27;, metrics=[&#x27;accuracy&#x27;])" in code
+    assert "<td" not in code and "history = model.fit(" in code
+
+
+def test_training_scores_are_labelled() -> None:
+    assert scores_text([0.0914, 0.9704], ("accuracy",)) == "loss 0.0914, accuracy 0.9704"
+    assert scores_text(0.25) == "loss 0.2500"
 
 
 @pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")

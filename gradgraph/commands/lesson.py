@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..errors import LessonError
 from ..lesson import (
+    Lesson,
     Progress,
     RunOptions,
     catalog,
@@ -20,8 +20,11 @@ from ..lesson import (
     show_lesson,
     state_dir,
 )
-from ..lesson.loader import MAX_LESSON_BYTES
-from ..lesson.toml_source import parse_toml, read_capped
+from ..lesson.answers import AnswerSheet, read_answers
+from ..lesson.authoring import check_lesson
+from ..lesson.catalog import find, lesson_files
+from ..lesson.loader import load_lesson
+from ..lesson.terminal import plural
 from .common import CommandError, run_safely
 
 DIR_OPTION = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
@@ -52,6 +55,7 @@ def lesson_group() -> None:
       gradgraph lesson run chain-rule
       gradgraph lesson run chain-rule --answers my-answers.toml
       gradgraph lesson export chain-rule --html out/
+      gradgraph lesson check lessons/16-my-lesson.toml
     """
 
 
@@ -71,7 +75,7 @@ def list_command(folder: Path | None) -> None:
                                               else "")
         number = f"{lesson.number:>2}" if lesson.number is not None else " -"
         click.echo(f"{number}  {lesson.name:<24} {lesson.title}  "
-                   f"({len(lesson.exercises)} exercises) {mark}".rstrip())
+                   f"({plural(len(lesson.exercises), 'exercise')}) {mark}".rstrip())
 
 
 @lesson_group.command("show")
@@ -105,13 +109,16 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
     """Work through lesson NAME: Enter to go on, answers checked as you type them.
 
     With --answers FILE the run is scripted: every exercise is graded once with the
-    answer from FILE, and the exit status is 1 unless all are correct.
+    answer from FILE, and the exit status is 1 unless all are correct. A scripted run
+    leaves your own progress alone.
     """
     lesson = open_lesson(name, folder)
-    answers = read_answers(answers_file, lesson.name) if answers_file else None
-    progress = Progress.load()
-    if progress.warning:
-        click.echo(progress.warning, err=True)
+    answers = scripted_answers(answers_file, lesson, folder) if answers_file else None
+    progress = None
+    if answers is None:  # only the learner's own runs read and write their progress
+        progress = Progress.load()
+        if progress.warning:
+            click.echo(progress.warning, err=True)
     options = RunOptions(
         answers=answers,
         out_dir=out_dir or state_dir() / "diagrams" / lesson.name,
@@ -150,20 +157,51 @@ def export_command(names: tuple[str, ...], html_dir: Path, all_: bool,
         click.echo(f"wrote {export_index(lessons, html_dir)}")
 
 
-def read_answers(path: Path, lesson: str) -> dict[str, Any]:
-    """``id = "answer"`` pairs from a TOML file (or from its ``[lesson-name]`` table)."""
-    data = parse_toml(read_capped(path, MAX_LESSON_BYTES, "answers file"), path)
-    table = data.get(lesson, data)
-    if not isinstance(table, dict):
-        raise LessonError(f"{path}: [{lesson}] must be a table of id = \"answer\"")
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        if isinstance(value, dict):
-            continue  # another lesson's table
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise LessonError(f"{path}: the answer to '{key}' must be text or a number")
-        out[key] = value
-    return out
+@lesson_group.command("check")
+@click.argument("names", nargs=-1)
+@DIR_OPTION
+@run_safely
+def check_command(names: tuple[str, ...], folder: Path | None) -> None:
+    """Check lessons as their author: every exercise's model answer, every step.
+
+    NAMES are lesson names, numbers or files (default: every lesson in the folder).
+    Loading refuses unknown keys and nodes; this also grades each derivative
+    exercise's model answer with 'gradgraph check', computes each number exercise's
+    value and builds each step. Exit status 1 if anything is wrong.
+    """
+    paths = [find(n, folder) for n in names] if names else lesson_files(folder)
+    bad = 0
+    for path in paths:
+        try:
+            problems = [str(p) for p in check_lesson(load_lesson(path))]
+        except LessonError as e:
+            problems = [str(e)]
+        bad += bool(problems)
+        click.echo(f"{'✗' if problems else '✓'} {path}")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    if bad:
+        click.echo(f"problems in {bad} of {plural(len(paths), 'lesson')}")
+        sys.exit(1)
+
+
+def scripted_answers(path: Path, lesson: Lesson, folder: Path | None) -> dict[str, object]:
+    """The answers for ``lesson`` in ``path``; ids and tables that match nothing in the
+    course are warned about on stderr (they would otherwise be ignored silently)."""
+    others = [e.lesson for e in catalog(folder) if e.lesson is not None
+              and e.lesson.name != lesson.name] if _in_folder(lesson, folder) else []
+    sheet: AnswerSheet = read_answers(path, lesson, others)
+    for warning in sheet.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return sheet.answers
+
+
+def _in_folder(lesson: Lesson, folder: Path | None) -> bool:
+    """Whether ``lesson`` is one of the course's (not a file named by its path)."""
+    try:
+        return any(p.resolve() == lesson.path.resolve() for p in lesson_files(folder))
+    except LessonError:
+        return False
 
 
 def _color() -> bool:

@@ -50,7 +50,7 @@ def _train(step: TrainStep, quick: bool) -> list[Block]:
                         validation_data=(split.X_test, Y_test))
     blocks: list[Block] = [_history_table(getattr(history, "history", {}))]
     scores = model.evaluate(split.X_test, Y_test)
-    blocks.append(Math((f"test set: {_scores_text(scores)}",)))
+    blocks.append(Math((f"test set: {scores_text(scores, step.metrics)}",)))
     if quick and step.epochs > 1:
         blocks.append(Note(f"quick mode: 1 epoch instead of {step.epochs}"))
     return blocks
@@ -67,11 +67,18 @@ def _history_table(history: dict[str, list[float]]) -> Table:
     return Table(("epoch", *keys), rows)
 
 
-def _scores_text(scores: Any) -> str:
+def scores_text(scores: Any, metrics: tuple[str, ...] = ()) -> str:
+    """``loss 0.0914, accuracy 0.9704``: ``evaluate`` returns ``[loss, *metrics]`` (just
+    the loss without metrics), unlabelled, so the labels come from the step."""
     if isinstance(scores, dict):
         return ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+    if isinstance(scores, int | float):
+        return f"loss {scores:.4f}"
     if isinstance(scores, list | tuple):
-        return ", ".join(f"{v:.4f}" for v in scores)
+        names = ("loss", *metrics)
+        if len(names) != len(scores):  # not the shape we know: numbers without labels
+            return ", ".join(f"{v:.4f}" for v in scores)
+        return ", ".join(f"{k} {v:.4f}" for k, v in zip(names, scores, strict=True))
     return str(scores)
 
 

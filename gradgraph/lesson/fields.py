@@ -38,9 +38,8 @@ class Fields:
                      allowed: tuple[str, ...], what: str) -> None:
         for key in got:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise self.fail(table, key, f"unknown key '{key}' in {what}{hint}")
+                raise self.fail(table, key, f"unknown key '{key}' in {what}"
+                                f"{did_you_mean(key, allowed)}")
 
     # --- typed fields -------------------------------------------------------------------
 
@@ -66,7 +65,8 @@ class Fields:
                 allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
         value = d.get(key, [])
         if isinstance(value, str):
-            value = [value]
+            # "names,values" is a natural way to write a list of options
+            value = [v.strip() for v in value.split(",")] if allowed else [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(table, key, f"'{key}' must be a list of strings")
         if len(value) > MAX_LIST:
@@ -75,7 +75,8 @@ class Fields:
             if len(v) > MAX_STRING:
                 raise self.fail(table, key, f"an item of '{key}' is too long")
             if allowed is not None and v not in allowed:
-                raise self.fail(table, key, f"'{v}' is not one of {', '.join(allowed)}")
+                raise self.fail(table, key, f"'{key}': '{v}' is not one of "
+                                f"{', '.join(allowed)}{did_you_mean(v, allowed)}")
         return tuple(value)
 
     def boolean(self, d: Mapping[str, Any], key: str, table: tuple[Any, ...]) -> bool:
@@ -97,3 +98,9 @@ class Fields:
         if not math.isfinite(value):
             raise self.fail(table, key, f"'{key}' must be finite")
         return float(value)
+
+
+def did_you_mean(word: str, known: tuple[str, ...] | list[str]) -> str:
+    """``; did you mean 'values'?`` for a near miss, else ``""``."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

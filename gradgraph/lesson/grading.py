@@ -1,6 +1,6 @@
 """Grading an exercise answer: derivatives by :func:`gradgraph.check`, numbers, choices.
 
-Derivatives go to the checker (issue 5), whose message names the chain factor that
+Derivatives go to the checker (:mod:`gradgraph.check`), whose message names the chain factor that
 differs. Until that module is installed, a small numeric fallback compares the answer
 with the graph's own gradient at random points, so lessons stay usable; it says less
 about *why* an answer is wrong. Expected numbers are always computed from the graph,
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,10 @@ from ..parse import parse_expression, symbol
 from .loader import parse_partial
 from .model import ExerciseStep, Lesson
 
+LETTERS = "abcdefghijkl"
+_LETTER = re.compile(r"^\(?([a-l])\s*[).:]?$")
+_LETTER_AND_TEXT = re.compile(r"^\(?([a-l])[).:]\s+(.+)$")
+
 _SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 DEFAULT_RTOL = 0.01  # answers typed to 2–3 significant figures must pass
 DEFAULT_ATOL = 5e-4
@@ -36,10 +42,29 @@ MIN_VALID_POINTS = 8
 
 @dataclass(frozen=True)
 class Verdict:
-    """``correct`` is True, False, or None when the answer could not be read or decided."""
+    """``correct`` is True, False, or None when the answer could not be read or decided.
+
+    ``invalid`` tells the two ``None`` cases apart, with the words ``gradgraph check``
+    uses: "invalid" is input that cannot be read (a parse error, a letter that is not a
+    choice, a number that is not real); "undecided" is a readable answer the checker
+    could not judge (a timeout, too few points where both sides are defined).
+    """
 
     correct: bool | None
     message: str
+    invalid: bool = False
+
+    @property
+    def status(self) -> str:
+        """``correct``, ``wrong``, ``invalid`` or ``undecided``."""
+        if self.correct is None:
+            return "invalid" if self.invalid else "undecided"
+        return "correct" if self.correct else "wrong"
+
+
+def invalid(message: str) -> Verdict:
+    """The verdict on input that cannot be read; it is not counted as a try."""
+    return Verdict(None, message, invalid=True)
 
 
 def checker() -> Callable[..., Any] | None:
@@ -58,7 +83,7 @@ def grade(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
     """Grade ``answer`` to ``ex``; never raises for a learner's bad input."""
     answer = str(answer).strip()
     if not answer:
-        return Verdict(None, "the answer is empty")
+        return invalid("the answer is empty")
     try:
         if ex.check == "choice":
             return _grade_choice(ex, answer)
@@ -66,16 +91,18 @@ def grade(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
             return _grade_number(lesson, ex, answer)
         return _grade_derivative(lesson, ex, answer)
     except GradgraphError as e:
+        # The lesson's own parts were checked when it was loaded (and the number's
+        # target is computed apart, below), so what is left to fail is the answer.
         text = str(e)
-        return Verdict(None, text if "answer" in text else f"in your answer: {text}")
+        return invalid(text if "answer" in text else f"in your answer: {text}")
     except RecursionError:
-        return Verdict(None, "I could not read that answer: nested too deeply")
+        return invalid("I could not read that answer: nested too deeply")
 
 
 def expected(lesson: Lesson, ex: ExerciseStep) -> str:
     """The answer as the reveal shows it."""
     if ex.check == "choice":
-        i = "abcdefghijkl".index(ex.answer)
+        i = LETTERS.index(ex.answer)
         return f"{ex.answer}) {ex.choices[i]}"
     if ex.check == "number":
         return format_number(expected_number(lesson, ex))
@@ -129,36 +156,97 @@ def format_number(x: float) -> str:
 
 
 def _grade_choice(ex: ExerciseStep, answer: str) -> Verdict:
-    letters = "abcdefghijkl"[: len(ex.choices)]
-    given = answer.lower().rstrip(").").strip()
-    if given.isdigit() and 1 <= int(given) <= len(ex.choices):
-        given = letters[int(given) - 1]
-    else:
-        texts = [c.strip().lower() for c in ex.choices]
-        if given in texts:
-            given = letters[texts.index(given)]
-    if len(given) != 1 or given not in letters:
-        return Verdict(None, f"answer with a letter from a to {letters[-1]}")
+    letters = LETTERS[: len(ex.choices)]
+    given = choice_letter(ex.choices, answer)
+    if given is None:
+        return invalid(f"answer with a letter from a to {letters[-1]}, its number or its text")
     if given == ex.answer:
         return Verdict(True, "correct")
     return Verdict(False, f"not {given}) — think again about “{ex.choices[letters.index(given)]}”")
 
 
+def choice_letter(choices: tuple[str, ...], answer: str) -> str | None:
+    """The letter ``answer`` picks: ``b``, ``(b)``, ``2``, ``b) text`` or the text itself."""
+    letters = LETTERS[: len(choices)]
+    texts = [normalise_choice(c) for c in choices]
+    given = normalise_choice(answer)
+    hit = _LETTER.match(given)
+    if hit and hit.group(1) in letters:
+        return hit.group(1)
+    if given.isdigit() and 1 <= int(given) <= len(choices):
+        return letters[int(given) - 1]
+    if given in texts:
+        return letters[texts.index(given)]
+    hit = _LETTER_AND_TEXT.match(given)  # a choice pasted with its letter
+    if hit and hit.group(1) in letters and texts[letters.index(hit.group(1))] == hit.group(2):
+        return hit.group(1)
+    return None
+
+
+def normalise_choice(text: str) -> str:
+    """Choice text as compared: case, Unicode forms, markup, spacing and the
+    punctuation at either end (“…learns faster.”) do not count."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("−", "-")
+    text = re.sub(r"[`*]", "", text)
+    return " ".join(text.split()).strip(" .,;:!…")
+
+
 def _grade_number(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
-    expr = parse_expression(answer.replace("−", "-"))
-    if expr.free_symbols:
-        names = ", ".join(sorted(unicode_name(s.name) for s in expr.free_symbols))
-        return Verdict(None, f"give a number (your answer still contains {names})")
-    given = float(sp.N(expr))
-    target = expected_number(lesson, ex)
+    given = _number_answer(answer)
+    if isinstance(given, Verdict):
+        return given
+    try:
+        target = expected_number(lesson, ex)
+    except GradgraphError as e:  # the lesson's fault, never the learner's
+        return Verdict(None, f"the lesson cannot compute this exercise's value ({ex.where}: "
+                             f"{e}); please tell the lesson's author")
     tol = ex.tolerance if ex.tolerance is not None else max(DEFAULT_ATOL,
                                                             DEFAULT_RTOL * abs(target))
-    if math.isfinite(given) and abs(given - target) <= tol:
+    if abs(given - target) <= tol:
         return Verdict(True, f"correct ({format_number(target)})")
-    if math.isfinite(given) and target != 0 and abs(given + target) <= tol:
+    if target != 0 and abs(given + target) <= tol:
         return Verdict(False, "the size is right but the sign is wrong")
     return Verdict(False, f"not quite: {format_number(given)} is not within "
                           f"{format_number(tol)} of the value the graph gives")
+
+
+def _number_answer(answer: str) -> float | Verdict:
+    """The real number a learner typed, or the verdict saying why it is not one."""
+    expr = parse_expression(answer.replace("−", "-"))
+    if expr.free_symbols:
+        names = ", ".join(sorted(unicode_name(s.name) for s in expr.free_symbols))
+        return invalid(f"give a number (your answer still contains {names})")
+    value = real_value(expr)
+    if math.isnan(value):
+        return invalid("that is not a real number; give a number")
+    if not math.isfinite(value):
+        return invalid("that is not a finite number; give a number")
+    return value
+
+
+def real_value(expr: sp.Expr) -> float:
+    """``expr`` (no symbols) as a float through the op registry's numpy kernels;
+    NaN where it is not a real number (log(−1), 1/0, 0/0), ±inf where it overflows.
+
+    A plain ``float(expr)`` fails on σ(0.66) (SymPy cannot evaluate an op) and on
+    complex results; the checker's walk evaluates ops with their stable kernels.
+    """
+    try:
+        from ..check.numbers import evaluate
+    except ModuleNotFoundError:  # the checker not installed: SymPy's own evalf
+        return _evalf_value(expr)
+    try:
+        return float(evaluate(expr, {}, 1)[0])
+    except (GradgraphError, TypeError, ValueError, ArithmeticError):
+        return math.nan
+
+
+def _evalf_value(expr: sp.Expr) -> float:
+    try:
+        value = complex(ops.elementary(expr).evalf())
+    except (TypeError, ValueError, ArithmeticError):
+        return math.nan
+    return value.real if abs(value.imag) <= 1e-12 * max(1.0, abs(value.real)) else math.nan
 
 
 def _grade_derivative(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
@@ -171,6 +259,8 @@ def _grade_derivative(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
     result = check(graph, ex.question, answer, **kwargs)
     # The checker's message starts with its own mark (✓/✗); the runner adds one.
     message = str(getattr(result, "message", "") or "").lstrip("✓✗?· ").strip()
+    # The summary names the status itself ("undecided: …"); do not say it twice.
+    message = re.sub(r"^undecided:\s*", "", message)
     return Verdict(getattr(result, "correct", None), message or "checked")
 
 
@@ -182,12 +272,12 @@ def fallback_check(graph: Graph, question: str, answer: str,
     """Compare ``answer`` with ∂of/∂wrt at random points of the graph's leaves."""
     pair = parse_partial(question)
     if pair is None:
-        return Verdict(None, f"'{question}' is not a derivative")
+        return invalid(f"'{question}' is not a derivative")
     of, wrt = graph.resolve(pair[0]), graph.resolve(pair[1])
     expr = parse_expression(answer)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in graph)
     if unknown:
-        return Verdict(None, f"'{unicode_name(unknown[0])}' is not a node of this graph")
+        return invalid(f"'{unicode_name(unknown[0])}' is not a node of this graph")
     yours_expr = ops.elementary(expr)
     rng = np.random.default_rng(20190405)
     valid = 0
@@ -210,5 +300,5 @@ def fallback_check(graph: Graph, question: str, answer: str,
                 return Verdict(False, f"not equal: at {where} yours is {yours.real:.4g}, "
                                       f"the true value {truth:.4g}")
     if valid < MIN_VALID_POINTS:
-        return Verdict(None, "undecided: too few points where both sides are defined")
+        return Verdict(None, "too few points where both sides are defined")
     return Verdict(True, f"correct: {partial_unicode(of, wrt)} matches at {valid} random points")

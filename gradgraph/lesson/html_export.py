@@ -63,6 +63,8 @@ pre, code { font-family: "DejaVu Sans Mono","Menlo","Consolas",monospace; }
 pre.math, div.math { background: var(--soft); border-left: 3px solid var(--blue);
   padding: .6rem 1rem; overflow-x: auto; margin: .8rem 0; }
 pre.math { font-size: .95rem; line-height:1.6; white-space: pre; }
+pre.code { background: var(--soft); border-left: 3px solid var(--line); padding: .6rem 1rem;
+  margin: .8rem 0; font-size: .85rem; line-height: 1.5; white-space: pre; overflow-x: auto; }
 .math, table.columns td, .answer pre {
   font-family: "DejaVu Sans","Cambria Math","STIX Two Math","Segoe UI Symbol",sans-serif; }
 table.eq { margin: 0; font-size: 1rem; border: 0; }

@@ -9,7 +9,6 @@ graphs and answers go through gradgraph's own safe parser.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..errors import GradgraphError, LessonError
 from ..graph import Graph
 from ..parse import parse_expression, parse_name
 from . import model as m
-from .fields import Fields
+from .fields import Fields, did_you_mean
 from .toml_source import (
     MAX_ASSET_BYTES,
     MAX_LESSON_BYTES,
@@ -97,6 +96,8 @@ class _Loader(Fields):
         self.data = data
         self.graphs: dict[str, m.GraphSpec] = {}
         self.values: dict[str, dict[str, float]] = {}
+        # Where each value set's names are written: set -> canonical name -> (table, key).
+        self.value_keys: dict[str, dict[str, tuple[tuple[Any, ...], str]]] = {}
 
     # --- the document -------------------------------------------------------------------
 
@@ -120,6 +121,7 @@ class _Loader(Fields):
         dup = next((i for i in ids if ids.count(i) > 1), None)
         if dup:
             raise self.fail((), None, f"two exercises have the id '{dup}'")
+        self.check_values(steps)
         return m.Lesson(name, number, title, summary, self.path, slides, requires,
                         dict(self.graphs), dict(self.values), steps)
 
@@ -178,21 +180,82 @@ class _Loader(Fields):
             table = ("values", name)
             if not _ID.match(name):
                 raise self.fail(table, None, f"value set name '{name}' must be lower-case")
-            self.values[name] = self.value_set(table_values, table)
+            self.values[name] = self.value_set(name, table_values, table)
 
-    def value_set(self, raw: Any, table: tuple[Any, ...]) -> dict[str, float]:
+    def value_set(self, name: str, raw: Any, table: tuple[Any, ...],
+                  key_of_inline: str | None = None) -> dict[str, float]:
+        """One value set; ``key_of_inline`` is the step key an inline table sits on."""
         if not isinstance(raw, Mapping):
-            raise self.fail(table, None, "a value set must be a table of NAME = NUMBER")
+            raise self.fail(table, key_of_inline, "a value set must be a table of "
+                            "NAME = NUMBER")
         if len(raw) > MAX_VALUES:
-            raise self.fail(table, None, f"more than {MAX_VALUES} values")
+            raise self.fail(table, key_of_inline, f"more than {MAX_VALUES} values")
         out: dict[str, float] = {}
+        keys = self.value_keys.setdefault(name, {})
         for key, value in raw.items():
+            line_key = key_of_inline or key
             try:
-                name = parse_name(key)
+                node = parse_name(key)
             except GradgraphError:
-                raise self.fail(table, key, f"'{key}' is not a node name") from None
-            out[name] = self.number(value, table, key)
+                raise self.fail(table, line_key, f"'{key}' is not a node name") from None
+            out[node] = self.number(value, table, line_key)
+            keys[node] = (table, line_key)
         return out
+
+    def check_values(self, steps: tuple[m.Step, ...]) -> None:
+        """Every value set against the graphs it is used with, so that a misspelt name
+        (``w`` for ``w^(L)``) or a missing leaf is the author's error at load time, not
+        a learner's at the exercise."""
+        named: set[tuple[str, str]] = set()
+        evaluated: set[tuple[str, str, str | None]] = set()  # compiling is the slow part
+        for i, step in enumerate(steps):
+            graph, values = getattr(step, "graph", None), getattr(step, "values", None)
+            if graph is None or values is None:
+                continue
+            if (graph, values) not in named:
+                self.value_names(values, (graph,))
+                named.add((graph, values))
+            target = step.value if isinstance(step, m.ExerciseStep) else None
+            if (graph, values, target) not in evaluated:
+                self.evaluate_at(step, ("steps", i), graph, values)
+                evaluated.add((graph, values, target))
+        used = {values for _, values in named}
+        for name in self.values:
+            if name not in used and self.graphs:  # not used yet: some graph must fit
+                self.value_names(name, tuple(self.graphs))
+
+    def value_names(self, name: str, graphs: tuple[str, ...]) -> None:
+        """Each name of value set ``name`` must be a node of one of ``graphs``."""
+        what = "this step's values" if name.startswith("@") else f"value set '{name}'"
+        for node, (table, key) in self.value_keys.get(name, {}).items():
+            errors = [e for e in (self.unknown_node(g, node) for g in graphs) if e]
+            if len(errors) == len(graphs):
+                where = f"graph '{graphs[0]}'" if len(graphs) == 1 else "any graph"
+                raise self.fail(table, key, f"{what} ({where}): {errors[0]}")
+
+    def unknown_node(self, graph: str, name: str) -> str:
+        """Why ``name`` is not a node of ``graph`` (with a did-you-mean), or ``""``."""
+        try:
+            self.graphs[graph].graph.resolve(name)
+        except GradgraphError as e:
+            return str(e)
+        return ""
+
+    def evaluate_at(self, step: m.Step, table: tuple[Any, ...], graph: str,
+                    values: str) -> None:
+        """The graph must evaluate at the values (every leaf given), and a number
+        exercise's target must be computable: it is what learners are graded on."""
+        from .grading import node_value  # grading imports this module
+
+        g = self.graphs[graph].graph
+        try:
+            if isinstance(step, m.ExerciseStep) and step.value is not None:
+                node_value(g, step.value, self.values[values])
+            else:
+                g.evaluate(self.values[values])
+        except GradgraphError as e:
+            raise self.fail(table, "values", f"step {table[1] + 1} ({step.kind}): graph "
+                            f"'{graph}' cannot be evaluated at these values: {e}") from None
 
     # --- steps --------------------------------------------------------------------------
 
@@ -202,8 +265,7 @@ class _Loader(Fields):
             raise self.fail(table, None, f"step {i + 1} must be a table")
         kind = raw.get("kind")
         if kind not in KEYS:
-            close = difflib.get_close_matches(str(kind), list(KEYS), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(str(kind), list(KEYS))
             what = f"unknown step kind '{kind}'" if kind else "missing 'kind'"
             raise self.fail(table, "kind", f"step {i + 1}: {what} (one of "
                             f"{', '.join(KEYS)}){hint}")
@@ -244,12 +306,20 @@ class _Loader(Fields):
                 raise self.fail(table, "values", f"no value set named '{value}'")
             return value
         key = f"@step{table[1] + 1}"  # an inline table becomes an anonymous value set
-        self.values[key] = self.value_set(value, table)
+        self.values[key] = self.value_set(key, value, table, key_of_inline="values")
         return key
 
-    def node(self, graph: str, name: str | None) -> str | None:
-        """The canonical node name (GraphError, with a did-you-mean, if there is none)."""
-        return None if name is None else self.graphs[graph].graph.resolve(name)
+    def node(self, graph: str, name: str | None, table: tuple[Any, ...] = (),
+             key: str | None = None) -> str | None:
+        """The canonical node name; an error at ``key``'s line (with a did-you-mean)."""
+        if name is None:
+            return None
+        try:
+            return self.graphs[graph].graph.resolve(name)
+        except GradgraphError as e:
+            what = f"'{key}'" if key else "a name"
+            raise self.fail(table, key, f"{what} of step {table[1] + 1} "
+                            f"(graph '{graph}'): {e}") from None
 
     def step_text(self, raw: Mapping[str, Any], table: tuple[Any, ...],
                   base: dict[str, Any]) -> m.Step:
@@ -263,8 +333,8 @@ class _Loader(Fields):
     def step_derive(self, raw: Mapping[str, Any], table: tuple[Any, ...],
                     base: dict[str, Any]) -> m.Step:
         graph = self.graph_ref(raw, table)
-        wrt = self.node(graph, self.string(raw, "wrt", table))
-        of = self.node(graph, self.opt_string(raw, "of", table))
+        wrt = self.node(graph, self.string(raw, "wrt", table), table, "wrt")
+        of = self.node(graph, self.opt_string(raw, "of", table), table, "of")
         forms = self.strings(raw, "forms", table, SHOW_FORMS) or ("chain",)
         values = self.values_ref(raw, table)
         if "value" in forms and values is None:
@@ -280,8 +350,8 @@ class _Loader(Fields):
         show = self.strings(raw, "show", table, RENDER_SHOW) if "show" in raw else None
         return m.DiagramStep(
             **base, graph=graph,
-            wrt=self.node(graph, self.opt_string(raw, "wrt", table)),
-            of=self.node(graph, self.opt_string(raw, "of", table)),
+            wrt=self.node(graph, self.opt_string(raw, "wrt", table), table, "wrt"),
+            of=self.node(graph, self.opt_string(raw, "of", table), table, "of"),
             values=self.values_ref(raw, table), view=view,
             steps=self.boolean(raw, "steps", table), show=show,
             caption=self.string(raw, "caption", table, default="", limit=500),
@@ -313,7 +383,7 @@ class _Loader(Fields):
         if pair is None:
             raise self.fail(table, "question", f"question '{question}' must be a derivative "
                             "written dC/dw (e.g. \"dC_0/dw^(L)\")")
-        of, wrt = (self.graphs[graph].graph.resolve(n) for n in pair)
+        of, wrt = (self.node(graph, n, table, "question") for n in pair)
         answer = self.string(raw, "answer", table, limit=2000)
         try:
             parse_expression(answer)
@@ -321,7 +391,8 @@ class _Loader(Fields):
             raise self.fail(table, "answer", f"the expected answer does not parse: {e}") from None
         return m.ExerciseStep(**base, **common, check="derivative", answer=answer, graph=graph,
                               question=f"d{of}/d{wrt}", values=self.values_ref(raw, table),
-                              limits=self.limits(raw, table, graph))
+                              limits=self.limits(raw, table, graph),
+                              answer_where=self.where(table, "answer"))
 
     def limits(self, raw: Mapping[str, Any], table: tuple[Any, ...],
                graph: str) -> dict[str, tuple[float, float]]:
@@ -331,7 +402,7 @@ class _Loader(Fields):
             raise self.fail(table, "limits", "'limits' must be a table of NAME = [LOW, HIGH]")
         out: dict[str, tuple[float, float]] = {}
         for key, pair in value.items():
-            name = self.graphs[graph].graph.resolve(key)
+            name = self.node(graph, key, table, "limits")
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise self.fail(table, "limits", f"limits.{key} must be [LOW, HIGH]")
             lo, hi = (self.number(x, table, "limits") for x in pair)
@@ -344,9 +415,12 @@ class _Loader(Fields):
                        base: dict[str, Any], common: dict[str, Any]) -> m.Step:
         graph = self.graph_ref(raw, table)
         text = self.string(raw, "value", table, limit=200)
-        g = self.graphs[graph].graph
         pair = parse_partial(text)
-        value = f"d{g.resolve(pair[0])}/d{g.resolve(pair[1])}" if pair else g.resolve(text)
+        if pair:
+            of, wrt = (self.node(graph, n, table, "value") for n in pair)
+            value = f"d{of}/d{wrt}"
+        else:
+            value = self.node(graph, text, table, "value")
         values = self.values_ref(raw, table)
         if values is None:
             raise self.fail(table, None, "a 'value' exercise needs values = …")
@@ -400,9 +474,11 @@ class _Loader(Fields):
         where = self.where(table, "model")
         model = tuple(scalar_table(layer, "a layer", where) for layer in layers)
         for layer in model:
-            if layer.get("layer") not in LAYERS:
-                raise self.fail(table, "model", f"each layer needs layer = one of "
-                                f"{', '.join(LAYERS)}")
+            kind = layer.get("layer")
+            if kind not in LAYERS:
+                what = f"unknown layer '{kind}'" if kind else "a layer without layer = …"
+                raise self.fail(table, "model", f"{what} (one of {', '.join(LAYERS)})"
+                                f"{did_you_mean(str(kind), LAYERS) if kind else ''}")
         opt = scalar_table(raw.get("optimizer", {"name": "sgd"}), "optimizer",
                            self.where(table, "optimizer"))
         optim.get(str(opt.get("name", "sgd")), **{k: v for k, v in opt.items() if k != "name"})
@@ -423,7 +499,7 @@ class _Loader(Fields):
         name = self.string(raw, "name", table, limit=40)
         if name not in EXPERIMENTS:
             raise self.fail(table, "name", f"unknown experiment '{name}' (one of "
-                            f"{', '.join(EXPERIMENTS)})")
+                            f"{', '.join(EXPERIMENTS)}){did_you_mean(name, EXPERIMENTS)}")
         options = scalar_table(raw.get("options", {}), "options", self.where(table, "options"))
         return m.ExperimentStep(**base, name=name, options=options,
                                 command=self.string(raw, "command", table, default="",

@@ -1,11 +1,11 @@
 """The lessons' Markdown-ish prose, for the terminal and for HTML.
 
-Deliberately small: paragraphs, ``- `` lists, ``#`` headings, display blocks (lines
-indented four spaces, or fenced with three backticks — used for equations written in
-Unicode), and inline ``**bold**``, ``*italic*`` and ```code```. There are no links and
-no raw HTML: in HTML every character of lesson text is escaped *before* the inline
-rules run, so a lesson can never put a tag, a ``<script>`` or a ``javascript:`` link
-into a page (reliability-security.md §8 row 29).
+Deliberately small: paragraphs, ``- `` lists, ``#`` headings, display maths (lines
+indented four spaces, or fenced with ```` ```math ````: equations written in Unicode),
+code (any other fenced block, shown verbatim), and inline ``**bold**``, ``*italic*`` and
+```code```. There are no links and no raw HTML: in HTML every character of lesson text
+is escaped *before* the inline rules run, so a lesson can never put a tag, a
+``<script>`` or a ``javascript:`` link into a page.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ WIDTH = 88
 
 @dataclass(frozen=True)
 class Chunk:
-    kind: str  # para | list | pre | heading
+    kind: str  # para | list | pre (display maths) | code | heading
     lines: tuple[str, ...]
     level: int = 0
 
@@ -43,8 +43,11 @@ def chunks(text: str) -> list[Chunk]:
         elif line.strip().startswith("```"):
             end = next((j for j in range(i + 1, len(lines))
                         if lines[j].strip().startswith("```")), len(lines))
-            out.append(Chunk("pre", tuple(textwrap.dedent("\n".join(lines[i + 1:end]))
-                                          .splitlines())))
+            # A fence is code unless it says ```math: aligning code on "=" (as the HTML
+            # does for equations) would split keyword arguments and comments.
+            kind = "pre" if line.strip()[3:].strip().lower() == "math" else "code"
+            out.append(Chunk(kind, tuple(textwrap.dedent("\n".join(lines[i + 1:end]))
+                                         .splitlines())))
             i = end + 1
         elif line.startswith("    "):
             j = i
@@ -92,7 +95,7 @@ def to_terminal(text: str, style: Callable[..., str] | None = None,
 
     parts: list[str] = []
     for c in chunks(text):
-        if c.kind == "pre":
+        if c.kind in ("pre", "code"):
             parts.append("\n".join("    " + line for line in c.lines))
         elif c.kind == "heading":
             parts.append(inline(style(c.lines[0], bold=True) if style else c.lines[0]))
@@ -119,15 +122,16 @@ def inline_html(text: str) -> str:
 def to_html(text: str, pre: Callable[[tuple[str, ...]], str] | None = None) -> str:
     """Prose as HTML; every character of ``text`` is escaped first.
 
-    ``pre`` draws display blocks (it must escape them too); by default they are ``<pre>``.
+    ``pre`` draws display maths (it must escape them too); by default they are ``<pre>``.
+    Code is always ``<pre class="code">``, verbatim.
     """
     parts: list[str] = []
     for c in chunks(text):
         if c.kind == "pre" and pre is not None:
             parts.append(pre(c.lines))
-        elif c.kind == "pre":
+        elif c.kind in ("pre", "code"):
             body = html.escape("\n".join(c.lines), quote=True)
-            parts.append(f'<pre class="math">{body}</pre>')
+            parts.append(f'<pre class="{"math" if c.kind == "pre" else "code"}">{body}</pre>')
         elif c.kind == "heading":
             level = min(c.level + 2, 5)
             parts.append(f"<h{level}>{inline_html(c.lines[0])}</h{level}>")

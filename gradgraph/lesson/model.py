@@ -89,6 +89,7 @@ class ExerciseStep(Step):
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # checker's ranges
     hints: tuple[str, ...] = ()
     explain: str = ""
+    answer_where: Where | None = None  # the model answer's line, for `lesson check`
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..fileio import atomic_write_text
 
 SCHEMA = 1
 MAX_PROGRESS_BYTES = 1_000_000
-STATUSES = ("correct", "revealed", "wrong", "skipped", "undecided")
+STATUSES = ("correct", "revealed", "wrong", "skipped", "invalid", "undecided")
 
 
 def state_dir() -> Path:

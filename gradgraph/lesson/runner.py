@@ -22,13 +22,14 @@ from .extras import run_experiment, run_train
 from .grading import Verdict, expected, grade
 from .model import ExerciseStep, ExperimentStep, Lesson, Step, TrainStep
 from .progress import Progress
-from .terminal import format_blocks, plain, save_figure
+from .terminal import format_blocks, plain, plural, save_figure
 
 HINT_WORDS = ("?", "hint", "h?")
 REVEAL_WORDS = ("reveal", "answer?")
 SKIP_WORDS = ("skip",)
 QUIT_WORDS = ("q", "quit", "exit")
-MARKS = {"correct": "✓", "revealed": "◇", "wrong": "✗", "skipped": "·", "undecided": "?"}
+MARKS = {"correct": "✓", "revealed": "◇", "wrong": "✗", "skipped": "·", "invalid": "!",
+         "undecided": "?"}
 
 
 class Console(Protocol):
@@ -58,7 +59,7 @@ class RunOptions:
 @dataclass
 class Outcome:
     id: str
-    status: str  # correct | revealed | wrong | skipped | undecided
+    status: str  # correct | revealed | wrong | skipped | invalid | undecided
     tries: int = 0
     message: str = ""
 
@@ -84,10 +85,11 @@ class Summary:
         width = max((len(o.id) for o in self.outcomes), default=0)
         for o in self.outcomes:
             tries = f" after {o.tries} tries" if o.status == "correct" and o.tries > 1 else ""
-            detail = f": {o.message}" if o.status in ("wrong", "undecided") and o.message else ""
+            shown = o.message and o.status in ("wrong", "invalid", "undecided")
+            detail = f": {o.message}" if shown else ""
             lines.append(f"  {MARKS[o.status]} {o.id.ljust(width)}  {o.status}{tries}{detail}")
         total = len(self.lesson.exercises)
-        lines.append(f"{self.correct} of {total} exercises correct"
+        lines.append(f"{self.correct} of {plural(total, 'exercise')} correct"
                      + ("" if self.finished else " (lesson not finished; run it again to resume)"))
         if self.files:
             lines.append(f"diagrams written to {self.files[0].parent}")
@@ -100,7 +102,9 @@ class Runner:
         self.lesson = lesson
         self.io = console
         self.opt = options
-        self.progress = progress
+        # A scripted run grades a file; it is not the learner working through the
+        # lesson, so it neither resumes from nor writes their progress.
+        self.progress = None if options.scripted else progress
         self.style = _click_style if options.color else plain
         self.summary = Summary(lesson)
 
@@ -231,7 +235,7 @@ class Runner:
             return self.style(f"✓ {v.message}", fg="green")
         if v.correct is False:
             return self.style(f"✗ {v.message}", fg="red")
-        return self.style(f"? {v.message}", fg="yellow")
+        return self.style(f"{MARKS[v.status]} {v.status}: {v.message}", fg="yellow")
 
     def explain(self, ex: ExerciseStep) -> None:
         if ex.explain.strip():
@@ -251,7 +255,7 @@ class Runner:
             return Outcome(ex.id, "correct", 1, v.message)
         for k, hint in enumerate(ex.hints, start=1):
             self.io.write(f"hint {k}: {markup.to_terminal(hint)}")
-        return Outcome(ex.id, "wrong" if v.correct is False else "undecided", 1, v.message)
+        return Outcome(ex.id, v.status, 1, v.message)
 
     def ask_answer(self, ex: ExerciseStep) -> Outcome | None:
         hints_shown, tries = 0, 0

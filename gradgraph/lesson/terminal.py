@@ -31,6 +31,11 @@ def plain(text: str, **_: object) -> str:
     return text
 
 
+def plural(n: int, word: str) -> str:
+    """``1 exercise``, ``7 exercises``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def format_table(table: Table) -> list[str]:
     rows = [table.header, *table.rows]
     widths = [max(width_of(r[i]) for r in rows if i < len(r)) for i in range(len(table.header))]

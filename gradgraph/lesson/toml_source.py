@@ -1,12 +1,12 @@
 """Reading a lesson file safely: size caps, TOML only, errors that name file and line.
 
 TOML (not YAML) because it has no tags, no aliases and no code: ``tomllib`` builds only
-strings, numbers, booleans, dates, lists and tables, and refuses duplicate keys
-(reliability-security.md §7). Two things it does not do are done here: a size cap
-before parsing, and catching ``RecursionError`` (arrays nested ~1000 deep raise it
-instead of ``TOMLDecodeError``). ``tomllib`` reports a line only for syntax errors, so
-:class:`KeyLines` scans the text once to find the line of every table and key, for
-messages about content ("step 4: unknown key 'hint'").
+strings, numbers, booleans, dates, lists and tables, and refuses duplicate keys. Two
+things it does not do are done here: a size cap before parsing, and catching
+``RecursionError`` (arrays nested ~1000 deep raise it instead of ``TOMLDecodeError``).
+``tomllib`` reports a line only for syntax errors, so :class:`KeyLines` scans the text
+once to find the line of every table and key, for messages about content ("step 4:
+unknown key 'hint'").
 """
 
 from __future__ import annotations
