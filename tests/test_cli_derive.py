@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
 
 from gradgraph.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
 
 SLIDE = "z = w*x + b; a = sigma(z); C = (a - y)^2"
 
@@ -57,6 +65,60 @@ def test_bad_input_is_one_line_and_exit_2(runner) -> None:
 def test_neither_wrt_nor_all_is_a_usage_error(runner) -> None:
     result = runner.invoke(cli, ["derive", SLIDE])
     assert result.exit_code == 2 and "--wrt" in result.output
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--wrt", "w", "--all"], "Error: --wrt and --all cannot be combined"),
+    (["--all", "--expand"], "Error: --expand applies to one derivative (--wrt NODE), not to "
+                            "--all"),
+    (["--all", "--matrix"], "Error: --matrix applies to one derivative"),
+    (["--wrt", "w", "--latex", "--matrix"], "Error: --matrix has no LaTeX form"),
+])
+def test_options_that_would_be_ignored_are_one_line_errors(runner, flags, message) -> None:
+    result = runner.invoke(cli, ["derive", SLIDE, *flags])
+    assert result.exit_code == 2
+    assert result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+# --- every example in a --help runs as written (shared with the other commands' tests) ---
+
+
+def help_examples(*command: str) -> list[str]:
+    """The example command lines of ``gradgraph COMMAND --help``, continuations joined."""
+    text = CliRunner().invoke(cli, [*command, "--help"]).output
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return [line.strip() for line in joined.splitlines()
+            if line.strip().startswith("gradgraph ")]
+
+
+def run_example(line: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """Run one example as a user would from the repository root, but in ``folder``
+    (which sees the repository's lessons/), so whatever it writes lands there.
+    ``> FILE`` becomes FILE holding the standard output."""
+    (folder / "lessons").symlink_to(REPO / "lessons")
+    monkeypatch.chdir(folder)
+    args = shlex.split(line)
+    redirect = None
+    if ">" in args:
+        at = args.index(">")
+        args, redirect = args[:at], args[at + 1]
+    assert args[0] == "gradgraph"
+    result = CliRunner().invoke(cli, args[1:])
+    assert result.exit_code == 0, f"{line}\n{result.output}"
+    if redirect is not None:
+        (folder / redirect).write_text(result.stdout, encoding="utf-8")
+    return result
+
+
+@pytest.mark.parametrize("line", help_examples("derive"))
+def test_every_help_example_runs(line, tmp_path, monkeypatch) -> None:
+    result = run_example(line, tmp_path, monkeypatch)
+    assert result.stdout.startswith(("∂", "\\frac", "where"))
+
+
+def test_the_help_has_examples() -> None:
+    assert len(help_examples("derive")) == 4
 
 
 def test_python_dash_m_entry_point() -> None:

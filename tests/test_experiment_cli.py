@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from gradgraph.cli import cli
+from gradgraph.commands import experiment as experiment_cli
+from tests.test_cli_derive import help_examples, run_example
 
 
 @pytest.fixture
@@ -31,7 +34,8 @@ def test_vanishing_writes_plot_and_json_beside_it(runner, tmp_path):
     plot = tmp_path / "vanishing.png"
     out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--depth", "6", "--plot",
                                   str(plot)]))
-    assert "sigmoid / he" in out and "first/last" in out
+    assert "sigmoid / He" in out and "first/last" in out
+    assert "relu / PyTorch-default" in out  # the plot's legend's name, not "default"
     assert plot.read_bytes()[:4] == b"\x89PNG"
     data = json.loads((tmp_path / "vanishing.json").read_text(encoding="utf-8"))
     assert data["experiment"] == "vanishing" and data["depth"] == 6
@@ -43,6 +47,39 @@ def test_progress_goes_to_stderr_and_quiet_silences_it(runner):
     assert "[0/" in loud.stderr and "[0/" not in loud.stdout
     quiet = runner.invoke(cli, ["experiment", "vanishing", "--depth", "3", "--quiet"])
     assert quiet.stderr == "" and "first/last" in quiet.stdout
+
+
+def test_the_footer_times_the_whole_run_after_the_files(runner, tmp_path):
+    plot = tmp_path / "v.png"
+    out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--depth", "3", "--plot",
+                                  str(plot), "-q"]))
+    last = out.splitlines()[-1]
+    m = re.fullmatch(r"took (\d+\.\d) s in all \((\d+\.\d) s running the networks\)", last)
+    assert m and float(m.group(1)) >= float(m.group(2)), last
+    assert out.index(f"wrote {plot}") < out.index("took")
+
+
+def test_progress_lines_show_the_current_epoch(runner, monkeypatch):
+    result = runner.invoke(cli, ["experiment", "random-labels", "--corruption", "0"])
+    epochs = [int(n) for n in re.findall(r"epoch (\d+),", result.stderr)]
+    assert epochs[0] == 1 and max(epochs) > 1, result.stderr  # the epoch it stopped at
+    assert re.search(r"\[0/1\] .*epoch \d+, train accuracy 1\.000", result.stderr)
+    monkeypatch.setattr(experiment_cli, "HEARTBEAT_S", 0.0)  # a long unit: every epoch
+    result = runner.invoke(cli, ["experiment", "random-labels", "--corruption", "0"])
+    epochs = [int(n) for n in re.findall(r"epoch (\d+),", result.stderr)]
+    assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > 2
+
+
+def test_output_placeholders_read_file(runner):
+    out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--help"]))
+    assert "--plot FILE" in out and "--json FILE" in out and "TEXT" not in out
+
+
+@pytest.mark.parametrize("line", help_examples("experiment"))
+def test_every_help_example_runs(line, tmp_path, monkeypatch):
+    result = run_example(line, tmp_path, monkeypatch)
+    plot = line.split("--plot ")[1].split()[0]
+    assert (tmp_path / plot).is_file() and f"wrote {plot}" in result.stdout
 
 
 def test_random_labels_corruption_list_and_json_path(runner, tmp_path):

@@ -15,7 +15,7 @@ import gradgraph as gg
 from gradgraph import optim
 from gradgraph.examples import mlp_text
 from gradgraph.experiments import adam_bias, landscape, optimizers, random_labels, vanishing
-from gradgraph.experiments.common import init_params, rng_for
+from gradgraph.experiments.common import init_params, new_figure, rng_for
 
 
 def _png(path) -> bool:
@@ -194,6 +194,35 @@ def test_optimizer_race_table_is_complete(tmp_path):
     assert all(label in table for label, *_ in optimizers.RACE)
     result.plot(tmp_path / "race.png")
     assert _png(tmp_path / "race.png")
+
+
+def test_optimizer_race_table_has_one_format_per_column():
+    def run(label: str, losses: list[float], acc: float) -> dict:
+        return {"optimizer": label, "seed": 0, "train_loss": losses, "test_accuracy": acc,
+                "diverged": None}
+
+    result = optimizers.OptimizersResult(epochs=5, batch_size=32, seeds=[0], runs=[
+        run("slow", [0.9, 0.5, 0.4, 0.3, 0.2], 0.9),
+        run("fast", [0.086, 0.01, 0.001, 1e-4, 5.4e-5], 0.97),
+    ])
+    lines = result.table().splitlines()
+    assert lines[1].split("  ")[1:4] == ["train CE, epoch 1", "train CE, epoch 5", "test acc"]
+    rows = [line.split() for line in lines[3:]]
+    assert [r[1:] for r in rows] == [["0.900", "2.00e-01", "0.900"],
+                                     ["0.086", "5.40e-05", "0.970"]]
+    assert len({len(line) for line in lines[1:]}) == 1  # right-aligned columns
+
+
+def test_vanishing_table_and_plot_use_one_name_per_init():
+    result = vanishing.VanishingResult(depth=1, width=2, examples=3, seeds=[0], norms={
+        "sigmoid/default": [1.0, 2.0], "relu/he": [1.0, 1.0]})
+    table = result.table()
+    assert "sigmoid / PyTorch-default" in table and "relu / He" in table
+    assert " default" not in table.replace("PyTorch-default", "")
+    fig = new_figure(result.figsize)
+    result.draw(fig)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["sigmoid, PyTorch-default init", "relu, He init"]
 
 
 def test_experiments_are_reproducible():

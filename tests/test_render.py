@@ -7,6 +7,7 @@ import importlib
 import os
 import re
 import stat
+import struct
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -285,12 +286,86 @@ def test_collapse_draws_one_box_per_layer():
     assert f"  {g['y'].id} [" in src  # untagged nodes are drawn as usual
 
 
-def test_a_graph_over_the_cap_says_collapse_and_collapsed_it_draws():
+def test_a_graph_over_the_cap_gives_dot_text_but_no_layout():
     g = examples.chain(MAX_DRAWN_NODES // 4 + 1)
     assert len(g.nodes) > MAX_DRAWN_NODES or len(g.nodes) - 1 > MAX_DRAWN_EDGES
-    with pytest.raises(RenderError, match="--collapse"):
-        render(g)
-    assert render(g, collapse=True).source.count('class="layer"') == MAX_DRAWN_NODES // 4 + 2
+    big = render(g)  # the DOT text is cheap; only dot's layout is capped
+    assert big.source.startswith("digraph gradgraph {") and big.oversize is not None
+    assert big.pipe("dot") == big.source.encode("utf-8")
+    for fmt in ("svg", "png", "pdf"):
+        with pytest.raises(RenderError, match=r"graph too large to lay out .*collapse=True"):
+            big.pipe(fmt)
+    collapsed = render(g, collapse=True)
+    assert collapsed.oversize is None
+    assert collapsed.source.count('class="layer"') == MAX_DRAWN_NODES // 4 + 2
+
+
+def test_a_graph_without_layer_tags_does_not_collapse():
+    with pytest.raises(RenderError, match="no layer tags to collapse by"):
+        render(Graph.from_text(SIMPLE), collapse=True)
+    lines = ["h1 = w1*x"] + [f"h{i} = w{i}*h{i - 1}" for i in range(2, 251)] + ["C = h250"]
+    wide = Graph.from_text("\n".join(lines))
+    message = render(wide).oversize.message()
+    assert "no layer tags" in message and "collapse=True" not in message
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({**SIMPLE_VALUES, "z": 5.0}, "z is computed from its inputs; give values for the "
+                                  "leaves: w, x, b, y"),
+    ({"w": 2.0, "y": 1.0}, "no value given for x, b$"),
+    ({**SIMPLE_VALUES, "n0": 3.0}, r"w is given twice \(as w and n0\)"),
+])
+def test_values_must_be_each_leaf_once_and_only_leaves(values, message):
+    with pytest.raises(gg.errors.ValueInputError, match=message):
+        render(Graph.from_text(SIMPLE), values=values)
+
+
+def test_the_stepper_refuses_a_graph_over_the_cap_without_suggesting_collapse():
+    g = examples.chain(MAX_DRAWN_NODES // 4 + 1)
+    with pytest.raises(RenderError, match="too large to step through") as caught:
+        steps(g)
+    assert "collapse" not in str(caught.value)  # the stepper has no collapsed view
+
+
+def test_collapse_is_refused_with_the_network_view():
+    with pytest.raises(RenderError, match="does not apply to the network view"):
+        render(examples.chain(2), view="network", collapse=True)
+
+
+def test_the_oversize_message_speaks_python_or_cli():
+    g = examples.chain(MAX_DRAWN_NODES // 4 + 1)
+    oversize = render(g).oversize
+    assert "collapse=True" in oversize.message() and "--" not in oversize.message()
+    cli = oversize.message(cli=True)
+    assert "--collapse" in cli and "--format dot" in cli and "collapse=True" not in cli
+
+
+def _collapsed_lines(source: str) -> list[list[str]]:
+    return [re.findall(r"layer_\d+", m) for m in re.findall(r"\{ rank=same; ([^}]*)\}", source)]
+
+
+def test_a_long_collapsed_chain_wraps_into_lines():
+    short = render(examples.chain(5), collapse=True).source  # 6 boxes: one line
+    assert "rank=same" not in short and 'rankdir="LR"' in short
+    g = examples.chain(20)  # 21 layer boxes
+    src = render(g, collapse=True).source
+    lines = _collapsed_lines(src)
+    assert [len(line) for line in lines] == [6, 6, 6, 3]
+    assert 'rankdir="TB"' in src  # lines follow each other down the page
+    flat = [box for line in lines for box in line]
+    tags = [re.search(rf'  {box} \[.*?<B>layer (L[^<]*)</B>', src).group(1) for box in flat]
+    assert tags[0] == "L−20" and tags[-1] == "L"  # in the order values flow
+    assert tags == [f"L−{k}" for k in range(20, 0, -1)] + ["L"]
+    assert src.count("style=\"invis\"") == 3  # each line starts under the one before
+    tb = render(g, collapse=True, rankdir="TB").source
+    assert 'rankdir="LR"' in tb and len(_collapsed_lines(tb)) == 4
+
+
+@needs_dot
+def test_a_wrapped_chain_is_a_page_not_a_strip(tmp_path):
+    png = render(examples.chain(20), collapse=True).pipe("png")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width < 3 * height and width < 6000, (width, height)
 
 
 def test_unknown_show_view_and_rankdir_are_refused():
@@ -479,7 +554,8 @@ def test_a_layer_step_sums_over_the_units_above():
 @needs_dot
 def test_hostile_names_in_a_layer_graph_come_out_as_literal_text():
     evil = '<TD HREF="javascript:alert(1)">W\\N'
-    g = Graph.from_text(TINY_LAYER)
+    # z in a layer, so the collapsed view has a box whose lines must be escaped too
+    g = Graph.from_text(TINY_LAYER.replace("z", "z^(1)"))
 
     def rename(e):  # noqa: ANN001, ANN202
         if e is None:
@@ -606,10 +682,11 @@ def test_a_wide_layer_draws_its_first_units_and_says_how_many_more():
     assert circles <= MAX_DRAWN_NODES and links <= MAX_DRAWN_EDGES
 
 
-def test_a_dense_network_over_the_cap_is_refused_before_any_work():
+def test_a_dense_network_over_the_cap_is_not_laid_out():
     g = examples.mlp([12] * 6)  # 5 × 144 synapses, even at most 12 units a layer
-    with pytest.raises(RenderError, match="network too large to draw"):
-        render(g, view="network")
+    picture = render(g, view="network")
+    with pytest.raises(RenderError, match="network too large to lay out"):
+        picture.pipe("svg")
 
 
 def test_the_network_view_needs_a_chain_of_dense_layers():

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from gradgraph.cli import cli
 from gradgraph.nn import Sequential
+from tests.test_cli_derive import help_examples, run_example
 
 
 def run(runner: CliRunner, *args: str):  # noqa: ANN201
@@ -75,6 +76,8 @@ def test_user_data(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
     (["--l2", "-1"], "l2 must be a finite number >= 0"),
     (["--data", "missing.npz"], "no such file"),
     (["--plot", "out.txt"], "--plot needs a .png, .svg or .pdf"),
+    (["--save", "model.pkl"], "--save needs a .npz file name"),
+    (["--test-size", "0.99"], "--test-size 0.99 leaves too little to train on; use at most 0.9"),
 ])
 def test_one_line_errors(runner: CliRunner, args: list[str], message: str) -> None:
     result = run(runner, *args, "-q")
@@ -95,7 +98,30 @@ def test_divergence_is_reported_and_nothing_is_saved(runner: CliRunner, tmp_path
     assert save.read_bytes() == b"the previous checkpoint"
 
 
+def test_a_test_size_that_leaves_too_few_training_examples(runner: CliRunner,
+                                                           tmp_path) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    path = tmp_path / "small.npz"
+    np.savez(path, X=X, y=(X[:, 0] > 0).astype(int))
+    result = run(runner, "--data", str(path), "--test-size", "0.6", "-q")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "--test-size 0.6 leaves 8 training examples; at least 10 are needed" in result.stderr
+    assert run(runner, "--data", str(path), "--test-size", "0.5", "--epochs", "1",
+               "-q").exit_code == 0
+
+
 def test_help(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["train", "--help"])
     assert result.exit_code == 0 and "--batchnorm" in result.output
     assert "deck's Keras example" in result.output
+    for placeholder in ("--plot FILE", "--save FILE", "--data FILE"):
+        assert placeholder in result.output
+
+
+@pytest.mark.parametrize("line", help_examples("train"))
+def test_every_help_example_runs(line: str, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    result = run_example(line, tmp_path, monkeypatch)
+    assert result.stdout.startswith("test accuracy")
+    if "--save" in line:
+        assert (tmp_path / "model.npz").is_file() and (tmp_path / "history.png").is_file()

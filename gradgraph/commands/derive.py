@@ -6,12 +6,13 @@ import click
 
 from ..derive import adjoints, derive
 from ..notation import partial_latex, to_latex
-from .common import load_graph, run_safely
+from .common import CommandError, load_graph, run_safely
 
 
 @click.command("derive")
 @click.argument("text", required=False)
-@click.option("--file", "-f", "file", type=str, help="Read the graph from this file.")
+@click.option("--file", "-f", "file", type=str, metavar="FILE",
+              help="Read the graph from this file.")
 @click.option("--of", "of", help="Output node (default: the cost, the last assignment).")
 @click.option("--wrt", help="Differentiate with respect to this node, e.g. w or 'b^(L)'.")
 @click.option("--all", "all_", is_flag=True, help="Every node's adjoint, reusing cached ones.")
@@ -29,13 +30,12 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     \b
     Examples:
       gradgraph derive "z = w*x + b; a = sigma(z); C = (a - y)^2" --wrt w
-      gradgraph derive --file chain.gg --wrt "b^(L)" --latex
+      gradgraph derive --file lessons/graphs/chain.gg --wrt "b^(L)" --latex
       gradgraph derive "C = (sigma(w*x + b) - y)^2" --all
-      gradgraph derive --file lessons/graphs/layer.gg --wrt x --matrix
+      gradgraph derive --file lessons/graphs/layer.gg --wrt "W^(L)" --matrix
     """
+    _check_options(wrt, all_, expand, latex, matrix)
     graph = load_graph(text, file, params)
-    if all_ == (wrt is not None):
-        raise click.UsageError("give --wrt NODE, or --all for every adjoint")
     generated = [n.definition(graph.order) for n in graph.nodes if n.generated]
     if generated and not latex:
         click.echo("where " + ", ".join(generated))
@@ -56,3 +56,18 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     if matrix:
         click.echo("in matrix form:")
         click.echo(d.matrix_unicode())
+
+
+def _check_options(wrt: str | None, all_: bool, expand: bool, latex: bool,
+                   matrix: bool) -> None:
+    """Refuse option mixes that would be silently ignored, before parsing anything."""
+    if all_ and wrt is not None:
+        raise CommandError("--wrt and --all cannot be combined: --all already gives every "
+                           "adjoint, --wrt NODE one derivative")
+    if not all_ and wrt is None:
+        raise CommandError("give --wrt NODE, or --all for every adjoint")
+    for flag, given in (("--expand", expand), ("--matrix", matrix)):
+        if all_ and given:
+            raise CommandError(f"{flag} applies to one derivative (--wrt NODE), not to --all")
+    if latex and matrix:
+        raise CommandError("--matrix has no LaTeX form yet; drop --latex to see it")

@@ -16,31 +16,57 @@ from .common import CommandError, run_safely
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
+HEARTBEAT_S = 10.0  # without a terminal, the longest silence within one unit of work
+
+
 class _Progress:
-    """progress(done, total, message) on stderr: one rewritten line on a terminal,
-    one line per unit of work otherwise (logs, CI)."""
+    """progress(done, total, message) on stderr: one rewritten line on a terminal.
+
+    Otherwise (logs, CI) a line when a unit of work starts, the unit's last message
+    when it ends (say, the epoch it stopped at), and the current one every
+    HEARTBEAT_S seconds in between, so a log shows where a long unit is.
+    """
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.last_done = -1
+        self.pending: str | None = None  # the latest line not yet written (no terminal)
         self.start = time.perf_counter()
+        self.last_write = self.start
         self.width = shutil.get_terminal_size((100, 20)).columns - 1
 
     def __call__(self, done: int, total: int, message: str) -> None:
         if self.quiet:
             return
-        took = time.perf_counter() - self.start
-        line = f"[{done}/{total}] {took:5.0f}s  {message}"
+        now = time.perf_counter()
+        line = f"[{done}/{total}] {now - self.start:5.0f}s  {message}"
         if self.tty:
             click.echo("\r" + line[: self.width].ljust(self.width), err=True, nl=False)
         elif done != self.last_done:
-            click.echo(line, err=True)
+            self._flush()
+            self._write(line, now)
+        elif now - self.last_write >= HEARTBEAT_S:
+            self._write(line, now)
+        else:
+            self.pending = line
         self.last_done = done
 
+    def _write(self, line: str, now: float) -> None:
+        click.echo(line, err=True)
+        self.pending, self.last_write = None, now
+
+    def _flush(self) -> None:
+        if self.pending is not None:
+            self._write(self.pending, time.perf_counter())
+
     def close(self) -> None:
-        if self.tty and not self.quiet:
+        if self.quiet:
+            return
+        if self.tty:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+        else:
+            self._flush()
 
 
 def _floats(option: str, text: str) -> list[float]:
@@ -80,9 +106,10 @@ def _experiment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="The documented protocol (minutes) instead of the quick mode."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                       help="First seed (more seeds count up from it)."),
-        click.option("--plot", "plot", type=str, help="Write the figure (.png, .svg, .pdf)."),
-        click.option("--json", "json_path", type=str,
-                      help="Write the results as JSON (default: beside --plot)."),
+        click.option("--plot", "plot", type=str, metavar="FILE",
+                     help="Write the figure to this .png, .svg or .pdf."),
+        click.option("--json", "json_path", type=str, metavar="FILE",
+                     help="Write the results as JSON (default: beside --plot)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr."),
     ]
     for option in reversed(options):
@@ -93,6 +120,7 @@ def _experiment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
          **kwargs: Any) -> None:
     """Run ``gradgraph.experiments.<module>``, print its table, write plot and JSON."""
+    started = time.perf_counter()
     from .. import experiments
 
     plot_path = _check_output(plot, PLOT_FORMATS, "--plot")
@@ -106,7 +134,6 @@ def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
     finally:
         progress.close()
     click.echo(result.table())
-    click.echo(f"({result.seconds:.1f} s)")
     try:
         if plot_path is not None:
             result.plot(plot_path)
@@ -116,6 +143,9 @@ def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
             click.echo(f"wrote {json_out}")
     except OSError as exc:
         raise CommandError(f"cannot write results: {exc.strerror or exc}") from None
+    # The result's own seconds time its runs only; loading, plot and JSON count too.
+    click.echo(f"took {time.perf_counter() - started:.1f} s in all "
+               f"({result.seconds:.1f} s running the networks)")
 
 
 @click.group("experiment")
@@ -142,7 +172,8 @@ def experiment_group() -> None:
 @run_safely
 def vanishing_command(depth: int, width: int, full: bool, seed: int, plot: str | None,
                       json_path: str | None, quiet: bool) -> None:
-    """Per-layer gradient norms at initialisation: sigmoid vs ReLU, default/Glorot/He init."""
+    """Per-layer gradient norms at initialisation: sigmoid vs ReLU, PyTorch-default/Glorot/He
+    init."""
     _run("vanishing", plot, json_path, quiet, quick=not full, seed=seed, depth=depth,
          width=width)
 

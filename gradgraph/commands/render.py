@@ -11,27 +11,31 @@ import numpy as np
 from ..errors import ValueInputError
 from ..graph import Graph
 from ..notation import split_name
+from ..parse import parse_name
 from ..render import SHOW_ALL, Rendering, render, steps, write_atomic
-from ..render.output import DEFAULT_TIMEOUT, FORMATS, check_format, run_dot
+from ..render.output import DEFAULT_TIMEOUT, FORMATS, check_format
 from ..tensors import scalar_name
 from .common import CommandError, load_graph, parse_values, run_safely
 
 
 @click.command("render")
 @click.argument("text", required=False)
-@click.option("--file", "-f", "file", type=str, help="Read the graph from this file.")
+@click.option("--file", "-f", "file", type=str, metavar="FILE",
+              help="Read the graph from this file.")
 @click.option("--wrt", help="Light up the chain for ∂C/∂WRT and print its derivation.")
 @click.option("--of", "of", help="Output node (default: the cost, the last assignment).")
-@click.option("--values", help="Leaf values, e.g. 'w=2,x=0.48,b=-0.2967,y=1'.")
+@click.option("--values", help="A value for every leaf, e.g. 'w=2,x=0.48,b=-0.2967,y=1'.")
 @click.option("--show", default=",".join(SHOW_ALL), show_default=True,
               help="What nodes and edges show (comma-separated).")
 @click.option("--view", type=click.Choice(["graph", "network"]), default="graph",
               show_default=True, help="The op graph, or neurons in layers.")
-@click.option("--collapse", is_flag=True, help="One box per layer (for big graphs).")
+@click.option("--collapse", is_flag=True,
+              help="Op graph: one box per layer tag (for big graphs).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Output format (default: from -o's suffix; DOT text without -o).")
-@click.option("-o", "--output", "output", type=str, help="Write the diagram to this file.")
-@click.option("--steps", "steps_dir", type=str,
+@click.option("-o", "--output", "output", type=str, metavar="FILE",
+              help="Write the diagram to this file.")
+@click.option("--steps", "steps_dir", type=str, metavar="DIR",
               help="Write the backward pass one edge a frame: DIR/step-001.svg, ...")
 @click.option("--rankdir", type=click.Choice(["LR", "BT", "TB", "RL"]), default="LR",
               show_default=True, help="Direction the values flow.")
@@ -50,16 +54,19 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
     Examples:
       gradgraph render "z = w*x + b; a = sigma(z); C = (a - y)^2" --wrt w \\
           --values w=2,x=0.48,b=-0.2967,y=1 -o chain.svg
-      gradgraph render --file chain.gg --view network -o net.png
-      gradgraph render --file chain.gg --format dot > chain.dot
-      gradgraph render --file chain.gg --values w=2,x=0.48,b=-0.2967,y=1 --steps frames/
+      gradgraph render --file lessons/graphs/chain.gg --view network -o net.png
+      gradgraph render --file lessons/graphs/chain.gg --format dot > chain.dot
+      gradgraph render --file lessons/graphs/chain.gg --steps frames/ \\
+          --values "w^(L)=2,a^(L-1)=0.48,b^(L)=-0.2967,y=1"
 
     \b
     A layer's values are given entry by entry, as its scalar expansion names them:
-      gradgraph render --file layer.gg --values "W_00^(L)=2,W_01^(L)=-1,...,y_0=1,y_1=0"
-    """
+      gradgraph render --file lessons/graphs/layer.gg --wrt "W^(L)" -o layer.svg \\
+          --values "a_0^(L-1)=0.48,a_1^(L-1)=0.8,W_00^(L)=2,W_01^(L)=-1,W_10^(L)=0.5,W_11^(L)=1.5,b_0^(L)=0.1,b_1^(L)=-0.5,y_0=1,y_1=0"
+    """  # noqa: E501 - an example is copied whole, so its value list stays on one line
+    _check_options(view, collapse, wrt, steps_dir, output)
     graph = load_graph(text, file, params)
-    leaf_values = layer_values(graph, parse_values(values)) or None
+    leaf_values = layer_values(graph, unique_values(values)) or None
     if steps_dir is not None:
         frames = steps(graph, of, leaf_values, show, rankdir=rankdir, timeout=timeout)
         n = _write_frames(frames, Path(steps_dir), fmt or "svg")
@@ -71,8 +78,36 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
     if output is None:
         _to_stdout(picture, fmt or "dot")
         return
-    picture.save(output, _output_format(output, fmt))
+    out_fmt = _output_format(output, fmt)
+    _check_layout(picture, out_fmt)
+    picture.save(output, out_fmt)
     click.echo(f"wrote {output}")
+
+
+def _check_options(view: str, collapse: bool, wrt: str | None, steps_dir: str | None,
+                   output: str | None) -> None:
+    """Refuse options that would be silently ignored, before any work."""
+    if collapse and view == "network":
+        raise CommandError("--collapse draws the op graph one box per layer; it cannot be "
+                           "combined with --view network")
+    if steps_dir is not None and output is None:  # only the frames are drawn
+        ignored = [name for name, given in (("--wrt", wrt is not None),
+                                            ("--collapse", collapse),
+                                            ("--view network", view == "network")) if given]
+        if ignored:
+            raise CommandError(f"--steps draws the whole op graph frame by frame; "
+                               f"{ignored[0]} applies to the picture given with -o FILE")
+
+
+def unique_values(spec: str | None) -> dict[str, float]:
+    """``--values`` parsed, refusing a name given twice (the last would silently win)."""
+    values = parse_values(spec)
+    if spec:
+        names = [parse_name(item.partition("=")[0]) for item in spec.split(",")]
+        twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if twice is not None:
+            raise CommandError(f"--values gives {twice} more than once")
+    return values
 
 
 def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
@@ -80,20 +115,27 @@ def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
 
     A scalar keeps its value. Entries are named as :func:`gradgraph.expand_to_scalars`
     names them, one digit per axis; an input gets a batch axis of one example. Every
-    entry of a tensor must be given.
+    entry of every leaf tensor must be given, and no entry of a computed one.
     """
     if not graph.is_tensor:
         return dict(values)
     out: dict[str, Any] = {}
     entries: dict[str, dict[tuple[int, ...], float]] = {}
+    leaves = ", ".join(graph.leaves)
     for name, value in values.items():
         if name in graph:
+            if not graph[name].is_leaf:
+                raise ValueInputError(f"{name} is computed from its inputs; give values "
+                                      f"for the leaves: {leaves}")
             out[name] = value
             continue
         base, sub, tag = split_name(name)
         tensor = base + (f"^({tag})" if tag else "")
         if tensor not in graph or not graph[tensor].shape:
             raise ValueInputError(f"'{name}' is neither a node nor an entry of a layer")
+        if not graph[tensor].is_leaf:  # else "needs all its entries" would mislead
+            raise ValueInputError(f"{name} is an entry of {tensor}, which is computed from "
+                                  f"its inputs; give values for the leaves: {leaves}")
         shape = graph[tensor].shape
         if not sub.isdigit() or len(sub) != len(shape) or any(
                 int(c) >= d for c, d in zip(sub, shape, strict=True)):
@@ -111,7 +153,25 @@ def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
         for index, value in given.items():
             array[index] = value
         out[tensor] = array[None] if graph.is_batched(tensor) else array
+    given = {graph.resolve(name) for name in out}
+    missing = [leaf for leaf in graph.leaves if leaf not in given]
+    if missing:  # all of them at once, each with the entry names it takes
+        raise ValueInputError("no value given for " + ", ".join(
+            _with_entries(graph, leaf) for leaf in missing))
     return out
+
+
+def _with_entries(graph: Graph, name: str) -> str:
+    """``y (y_0, y_1)``, ``W^(L) (W_00^(L) … W_11^(L))``: how a leaf's values are named."""
+    shape = graph[name].shape
+    if not shape:
+        return name
+    first = scalar_name(name, (0,) * len(shape))
+    last = scalar_name(name, tuple(d - 1 for d in shape))
+    size = int(np.prod(shape))
+    if size == 1:
+        return f"{name} ({first})"
+    return f"{name} ({first}{', ' if size == 2 else ' … '}{last})"
 
 
 def _output_format(output: str, fmt: str | None) -> str:
@@ -128,11 +188,17 @@ def _output_format(output: str, fmt: str | None) -> str:
     return suffix
 
 
+def _check_layout(picture: Rendering, fmt: str) -> None:
+    """The library's size refusal, worded with the command's options."""
+    if picture.oversize is not None and fmt != "dot":
+        raise CommandError(picture.oversize.message(cli=True))
+
+
 def _to_stdout(picture: Rendering, fmt: str) -> None:
     if fmt in ("png", "pdf"):
         raise CommandError(f"{fmt} is binary; write it to a file with -o FILE.{fmt}")
-    click.echo(run_dot(picture.source, check_format(fmt), picture.timeout).decode("utf-8"),
-               nl=False)
+    _check_layout(picture, fmt)
+    click.echo(picture.pipe(check_format(fmt)).decode("utf-8"), nl=False)
 
 
 def _write_frames(frames: list[Rendering], folder: Path, fmt: str) -> int:

@@ -13,6 +13,8 @@ import click
 from ..errors import DataError
 from .common import CommandError, run_safely
 
+MIN_TRAIN = 10  # training examples below which a "result" is noise
+MAX_TEST_SIZE = 0.9
 DECK = {"optimizer": "sgd", "lr": 0.1, "epochs": 15, "batch_size": 32, "hidden": "100",
         "activation": "tanh", "test_size": 0.15, "random_state": 37}
 
@@ -137,7 +139,8 @@ class _Bar:
 @click.option("--data", "data", type=click.Path(dir_okay=False),
               help="Your data: .npz with arrays X, y, or .csv with the label last.")
 @click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=DECK["test_size"], show_default=True)
+              default=DECK["test_size"], show_default=True,
+              help=f"Fraction held out for testing (at most {MAX_TEST_SIZE}).")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write train/validation curves to this .png, .svg or .pdf.")
 @click.option("--save", type=click.Path(dir_okay=False),
@@ -172,7 +175,16 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
             raise CommandError(f"{what}: directory of '{path}' does not exist")
     if plot and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise CommandError("--plot needs a .png, .svg or .pdf file name")
+    if save and Path(save).suffix.lower() != ".npz":  # the file is numpy's, whatever its name
+        raise CommandError(f"--save needs a .npz file name (the model is saved as numpy "
+                           f"arrays); got '{save}'")
+    if test_size > MAX_TEST_SIZE:
+        raise CommandError(f"--test-size {test_size:g} leaves too little to train on; use at "
+                           f"most {MAX_TEST_SIZE:g}")
     X, Y, Xt, Yt, source = _load(data, test_size, DECK["random_state"])
+    if len(X) < MIN_TRAIN:
+        raise CommandError(f"--test-size {test_size:g} leaves {len(X)} training examples; "
+                           f"at least {MIN_TRAIN} are needed")
     model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
     bar = _Bar(len(X), quiet or as_json)

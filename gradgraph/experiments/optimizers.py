@@ -8,6 +8,7 @@ training cross-entropy after each epoch (on the whole training set) and test acc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -83,15 +84,14 @@ class OptimizersResult(ExperimentResult):
 
     def table(self) -> str:
         marks = sorted({1, min(5, self.epochs), self.epochs})
-        header = ["optimizer", "train CE after epoch " + " / ".join(map(str, marks)),
-                  "test acc (per seed)"]
-        rows = []
-        for s in self.summary():
-            losses = s["train_loss"]
-            ce = " / ".join(_loss(losses[m - 1]) if m <= len(losses) else "NaN"
-                            for m in marks)
-            acc = "/".join(fmt(a, ".3f") for a in s["test_accuracy"])
-            rows.append([s["optimizer"], ce, acc])
+        summary = self.summary()
+        header = ["optimizer", *(f"train CE, epoch {m}" for m in marks),
+                  "test acc" + (" (per seed)" if len(self.seeds) > 1 else "")]
+        columns = [_loss_column([s["train_loss"][m - 1] if m <= len(s["train_loss"])
+                                 else math.nan for s in summary]) for m in marks]
+        rows = [[s["optimizer"], *(col[i] for col in columns),
+                 " / ".join(fmt(a, ".3f") for a in s["test_accuracy"])]
+                for i, s in enumerate(summary)]
         title = (f"Optimizer race: digits, 64-100(tanh)-10 softmax, Glorot init, batch "
                  f"{self.batch_size}, {self.epochs} epochs, {len(self.seeds)} seed(s)")
         return title + "\n" + text_table(header, rows)
@@ -130,8 +130,12 @@ class OptimizersResult(ExperimentResult):
         fig.suptitle("Optimizer race on the deck's digits task")
 
 
-def _loss(x: float) -> str:
-    return fmt(x, ".3f") if x >= 0.01 or not np.isfinite(x) else fmt(x, ".1e")
+def _loss_column(losses: list[float]) -> list[str]:
+    """One format for a whole column: fixed point while every loss reads well in it,
+    else scientific for all (losses of the fast optimizers reach 1e-5)."""
+    finite = [x for x in losses if math.isfinite(x)]
+    spec = ".3f" if all(x >= 0.01 for x in finite) else ".2e"
+    return [fmt(x, spec) for x in losses]
 
 
 def run(quick: bool = True, seed: int = 0, progress: Progress | None = None, *,

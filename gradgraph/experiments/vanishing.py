@@ -34,6 +34,8 @@ from .common import (
 )
 
 ACTIVATIONS = {"sigmoid": "sigma", "relu": "relu", "tanh": "tanh"}
+# One name per init in the table and the plot ("default" alone would not say whose).
+INIT_NAMES = {"default": "PyTorch-default", "glorot": "Glorot", "he": "He"}
 
 
 @dataclass
@@ -56,7 +58,7 @@ class VanishingResult(ExperimentResult):
     def table(self) -> str:
         mid = (self.depth + 2) // 2
         header = ["activation / init", "l=1", f"l={mid}", f"l={self.depth + 1}", "first/last"]
-        rows = [[key.replace("/", " / "), fmt(v[0], ".2g"), fmt(v[mid - 1], ".2g"),
+        rows = [[_label(key), fmt(v[0], ".2g"), fmt(v[mid - 1], ".2g"),
                  fmt(v[-1], ".2g"), fmt(self.ratio(key), ".2g")]
                 for key, v in self.norms.items()]
         title = (f"‖∂C/∂W‖ per layer at initialisation: {self.depth} hidden layers × "
@@ -66,14 +68,14 @@ class VanishingResult(ExperimentResult):
     def draw(self, fig: Any) -> None:
         ax = fig.add_subplot()
         colours = {"default": "tab:blue", "glorot": "tab:orange", "he": "tab:green"}
-        names = {"default": "PyTorch-default", "glorot": "Glorot", "he": "He"}
         styles = {"sigmoid": "-", "relu": "--", "tanh": ":"}
         markers = {"sigmoid": "o", "relu": "s", "tanh": "^"}
         for key, norms in self.norms.items():
             act, init = key.split("/")
             layers = np.arange(1, len(norms) + 1)
             ax.semilogy(layers, norms, styles.get(act, "-"), marker=markers.get(act, "o"),
-                        color=colours.get(init), label=f"{act}, {names.get(init, init)} init", ms=4)
+                        color=colours.get(init), label=f"{act}, {INIT_NAMES.get(init, init)} init",
+                        ms=4)
         ax.set_xlabel("layer l  (1 = input layer … output layer)")
         ax.set_ylabel("‖∂C/∂W⁽ˡ⁾‖  (log scale)")
         ax.set_title(f"Gradient norm per layer at initialisation — {self.depth} hidden layers"
@@ -81,6 +83,12 @@ class VanishingResult(ExperimentResult):
         ax.set_xticks(np.arange(1, self.depth + 2))
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(ncols=2, fontsize="small")
+
+
+def _label(key: str) -> str:
+    """``sigmoid/default`` -> ``sigmoid / PyTorch-default``, as the plot's legend says it."""
+    act, init = key.split("/")
+    return f"{act} / {INIT_NAMES.get(init, init)}"
 
 
 def run(quick: bool = True, seed: int = 0, progress: Progress | None = None, *,

@@ -18,12 +18,20 @@ from typing import Any
 
 from ..errors import RenderError
 from ..graph import Graph
-from .collapse import collapsed_dot, collapsed_size
+from .collapse import NO_LAYER_TAGS, collapsed_dot, collapsed_size, has_layer_tags
 from .dense import dense_dot, dense_size, detect_dense
 from .labels import SHOW_ALL
 from .network import detect_network, network_dot
 from .opgraph import op_graph_dot
-from .output import DEFAULT_TIMEOUT, FORMATS, Rendering, find_dot, run_dot, write_atomic
+from .output import (
+    DEFAULT_TIMEOUT,
+    FORMATS,
+    Oversize,
+    Rendering,
+    find_dot,
+    run_dot,
+    write_atomic,
+)
 from .scene import build_scene, edges_of
 from .steps import backward_edges, step_dots
 
@@ -32,6 +40,7 @@ from .steps import backward_edges, step_dots
 # graph, 3 edges a node) takes ~1.4 s, a random one 0.3 s, the slides' chain 0.1 s; past
 # it dense graphs grow steeply (5 s at 578 edges, 53 s at 1478, >60 s at 2978). A 400-node
 # diagram is past reading anyway, so the user is sent to --collapse instead of waiting.
+# Only the layout is capped: the DOT text of a large graph takes seconds, not minutes.
 # DEFAULT_TIMEOUT (30 s) stays as the safety net for slower machines.
 MAX_DRAWN_NODES = 400
 MAX_DRAWN_EDGES = 400
@@ -44,6 +53,7 @@ __all__ = [
     "MAX_DRAWN_EDGES",
     "MAX_DRAWN_NODES",
     "SHOW_ALL",
+    "Oversize",
     "Rendering",
     "find_dot",
     "render",
@@ -64,33 +74,46 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     ----------
     wrt : highlight the chain for ∂(of)/∂(wrt) and write the derivation as the caption.
     of : the output (default: the graph's cost).
-    values : leaf values (``{"w": 2, "x": 0.48, ...}``); nodes then show their forward
-        value and adjoint, edges the number of their local partial.
+    values : leaf values (``{"w": 2, "x": 0.48, ...}``), one for every leaf and only for
+        leaves; nodes then show their forward value and adjoint, edges the number of
+        their local partial.
     show : any of ``names, defs, values, grads, partials`` (a list or a comma string).
     view : ``"graph"`` (the op graph) or ``"network"`` (neurons in layers; for a layer
         graph, its Dense layers unit by unit, wide ones cut to their first units).
-    collapse : op graph only: one box per layer tag (``a^(L-1)`` is in layer L-1).
+    collapse : op graph only: one box per layer tag (``a^(L-1)`` is in layer L-1);
+        long chains of layers wrap into rows.
     rankdir : ``LR`` (default) or ``BT``/``TB``/``RL``: the direction values flow.
     timeout : seconds ``dot`` may run when the picture is made.
 
-    Raises :class:`RenderError` for a graph too large to draw (suggesting ``collapse``),
-    a graph that is not a layered network (``view="network"``), or an unknown option.
+    A picture past :data:`MAX_DRAWN_NODES` / :data:`MAX_DRAWN_EDGES` still has its DOT
+    text, but ``dot`` is not run on it: ``save``/``pipe`` to svg, png or pdf raise
+    :class:`RenderError` suggesting ``collapse`` (see ``Rendering.oversize``).
+    Raises :class:`RenderError` for a graph that is not a layered network
+    (``view="network"``), ``collapse`` without layer tags or with the network view,
+    or an unknown option.
     """
     if view not in VIEWS:
         raise RenderError(f"unknown view '{view}'; choose graph or network")
+    if collapse and view == "network":
+        raise RenderError("collapse draws the op graph one box per layer; it does not "
+                          "apply to the network view")
+    if collapse and not has_layer_tags(graph):
+        raise RenderError(NO_LAYER_TAGS)
     if view == "network" and graph.is_tensor:  # Dense layers, drawn unit by unit
         dense = detect_dense(graph)
-        _check_counts(*dense_size(graph, dense), "network")
         scene = build_scene(graph, wrt, of, values, show, rankdir)
-        return Rendering(dense_dot(scene, dense), timeout)
+        return _rendering(dense_dot(scene, dense), timeout, graph, dense_size(graph, dense),
+                          "network")
     if view == "network":
         net = detect_network(graph)
-        _check_counts(*net.size, "network")
         scene = build_scene(graph, wrt, of, values, show, rankdir)
-        return Rendering(network_dot(scene, net), timeout)
-    check_size(graph, collapse)
+        return _rendering(network_dot(scene, net), timeout, graph, net.size, "network")
     scene = build_scene(graph, wrt, of, values, show, rankdir)
-    return Rendering(collapsed_dot(scene) if collapse else op_graph_dot(scene), timeout)
+    if collapse:
+        return _rendering(collapsed_dot(scene), timeout, graph, collapsed_size(graph),
+                          "collapsed graph")
+    return _rendering(op_graph_dot(scene), timeout, graph,
+                      (len(graph.nodes), len(edges_of(graph))), "graph")
 
 
 def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None = None,
@@ -99,7 +122,12 @@ def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None 
     """The backward pass one edge at a time: one frame per edge, in reverse
     topological order, the active edge lit and the adjoint it produces shown.
     """
-    check_size(graph, collapse=False)
+    # Every frame is a whole-graph layout, so the caps hold for the DOT text too.
+    nodes, edges = len(graph.nodes), len(edges_of(graph))
+    if nodes > MAX_DRAWN_NODES or edges > MAX_DRAWN_EDGES:
+        raise RenderError(f"graph too large to step through ({nodes} nodes, {edges} edges; "
+                          f"the caps are {MAX_DRAWN_NODES} and {MAX_DRAWN_EDGES}): every "
+                          "frame draws the whole graph")
     count = len(backward_edges(graph, graph.resolve(of or graph.cost)))
     if count > MAX_STEP_FRAMES:
         raise RenderError(f"the backward pass has {count} edges; the stepper draws at most "
@@ -108,22 +136,14 @@ def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None 
     return [Rendering(source, timeout) for source in step_dots(scene)]
 
 
-def check_size(graph: Graph, collapse: bool) -> None:
-    """Refuse, quickly and before any work, a picture ``dot`` would take minutes over."""
-    if collapse:
-        _check_counts(*collapsed_size(graph), "collapsed graph")
-    else:
-        _check_counts(len(graph.nodes), len(edges_of(graph)), "graph")
-
-
-def _check_counts(nodes: int, edges: int, what: str) -> None:
+def oversize(graph: Graph, nodes: int, edges: int, what: str) -> Oversize | None:
+    """Why ``dot`` should not lay out a picture of this size, or ``None`` when it may."""
     if nodes <= MAX_DRAWN_NODES and edges <= MAX_DRAWN_EDGES:
-        return
-    hint = {
-        "graph": "draw one box per layer with --collapse (collapse=True)",
-        "collapsed graph": "it has too many layers even collapsed; derive it in text "
-                           "instead (gradgraph derive --all)",
-        "network": "draw the op graph with --collapse instead",
-    }[what]
-    raise RenderError(f"{what} too large to draw ({nodes} nodes, {edges} edges; the caps are "
-                      f"{MAX_DRAWN_NODES} and {MAX_DRAWN_EDGES}): {hint}")
+        return None
+    return Oversize(what, nodes, edges, MAX_DRAWN_NODES, MAX_DRAWN_EDGES,
+                    has_layer_tags(graph))
+
+
+def _rendering(source: str, timeout: float, graph: Graph, size: tuple[int, int],
+               what: str) -> Rendering:
+    return Rendering(source, timeout, oversize(graph, *size, what))

@@ -1,6 +1,13 @@
-"""Collapsed layers: one box per layer tag, edges between boxes merged and counted."""
+"""Collapsed layers: one box per layer tag, edges between boxes merged and counted.
+
+A long chain of layers wraps like text: more than :data:`WRAP_AFTER` boxes are cut into
+lines (rows when values flow left to right), so ``chain(20)`` is a page, not a strip
+fourteen thousand pixels wide.
+"""
 
 from __future__ import annotations
+
+import math
 
 from ..graph import Graph, Node
 from .arrays import short_value
@@ -19,6 +26,17 @@ from .opgraph import EDGE_STYLE, edge_label, layer_groups, legend_html, node_loo
 from .scene import Scene, edges_of
 
 MAX_LISTED = 8  # members written inside one collapsed layer box
+WRAP_AFTER = 6  # layer boxes in one line before the picture wraps
+NO_LAYER_TAGS = ("the graph has no layer tags to collapse by (a tag is the (L-1) in "
+                 "a^(L-1), or the (1) in W^(1))")
+# The wrapped picture turns the flow direction: lines follow each other along it, and
+# the boxes inside a line are laid out across it (left to right, or top to bottom).
+_WRAPPED_RANKDIR = {"LR": "TB", "RL": "TB", "TB": "LR", "BT": "LR"}
+
+
+def has_layer_tags(graph: Graph) -> bool:
+    """True when some node carries a layer tag, so a collapsed view exists."""
+    return any(layer_groups(graph))
 
 
 def collapsed_units(graph: Graph) -> dict[str, str]:
@@ -41,7 +59,9 @@ def collapsed_dot(scene: Scene) -> str:
     """One box per layer tag; untagged nodes drawn as usual; edges merged and counted."""
     graph = scene.graph
     unit = collapsed_units(graph)
-    lines = header("gradgraph", scene.rankdir,
+    rows = wrapped_lines(graph, unit)
+    rankdir = _WRAPPED_RANKDIR[scene.rankdir] if len(rows) > 1 else scene.rankdir
+    lines = header("gradgraph", rankdir,
                    caption_text(derivation_rows(scene), legend_html(scene)))
     for i, (tag, members) in enumerate(layer_groups(graph).items()):
         if tag:
@@ -59,8 +79,55 @@ def collapsed_dot(scene: Scene) -> str:
             merged.setdefault((unit[p], unit[c]), []).append((p, c))
     for (src, dst), under in merged.items():
         lines.append(merged_edge(scene, src, dst, under))
+    if len(rows) > 1:
+        lines += wrap_lines(rows)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def wrapped_lines(graph: Graph, unit: dict[str, str]) -> list[list[str]]:
+    """The layer boxes in the order values flow, cut into lines of at most WRAP_AFTER.
+
+    One line (no wrap) for up to WRAP_AFTER boxes; else lines of nearly equal length.
+    """
+    boxes = sorted({u for u in unit.values() if u.startswith("layer_")},
+                   key=_depths(graph, unit).__getitem__)
+    if len(boxes) <= WRAP_AFTER:
+        return [boxes]
+    per_line = math.ceil(len(boxes) / math.ceil(len(boxes) / WRAP_AFTER))
+    return [boxes[i:i + per_line] for i in range(0, len(boxes), per_line)]
+
+
+def wrap_lines(rows: list[list[str]]) -> list[str]:
+    """DOT that holds each line of boxes on one rank and starts every line at the
+    same place: an invisible, heavy edge from each line's first box to the next's."""
+    out = ["  { rank=same; " + "; ".join(row) + " }" for row in rows]
+    out += [f"  {a[0]} -> {b[0]}" + attrs(style="invis", weight=20)
+            for a, b in zip(rows, rows[1:], strict=False)]
+    return out
+
+
+def _depths(graph: Graph, unit: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Per box: (longest path of boxes leading to it, first member's position).
+
+    Relaxed until nothing changes; bounded by the number of boxes, so a cycle between
+    boxes (possible with odd tags) cannot loop forever.
+    """
+    first: dict[str, int] = {}
+    for i, node in enumerate(graph.nodes):
+        first.setdefault(unit[node.name], i)
+    depth = dict.fromkeys(first, 0)
+    # In edge order, not a set's: with a cycle the result must not vary between runs.
+    pairs = list(dict.fromkeys((unit[p], unit[c]) for p, c in edges_of(graph)
+                               if unit[p] != unit[c]))
+    for _ in range(len(depth)):
+        changed = False
+        for a, b in pairs:
+            if depth[b] < depth[a] + 1:
+                depth[b], changed = depth[a] + 1, True
+        if not changed:
+            break
+    return {u: (depth[u], first[u]) for u in depth}
 
 
 def layer_box(scene: Scene, tag: str, members: list[Node]) -> str:
@@ -69,7 +136,7 @@ def layer_box(scene: Scene, tag: str, members: list[Node]) -> str:
     border = HIGHLIGHT if on else MUTED
     rows = [f'<TD COLSPAN="2" BGCOLOR="#F2F2F2"><B>'
             f'{esc(tag_label(tag))}</B> <FONT POINT-SIZE="10" COLOR="{MUTED}">'
-            f"({len(members)} nodes)</FONT></TD>"]
+            f"({len(members)} node{'' if len(members) == 1 else 's'})</FONT></TD>"]
     for node in members[:MAX_LISTED]:
         text = node.definition(scene.graph.order) if "defs" in scene.show else node.unicode
         value = short_value(scene, node.name, scene.values[node.name]) if scene.values is not None \

@@ -82,6 +82,35 @@ def run_dot(source: str, fmt: str, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     return done.stdout
 
 
+@dataclass(frozen=True)
+class Oversize:
+    """A picture past the layout caps: ``dot`` would take minutes over it, so only its
+    DOT text is given (the text itself is cheap at any size)."""
+
+    what: str  # "graph", "collapsed graph" or "network"
+    nodes: int
+    edges: int
+    max_nodes: int
+    max_edges: int
+    collapsible: bool  # the graph has layer tags, so a collapsed view exists
+
+    def message(self, cli: bool = False) -> str:
+        """Why it is refused and what to do, worded for Python or for the command line."""
+        collapse = "--collapse" if cli else "collapse=True"
+        dot_text = f"take the DOT text ({'--format dot' if cli else 'format dot, or .source'})"
+        if self.what == "collapsed graph":
+            hint = (f"it has too many layers even collapsed; {dot_text}, or derive it in "
+                    "text (gradgraph derive --all)")
+        elif not self.collapsible:
+            hint = f"it has no layer tags (the (L-1) of a^(L-1)) to collapse by; {dot_text}"
+        elif self.what == "network":
+            hint = f"draw the op graph with {collapse} instead, or {dot_text}"
+        else:
+            hint = f"draw one box per layer with {collapse}, or {dot_text}"
+        return (f"{self.what} too large to lay out ({self.nodes} nodes, {self.edges} edges; "
+                f"the caps are {self.max_nodes} and {self.max_edges}): {hint}")
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder and os.replace.
 
@@ -131,11 +160,18 @@ class Rendering:
     """A diagram: its DOT ``source``, and the ways to turn it into a picture.
 
     It displays itself in Jupyter (SVG through ``dot``; the DOT text when Graphviz is
-    missing), and ``save("out.png")`` writes svg, png, pdf or dot by the suffix.
+    missing or the picture is past the layout caps, see :attr:`oversize`), and
+    ``save("out.png")`` writes svg, png, pdf or dot by the suffix.
     """
 
     source: str
     timeout: float = DEFAULT_TIMEOUT
+    oversize: Oversize | None = None  # set when only the DOT text may be had
+
+    def check_layout(self, fmt: str) -> None:
+        """Refuse, before ``dot`` runs, a layout past the caps; DOT text always passes."""
+        if self.oversize is not None and check_format(fmt) != "dot":
+            raise RenderError(self.oversize.message())
 
     def __str__(self) -> str:
         return self.source
@@ -146,6 +182,7 @@ class Rendering:
 
     def pipe(self, format: str = "svg") -> bytes:  # noqa: A002 - python-graphviz's name
         """The picture as bytes in ``format`` (svg, png, pdf or dot)."""
+        self.check_layout(format)
         return run_dot(self.source, format, self.timeout)
 
     def svg(self) -> str:

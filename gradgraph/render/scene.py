@@ -17,7 +17,7 @@ import sympy as sp
 
 from .. import ops
 from ..derive import Derivation, derive, local_partial
-from ..errors import RenderError
+from ..errors import RenderError, ValueInputError
 from ..graph import Graph
 from ..notation import to_unicode
 from .labels import parse_show
@@ -155,6 +155,7 @@ def build_scene(graph: Graph, wrt: str | None = None, of: str | None = None,
     target = graph.resolve(of or graph.cost)
     scene = Scene(graph, target, parse_show(show), rankdir=rankdir)
     if values is not None:
+        check_values(graph, values)
         scene.values = {k: plain(v) for k, v in graph.evaluate(values).items()}
         scene.grads = {k: plain(v) for k, v in graph.gradients(values, of=target).items()}
     if wrt is not None:
@@ -162,6 +163,27 @@ def build_scene(graph: Graph, wrt: str | None = None, of: str | None = None,
         scene.derivation = d
         scene.path_nodes, scene.path_edges = chain_between(graph, d.wrt, target)
     return scene
+
+
+def check_values(graph: Graph, values: Mapping[str, Any]) -> None:
+    """Refuse values a diagram would silently drop or lack: each leaf once, only leaves.
+
+    The forward pass reads the leaves only, so a value for a computed node would be
+    ignored without a word, and the picture would not show the number the user gave.
+    """
+    seen: dict[str, str] = {}
+    for name in values:
+        node = graph[graph.resolve(name)]
+        if not node.is_leaf:
+            raise ValueInputError(f"{name} is computed from its inputs; give values for "
+                                  f"the leaves: {', '.join(graph.leaves)}")
+        if node.name in seen:
+            raise ValueInputError(f"{node.name} is given twice (as {seen[node.name]} and "
+                                  f"{name})")
+        seen[node.name] = name
+    missing = [leaf for leaf in graph.leaves if leaf not in seen]
+    if missing:
+        raise ValueInputError(f"no value given for {', '.join(missing)}")
 
 
 def chain_between(graph: Graph, start: str, end: str
