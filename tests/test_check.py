@@ -118,8 +118,10 @@ def test_missing_two_names_the_factor_and_gives_a_counterexample(slide: Checker)
     r = slide.check("dC/dw", "x*sigma'(z)*(a-y)")
     assert r.correct is False
     assert r.message.startswith("✗ not equal. Your factor ∂C/∂a = (a − y); it is 2(a − y). At w=")
-    assert re.search(r"At w=-?[\d.]+, x=-?[\d.]+, b=-?[\d.]+, y=-?[\d.]+ yours is −?[\d.]+, "
+    # One minus sign, the Unicode one, in every number of the message.
+    assert re.search(r"At w=−?[\d.]+, x=−?[\d.]+, b=−?[\d.]+, y=−?[\d.]+ yours is −?[\d.]+, "
                      r"the true value −?[\d.]+\.$", r.message)
+    assert "-" not in r.message
     bad = [f for f in r.factors if not f.ok]
     assert [(f.symbol, f.yours, f.expected, f.note) for f in bad] == [
         ("∂C/∂a", "(a − y)", "2(a − y)", "constant")]

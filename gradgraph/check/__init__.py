@@ -13,15 +13,18 @@ tutoring systems that do not lie do it (WeBWorK, Khan KAS, STACK):
 3. The sides must be defined (finite) at the same points and agree there (rtol 1e-8;
    atol 1e-12 times the largest true value, since a deep chain's derivative can be tiny
    everywhere). If the true derivative is defined at too few points the answer is
-   "undecided" (``correct=None``), never "correct".
+   "undecided" (``correct=None``), never "correct", and the message names the
+   variables (in a log, a square root, …) to give ``limits`` for.
 4. Exact algebra, as a check on the floats and for the message: the difference, with
    every definition substituted, σ′ written as σ(1 − σ) and each op application taken
    as one opaque symbol, is factored and expanded. An exact zero proves equality and
    overrules a float disagreement (cancellation in the learner's form); this step runs
-   under the hard deadline, so a blow-up like (a + … + h)¹⁰⁰ ends "undecided". When the
-   numbers agree, a soft-timed attempt (ops written in exp and cancelled, then
-   ``simplify``) may still prove it; a right answer SymPy cannot prove is accepted on
-   the numbers and says so.
+   under the hard deadline, so a blow-up like (a + … + h)¹⁰⁰ ends "undecided". The
+   learner's decimals count as the exact decimals written (0.1 is 1/10). When the
+   numbers agree, a difference that is a nonzero constant (``+ 1e-12``) or a constant
+   factor (``·(1 + 1e-12)``) beyond float rounding is a near miss: "not equal". Else a
+   soft-timed attempt (ops written in exp and cancelled, then ``simplify``) may still
+   prove it; a right answer SymPy cannot prove is accepted on the numbers and says so.
 5. On "not equal", the answer is split into multiplicative factors that are matched,
    numerically, against the chain's local partials; the message names the factor that
    differs, a missing or extra factor, a sign or constant error, a wrong layer
@@ -41,7 +44,9 @@ The modules: :mod:`.question` reads questions and answers, :mod:`.numbers` draws
 and compares values, :mod:`.prepare` builds what a question needs once,
 :mod:`.equivalence` is the child's verdict, :mod:`.feedback` the factor match,
 :mod:`.messages` and :mod:`.display` the text, :mod:`.indices`, :mod:`.indexed` and
-:mod:`.layers` indexed answers, :mod:`.checker` the entry points, :mod:`.result` the verdict's type.
+:mod:`.layers` indexed answers, :mod:`.constants` near misses, :mod:`.domain` the
+variables an "undecided" needs ranges for, :mod:`.checker` the entry points,
+:mod:`.result` the verdict's type and its names (``VERDICTS``).
 """
 
 
@@ -53,9 +58,9 @@ from .indexed import IndexedQuestion
 from .numbers import compare, evaluate, sample_points
 from .prepare import canonical
 from .question import MAX_ANSWER, MAX_QUESTION, parse_question, resolve_name
-from .result import CheckResult, FactorCheck
+from .result import VERDICTS, CheckResult, FactorCheck, Fix, invalid_dict, named_sums_note
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MEMORY_MB", "MAX_ANSWER", "MAX_QUESTION",
-           "CheckResult", "Checker", "FactorCheck", "IndexedQuestion", "canonical", "check",
-           "compare", "echo_unicode", "evaluate", "parse_question", "resolve_name",
-           "sample_points"]
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MEMORY_MB", "MAX_ANSWER", "MAX_QUESTION", "VERDICTS",
+           "CheckResult", "Checker", "FactorCheck", "Fix", "IndexedQuestion", "canonical",
+           "check", "compare", "echo_unicode", "evaluate", "invalid_dict",
+           "named_sums_note", "parse_question", "resolve_name", "sample_points"]

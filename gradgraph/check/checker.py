@@ -45,7 +45,9 @@ def check(graph: Graph | str, question: str | None, answer: str, *,
     the graph's letters), and answers use index notation (``"sum_j W_jk^(L)*…"``).
     ``limits`` maps a leaf to the range its random values come from
     (``{"p": (0.1, 5)}``). ``deadline`` bounds the whole check in seconds.
-    Raises :class:`CheckError` for a question or answer it cannot read.
+    Raises :class:`CheckError` for a question or answer it cannot read (the verdict
+    "invalid" of the CLI and batch grading); an answer it reads but cannot judge is
+    "undecided" (``correct=None``), its message naming the ``limits`` that would help.
     """
     return Checker(graph, limits=limits, deadline=deadline, memory_mb=memory_mb,
                    seed=seed).check(question, answer)

@@ -46,7 +46,7 @@ def _echo_token(tok: Any, prev: Any, nxt: Any) -> str:
     if tok.kind == "NUM":
         if prev is not None and prev.kind == "OP" and prev.text == "^" and tok.text.isdigit():
             return tok.text.translate(SUPERSCRIPT)
-        return ("·" if _juxtaposed(prev) else "") + tok.text
+        return ("·" if _juxtaposed(prev) else "") + tok.text.replace("-", "−")  # 1e−12
     if tok.kind == "PRIME":
         return "′"
     t = tok.text
@@ -108,21 +108,26 @@ def nice_number(k: float) -> str:
 
 
 def leaf_number(v: float) -> str:
-    return f"{v:.3g}"
+    return number(v, 3)
 
 
 def pair(a: float | None, b: float | None) -> tuple[str, str]:
-    """Both values with 2–3 significant digits, more only if needed to tell them apart."""
+    """Both values with 2–3 significant digits, more only if needed to tell them apart
+    (up to 17, which tells any two doubles apart)."""
     if a is None or b is None:
         return number(a, 2), number(b, 2)
-    for digits in range(2, 13):
+    for digits in range(2, 18):
         sa, sb = number(a, digits), number(b, digits)
         if sa != sb:
             return sa, sb
-    return number(a, 13), number(b, 13)
+    return number(a, 17), number(b, 17)
 
 
 def number(v: float | None, digits: int) -> str:
+    """``v`` with ``digits`` significant digits, a Unicode minus, and −0 as 0 (a
+    value that underflowed keeps no sign worth showing)."""
     if v is None:
         return "undefined"
+    if v == 0:
+        return "0"
     return f"{v:.{digits}g}".replace("-", "−")

@@ -4,8 +4,10 @@ Everything here touches the learner's expression, so it runs in the sandbox (kil
 the deadline). Both sides are compared at the prepared points (same defined/undefined
 pattern, same values); then the difference, with definitions substituted and each op
 application one opaque symbol, is factored and expanded: an exact zero proves equality
-and overrules a float disagreement. A soft-timed ``simplify`` may still prove a right
-answer; one it cannot prove is accepted on the numbers.
+and overrules a float disagreement. When the numbers agree, exact algebra may still
+find a near miss the tolerance hid (a constant difference or factor, :mod:`.constants`):
+not equal. A soft-timed ``simplify`` may prove a right answer; one it cannot prove is
+accepted on the numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from .. import ops
+from .constants import atomize, clearest_point, constant_offset, exact_decimals
 from .feedback import feedback
 from .numbers import compare, evaluate, proportional, value_at
 from .prepare import Prepared, canonical
@@ -40,7 +43,7 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float) -> dict[str, Any]:
         "status": status, "index": index, "defined": defined,
         "yours": value_at(yours, index), "truth": value_at(prep.truth, index),
         "ratio": proportional(yours, prep.truth), "factors": [], "notes": [],
-        "exact": False, "proved": False,
+        "exact": False, "proved": False, "constant": None,
     }
     if status == "few":
         return report
@@ -49,13 +52,17 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - feedback is a bonus; the verdict stands without it
         pass
     try:
-        differences = [canonical(prep.graph, f) - c
-                       for f, c in zip(formulas, prep.canonicals, strict=True)]
-        if status == "equal":  # the verdict stands: algebra only says "proved", soft-timed
+        # The learner's decimals as written (0.1 is 1/10): exact algebra on them.
+        pairs = [(canonical(prep.graph, exact_decimals(f)), c)
+                 for f, c in zip(formulas, prep.canonicals, strict=True)]
+        if status == "equal":  # the verdict stands unless algebra finds a near miss
             budget = 0.6 * deadline - (time.monotonic() - start)
-            report["exact"] = report["proved"] = _proves_zero(differences, budget)
+            report["proved"], report["constant"] = _settle(pairs, budget, _scale(prep.truth))
+            report["exact"] = report["proved"]
+            if report["constant"] is not None:
+                _near_miss_point(report, yours, prep.truth)
         else:  # an exact zero overrules the numbers: worth the hard deadline (may be killed)
-            report["exact"] = report["proved"] = all(exactly_zero(d) for d in differences)
+            report["exact"] = report["proved"] = all(exactly_zero(a - c) for a, c in pairs)
     except Exception:  # noqa: BLE001 - SymPy gave up (PolynomialError, ...): not proved
         pass
     return report
@@ -73,7 +80,7 @@ def exactly_zero(difference: sp.Expr) -> bool:
     """
     if difference == 0:
         return True
-    factored = sp.factor_terms(_atomize(difference, {}, {}))
+    factored = sp.factor_terms(atomize(difference, {}, {}))
     if factored == 0:
         return True
     for f in sp.Mul.make_args(factored):
@@ -81,22 +88,6 @@ def exactly_zero(difference: sp.Expr) -> bool:
         if not base.is_Number and sp.expand(base) == 0:
             return True
     return False
-
-
-def _atomize(e: sp.Expr, memo: dict[sp.Expr, sp.Expr], atoms: dict[sp.Expr, sp.Symbol]
-             ) -> sp.Expr:
-    """``e`` with every function application replaced by a symbol of its own."""
-    if e in memo:
-        return memo[e]
-    if not e.args or isinstance(e, sp.Symbol):
-        out = e
-    elif isinstance(e, sp.Function):
-        key = e.func(*[sp.expand(_atomize(a, memo, atoms)) for a in e.args])
-        out = atoms.setdefault(key, sp.Dummy(f"f{len(atoms)}"))
-    else:
-        out = e.func(*[_atomize(a, memo, atoms) for a in e.args])
-    memo[e] = out
-    return out
 
 
 @contextmanager
@@ -119,18 +110,39 @@ def _soft_deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _proves_zero(differences: list[sp.Expr], budget: float) -> bool:
-    """Try to prove every difference = 0: exact algebra, else ops written out in exp and
-    cancelled, then ``simplify``. Only to say "proved": the verdict stands on the
-    numbers, so slow algebra is cut short here (soft deadline) instead of costing the
-    whole check (a layer's many instances, say)."""
+def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float
+            ) -> tuple[bool, dict[str, Any] | None]:
+    """(proved, near miss) for an answer the numbers call equal: exact algebra, then a
+    constant difference or factor (a near miss the tolerance hid: not equal), then ops
+    written out in exp and cancelled, then ``simplify``. Slow algebra is cut short here
+    (soft deadline) instead of costing the whole check: without a proof or a near
+    miss the verdict stands on the numbers."""
     if budget < 0.05:
-        return False
+        return False, None
     try:
         with _soft_deadline(budget):
-            return all(exactly_zero(d) or _simplifies_to_zero(d) for d in differences)
-    except Exception:  # noqa: BLE001 - _SoftTimeout or SymPy giving up: only "proved" is at stake
-        return False
+            if all(exactly_zero(a - c) for a, c in pairs):
+                return True, None
+            for a, c in pairs:
+                found = constant_offset(a, c, scale)
+                if found is not None:
+                    return False, found
+            return all(exactly_zero(a - c) or _simplifies_to_zero(a - c)
+                       for a, c in pairs), None
+    except Exception:  # noqa: BLE001 - _SoftTimeout or SymPy giving up: no proof, no near miss
+        return False, None
+
+
+def _scale(truth: np.ndarray) -> float:
+    """The largest finite true value: what rounding noise is measured against."""
+    finite = np.abs(truth[np.isfinite(truth)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+def _near_miss_point(report: dict[str, Any], yours: np.ndarray, truth: np.ndarray) -> None:
+    """The point that shows a near miss best, as the counterexample."""
+    index = clearest_point(yours, truth)
+    report.update(index=index, yours=value_at(yours, index), truth=value_at(truth, index))
 
 
 def _simplifies_to_zero(difference: sp.Expr) -> bool:

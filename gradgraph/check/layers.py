@@ -40,6 +40,7 @@ from .prepare import (
 
 MAX_INSTANCES = 12  # index values the verdict instantiates a question at
 MAX_ASSIGNMENTS = 16  # index values the factor match instantiates the chain factors at
+MAX_NAMED = 64  # values of the summed letters a counterexample's factor names are read at
 
 
 class Indexed(Instances):
@@ -70,6 +71,18 @@ class Indexed(Instances):
                ) -> np.ndarray:
         return np.concatenate([evaluate(self.elements.instantiate(expr, a, self.extents),
                                         env, n) for a in self.assignments])
+
+    def names(self, expr: sp.Expr, instance: int) -> set[str]:
+        """The scalar names a chain factor (aⱼ − yⱼ) mentions at one instance (k = 1),
+        over every value of the chain's summed letters: a₀, y₀, a₁, y₁."""
+        fixed = self.instances[instance]
+        ranges = [range(self.extents.get(c, 0)) for c in self.summed]
+        out: set[str] = set()
+        for combo in itertools.islice(itertools.product(*ranges), MAX_NAMED):
+            values = {**fixed, **dict(zip(self.summed, combo, strict=True))}
+            out |= {s.name for s in self.elements.instantiate(expr, values,
+                                                              self.extents).free_symbols}
+        return out
 
 
 class Layers:
@@ -110,7 +123,13 @@ class Layers:
         return Prepared(self.scalars, q.text, d, n, leaf_values, env, np.concatenate(truths),
                         self._factors(q, d, indexed, env, n, seed), paths,
                         tuple(canonical(self.scalars, e) for e in expected), tuple(shown),
-                        self.graph.order, indexed, labels)
+                        self.graph.order, indexed, labels, self._limit_names())
+
+    def _limit_names(self) -> dict[str, str]:
+        """Each neuron's leaf -> its layer's name: ``limits`` are given per tensor."""
+        return {scalar_name(node.name, index): node.name for node in self.graph.nodes
+                if node.expr is None and node.shape
+                for index in itertools.product(*(range(d) for d in node.shape))}
 
     def _distributions(self, points: Points) -> Points:
         """Cross-entropy targets made probabilities (positive, summing to 1) at each

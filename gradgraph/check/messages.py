@@ -9,18 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import GradgraphError
 from ..notation import unicode_name
+from .constants import constant_text
 from .display import leaf_number, nice_number, pair
+from .domain import domain_leaves
 from .numbers import close
 from .prepare import Prepared
-from .result import CheckResult, FactorCheck
+from .result import CheckResult, FactorCheck, Fix, fix_text
 
 MAX_SHOWN = 8  # leaf values a counterexample message names
 
 
-def undecided(prep: Prepared, echo: str, reason: str, why: str) -> CheckResult:
-    return CheckResult(None, f"? undecided: {why}", prep.question, echo, reason,
-                       expected=prep.derivation)
+def undecided(prep: Prepared, echo: str, reason: str, why: str, fix: Fix | None = None
+              ) -> CheckResult:
+    """"? undecided: why", and how to fix it (in the library's words: the CLI
+    rewrites the fix in its own with :meth:`CheckResult.for_cli`)."""
+    tail = f"; {fix_text(fix)}" if fix is not None else ""
+    return CheckResult(None, f"? undecided: {why}{tail}", prep.question, echo, reason,
+                       expected=prep.derivation, fix=fix)
 
 
 def result(prep: Prepared, echo: str, report: Mapping[str, Any],
@@ -29,6 +36,8 @@ def result(prep: Prepared, echo: str, report: Mapping[str, Any],
     (about the answer's indices), said first when the answer is wrong."""
     status, exact = report["status"], report["exact"]
     factors = tuple(FactorCheck(**f) for f in report["factors"])
+    if status == "equal" and report.get("constant") is not None:
+        return _near_miss(prep, echo, report, list(notes))
     if status == "equal" or (status == "differ" and exact):
         # An exact zero overrules a float disagreement (rounding in the learner's form).
         proved = bool(report["proved"])
@@ -38,13 +47,35 @@ def result(prep: Prepared, echo: str, report: Mapping[str, Any],
                            echo, "equal", None, _all_ok(prep, factors), prep.derivation,
                            proved, report["defined"])
     if status == "few":
-        why = (f"the true value is defined at only {report['defined']} of {len(prep.truth)} "
-               "test points; give limits for the variables")
-        return undecided(prep, echo, "too few defined points", why)
+        why = f"the true value is defined at only {report['defined']} of {len(prep.truth)} " \
+              "test points"
+        return undecided(prep, echo, "too few defined points", why, _limits_fix(prep))
     if status == "domain" and exact:
         why = "the two sides agree algebraically but are defined at different points"
-        return undecided(prep, echo, "domain", why)
+        return undecided(prep, echo, "domain", why, _limits_fix(prep))
     return _wrong(prep, echo, report, factors, list(notes))
+
+
+def _limits_fix(prep: Prepared) -> Fix | None:
+    """Ranges for the variables whose domain is the problem (none: nothing to range)."""
+    names = domain_leaves(prep)
+    return Fix("limits", names) if names else None
+
+
+def _near_miss(prep: Prepared, echo: str, report: Mapping[str, Any], notes: list[str]
+               ) -> CheckResult:
+    """Not equal: off by a constant the numeric tolerance hid, which exact algebra found."""
+    constant = report["constant"]
+    value = constant_text(constant["value"])
+    if constant["kind"] == "difference":
+        said = f"Yours differs from the true value by the constant {value} (too small"
+    else:
+        said = f"Yours is the true value times the constant {value} (too close to 1"
+    parts = [*notes, f"{said} for the numbers to show; exact algebra finds it)."]
+    example = _counterexample(prep, report["index"], report["yours"], report["truth"])
+    parts.append(_example_sentence(example))
+    return not_equal(prep, echo, parts, "constant differs", counterexample=example,
+                     proved=True, points=report["defined"])
 
 
 def _all_ok(prep: Prepared, factors: tuple[FactorCheck, ...]) -> tuple[FactorCheck, ...]:
@@ -65,7 +96,7 @@ def _wrong(prep: Prepared, echo: str, report: Mapping[str, Any],
     if report["status"] == "domain":
         parts.append("The two sides are defined at different points (the domains differ).")
     example = _counterexample(prep, report["index"], report["yours"], report["truth"])
-    parts.append(_example_sentence(example))
+    parts.append(_example_sentence(example, _focus(prep, factors, report["index"])))
     reason = "domain differs" if report["status"] == "domain" else "values differ"
     return not_equal(prep, echo, parts, reason, counterexample=example, factors=factors,
                      proved=bool(report["proved"]), points=report["defined"])
@@ -134,10 +165,38 @@ def _counterexample(prep: Prepared, index: int | None, yours: float | None,
     return out
 
 
-def _example_sentence(example: dict[str, Any] | None) -> str:
+def _focus(prep: Prepared, factors: tuple[FactorCheck, ...], index: int | None
+           ) -> list[str]:
+    """The leaves the wrong factors use, the ones they name first (yⱼ of aⱼ − yⱼ), then
+    those feeding the intermediates they name (aⱼ's weights and inputs)."""
+    wrong = {f.symbol for f in factors if not f.ok and f.symbol}
+    if index is None or not wrong or prep.factors is None:
+        return []
+    instance = index // prep.n
+    named: set[str] = set()
+    try:
+        for ef in prep.factors:
+            if ef.symbol in wrong:
+                named |= prep.instances.names(ef.rest, instance)
+    except GradgraphError:  # a factor the instance cannot name: no order to give
+        return []
+    leaves = set(prep.graph.leaves)
+    fed = {a for n in named if n in prep.graph and n not in leaves
+           for a in prep.graph.ancestors(n) if a in leaves}
+    shown = prep.shown[instance]
+    direct = [n for n in shown if n in named]
+    return direct + [n for n in shown if n in fed and n not in named]
+
+
+def _example_sentence(example: dict[str, Any] | None, focus: Sequence[str] = ()) -> str:
     if example is None:
         return ""
-    items = [f"{unicode_name(k)}={leaf_number(v)}" for k, v in example["at"].items()]
+    at = example["at"]
+    names = list(at)
+    if len(names) > MAX_SHOWN:  # room for some: the ones the wrong factor uses first
+        first = [n for n in focus if n in at]
+        names = first + [n for n in names if n not in first]
+    items = [f"{unicode_name(k)}={leaf_number(at[k])}" for k in names]
     if len(items) > MAX_SHOWN:  # the full point is in .counterexample
         items = [*items[:MAX_SHOWN], f"… ({len(items) - MAX_SHOWN} more)"]
     where = ", ".join(items)

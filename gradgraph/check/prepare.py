@@ -42,6 +42,10 @@ class Instances:
         """A factor's values, stacked like the expected factors' values."""
         return evaluate(expr, env, n)
 
+    def names(self, expr: sp.Expr, instance: int) -> set[str]:  # noqa: ARG002 - one instance
+        """The graph's names a factor mentions at one instance (a counterexample's)."""
+        return {s.name for s in expr.free_symbols}
+
 
 SCALAR = Instances()
 
@@ -77,6 +81,8 @@ class Prepared:
     order: Mapping[str, int]  # the order names are written in, for messages
     instances: Instances = field(default=SCALAR)
     labels: tuple[str, ...] = ()  # per instance, "k = 1" (layers only)
+    # A leaf of ``graph`` -> the name ``limits`` takes for it (layers: the tensor's).
+    limit_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, graph: Graph, of: str, wrt: str, limits: Mapping[str, tuple[float, float]],

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from ..derive import Derivation
+from ..notation import unicode_name
+
+# Every verdict, in the words messages and JSON use: "invalid" is input the checker
+# cannot read (the library raises CheckError; batch grading reports it as a row),
+# "undecided" an answer it read but cannot judge (too few defined points, the deadline).
+VERDICTS = ("correct", "not equal", "undecided", "invalid")
+INVALID_MARK = "! invalid: "
+
+
+class Fix(NamedTuple):
+    """How to turn "undecided" into a verdict: ``("limits", ("p", "q"))`` gives those
+    leaves a range where the true value is defined."""
+
+    option: str
+    names: tuple[str, ...] = ()
+
+
+def fix_text(fix: Fix, cli: bool = False) -> str:
+    """The fix in the library's words (``limits={...}``) or the CLI's (``--limit``)."""
+    names = fix.names
+    if cli:
+        how = " ".join(f"--limit {n}=LOW:HIGH" for n in names)
+    else:
+        how = "limits={" + ", ".join(f"{n!r}: (LOW, HIGH)" for n in names) + "}"
+    shown = " and ".join(unicode_name(n) for n in names)
+    where = "it is" if len(names) == 1 else "they are"
+    ranges = "a range" if len(names) == 1 else "ranges"
+    return f"give {shown} {ranges} where {where} defined with {how}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +70,7 @@ class CheckResult:
     means undefined there). ``factors`` compares the chain's factors with the learner's.
     ``expected`` is the derivation (show it only when asked). ``reason`` is a short
     machine-readable tag; ``proved`` says whether algebra confirmed the verdict.
+    ``fix`` says, for an undecided one, what would let the checker decide.
     """
 
     correct: bool | None
@@ -54,6 +83,7 @@ class CheckResult:
     expected: Derivation | None = field(default=None, repr=False)
     proved: bool = False
     points: int = 0
+    fix: Fix | None = None
 
     @property
     def verdict(self) -> str:
@@ -61,6 +91,13 @@ class CheckResult:
 
     def __str__(self) -> str:
         return self.message
+
+    def for_cli(self) -> CheckResult:
+        """The same verdict, its fix in command-line words (``--limit p=LOW:HIGH``)."""
+        if self.fix is None:
+            return self
+        return replace(self, message=self.message.replace(fix_text(self.fix),
+                                                          fix_text(self.fix, cli=True)))
 
     def to_dict(self, reveal: bool = False) -> dict[str, Any]:
         """Plain data for JSON; the expected derivation only with ``reveal``."""
@@ -70,14 +107,37 @@ class CheckResult:
             "proved": self.proved, "points": self.points,
             "counterexample": self.counterexample,
             "factors": [f.to_dict(reveal) for f in self.factors],
+            "needs_limits": list(self.fix.names) if self.fix is not None else [],
         }
         if reveal:
             out["expected"] = _reveal(self.expected)
         return out
 
 
+def invalid_dict(message: str, question: str | None, answer: str | None) -> dict[str, Any]:
+    """An answer the checker cannot read, with the keys of :meth:`CheckResult.to_dict`."""
+    return {"verdict": "invalid", "correct": None, "message": INVALID_MARK + message,
+            "question": question, "answer": answer, "reason": "invalid", "proved": False,
+            "points": 0, "counterexample": None, "factors": [], "needs_limits": []}
+
+
 def _reveal(d: Derivation | None) -> dict[str, str]:
     if d is None:
-        return {"chain": "0", "factors": "0", "expanded": "0"}
+        return {"chain": "0", "factors": "0", "expanded": "0", "note": ""}
     return {"chain": d.chain_unicode(), "factors": d.factors_unicode(),
-            "expanded": d.expanded_unicode()}
+            "expanded": d.expanded_unicode(), "note": named_sums_note(d)}
+
+
+def named_sums_note(d: Derivation) -> str:
+    """Why the leaves-only form of a layer's derivative still names zⱼ: a layer's sum
+    over k stays named, as a teacher would leave it ("" when nothing does)."""
+    graph = d.graph
+    if not graph.is_tensor:
+        return ""
+    kept = [n for n in graph.nodes if n.expr is not None and n.kind != "elementwise"
+            and n.element_symbol in d.expanded.free_symbols]
+    if not kept:
+        return ""
+    names = ", ".join(unicode_name(n.element) for n in kept)
+    verb = "is the layer's sum" if len(kept) == 1 else "are the layers' sums"
+    return f"({names} {verb}, left named)"

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ..check import Checker, CheckResult
+from ..check import VERDICTS, Checker, CheckResult, invalid_dict, named_sums_note
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from .common import CommandError, load_graph, read_text_file, run_safely
 
 MAX_ANSWERS = 5_000
+DEFAULT_WIDTH = 100  # the table's width when the terminal's is unknown (a pipe, say)
+MIN_MESSAGE = 24  # the message column never gets narrower than this
 TOP_KEYS = ("graph", "question", "limits", "answer")
 ANSWER_KEYS = ("student", "question", "answer")
 
@@ -41,21 +45,29 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
     """Check a hand derivation ANSWER against the graph's chain rule.
 
     \b
-    Examples:
+    Examples (from the repository's root, with its lessons/ files):
       gradgraph check --graph "z = w*x + b; a = sigma(z); C = (a - y)^2" \\
           "dC/dw = x*sigma'(z)*2*(a-y)"
-      gradgraph check --graph chain.gg -q dC/dw "x*sigma'(z)*(a-y)" --reveal
-      gradgraph check --graph chain.gg --answers answers.toml --json
+      gradgraph check --graph lessons/graphs/chain.gg -q dC/dw \\
+          "a^(L-1)*sigma'(z)*(a^(L)-y)" --reveal
+      gradgraph check --graph lessons/graphs/layer.gg -q "dC_0/da_k^(L-1)" \\
+          "sum_j W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)"
+      gradgraph check --graph "C = t*log(p*q)" "dC/dt = log(p) + log(q)" \\
+          --limit p=0.1:5 --limit q=0.1:5
+      gradgraph check --answers lessons/answers/chain-class.toml --json
 
     ANSWER may use named intermediates (z, a), leaves only, or both; σ′(z),
     σ(z)(1 − σ(z)) or a(1 − a); ^ or **; Unicode; implicit products (2x, 2(a − y)).
 
     \b
+    Verdicts: correct; not equal; undecided (read, but the checker cannot tell:
+    the message names the --limit ranges to give, or the --deadline ran out);
+    invalid (a question or answer that cannot be read).
     Exit status for one ANSWER: 0 correct, 1 not equal or undecided,
-    2 bad input (graph, question or answer that cannot be read).
+    2 invalid, or a graph or option that cannot be used.
     With --answers: 0 when the file was graded (whatever the verdicts), 2 when
-    the file or graph cannot be used; a malformed answer is reported as
-    "invalid" on its row and the others are still graded.
+    the file or graph cannot be used; an answer that cannot be read is reported
+    as "invalid" on its row and the others are still graded.
 
     \b
     The --answers file (TOML):
@@ -78,11 +90,45 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
         raise click.UsageError("give the ANSWER to check (or --answers FILE)")
     if graph_text is None:
         raise click.UsageError("give the graph with --graph TEXT or --graph FILE.gg")
-    checker = Checker(load_graph(graph_text, None, params), limits=_limits(limits),
-                      deadline=deadline)
-    result = checker.check(question, answer)
+    checker = Checker(_graph(graph_text, params), limits=_limits(limits), deadline=deadline)
+    try:
+        result = checker.check(question, answer).for_cli()
+    except CheckError as e:  # a verdict on the input, said like the others
+        _print_invalid(str(e), question, answer, as_json)
+        click.get_current_context().exit(2)
     _print_one(result, as_json, reveal)
     click.get_current_context().exit(0 if result.correct else 1)
+
+
+def _graph(text: str, params: str | None) -> Graph:
+    """The --graph argument: graph text, or a file when it looks like a path (a
+    missing one is said to be missing, not parsed as graph text)."""
+    if _looks_like_path(text):
+        return load_graph(None, text, params)
+    return load_graph(text, None, params)
+
+
+def _looks_like_path(text: str) -> bool:
+    """``chain.gg``, ``lessons/graphs/``, an existing file: never graph text, which
+    defines something with '=' (and ``C = a/b`` has a '/' too)."""
+    if "\n" in text or ";" in text:
+        return False
+    if text.endswith(".gg") or _exists(text):
+        return True
+    return "=" not in text and ("/" in text or "\\" in text)
+
+
+def _exists(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # a name too long, a NUL: not a path
+        return False
+
+
+def _print_invalid(message: str, question: str | None, answer: str | None,
+                   as_json: bool) -> None:
+    data = invalid_dict(message, question, answer)
+    click.echo(_dumps(data) if as_json else data["message"])
 
 
 def _print_one(result: CheckResult, as_json: bool, reveal: bool) -> None:
@@ -99,8 +145,16 @@ def _revealed(result: CheckResult) -> str:
     if d is None:
         return f"expected: {result.question} = 0"
     pad = " " * len("expected: ")
+    note = named_sums_note(d)
     return (f"expected: {d}".replace("\n", "\n" + pad)
-            + f"\n{pad}{' ' * len(result.question)} = {d.expanded_unicode()}")
+            + f"\n{pad}{' ' * len(result.question)} = {d.expanded_unicode()}"
+            + (f"  {note}" if note else ""))
+
+
+def _revealed_factors(result: CheckResult) -> str:
+    """The expected derivative in one line, as its chain's factors (a table's row)."""
+    d = result.expected
+    return f"expected: {result.question} = {d.factors_unicode() if d is not None else 0}"
 
 
 def _limits(specs: tuple[str, ...] | Mapping[str, Any]) -> dict[str, tuple[float, float]]:
@@ -179,6 +233,8 @@ def _batch_graph(data: Mapping[str, Any], graph_text: str | None, params: str | 
         raise CommandError("give the graph with --graph, or as 'graph = \"…\"' in the file")
     if not isinstance(text, str):
         raise CommandError("'graph' in the answers file must be a string")
+    if graph_text is not None:
+        return _graph(graph_text, params)
     return load_graph(text, None, params)
 
 
@@ -206,16 +262,21 @@ def _grade_row(checker: Checker, number: int, entry: Any, default_q: str | None
     asked = fields.get("question", default_q)
     row: dict[str, Any] = {"student": str(student),
                            "question": asked if isinstance(asked, str) else None}
+    answer = fields.get("answer")
     try:
         question, answer = _entry_fields(entry, default_q)
-        result = checker.check(question, answer)
+        result = checker.check(question, answer).for_cli()
     except GradgraphError as e:
-        return {**row, "verdict": "invalid", "correct": None, "message": str(e)}, None
+        return _invalid_row(row, str(e), answer), None
     except RecursionError:
-        return {**row, "verdict": "invalid", "correct": None,
-                "message": "the answer is nested too deeply"}, None
+        return _invalid_row(row, "the answer is nested too deeply", answer), None
     row["question"] = result.question
     return {**row, **result.to_dict(reveal=False)}, result
+
+
+def _invalid_row(row: dict[str, Any], message: str, answer: Any) -> dict[str, Any]:
+    shown = answer if isinstance(answer, str) else None
+    return {**row, **invalid_dict(message, row["question"], shown)}
 
 
 def _entry_fields(entry: Any, default_q: str | None) -> tuple[str | None, str]:
@@ -234,23 +295,37 @@ def _entry_fields(entry: Any, default_q: str | None) -> tuple[str | None, str]:
 
 
 def _summary(rows: list[tuple[dict[str, Any], CheckResult | None]]) -> dict[str, int]:
-    counts = {"correct": 0, "not equal": 0, "undecided": 0, "invalid": 0}
+    counts = dict.fromkeys(VERDICTS, 0)
     for row, _ in rows:
         counts[row["verdict"]] += 1
     return {"total": len(rows), **counts}
 
 
 def _table_text(rows: list[tuple[dict[str, Any], CheckResult | None]], reveal: bool) -> str:
+    """One line a row, the message cut to the terminal's width (--json has it whole)."""
     head = ("student", "question", "verdict", "message")
     cells = [(r["student"], r["question"] or "", r["verdict"],
               " ".join(r["message"].split("\n"))) for r, _ in rows]
     widths = [max([len(head[i]), *(len(c[i]) for c in cells)]) for i in range(3)]
+    indent = sum(widths) + 6
+    room = max(MIN_MESSAGE, _terminal_width() - indent)
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, [*widths, 0], strict=True)).rstrip()]
     for c, (_, result) in zip(cells, rows, strict=True):
-        lines.append("  ".join([*(c[i].ljust(widths[i]) for i in range(3)), c[3]]))
+        lines.append("  ".join([*(c[i].ljust(widths[i]) for i in range(3)),
+                                _cut(c[3], room)]))
         if reveal and result is not None and not result.correct:
-            lines.append(" " * (sum(widths) + 6) + _revealed(result).replace("\n", " "))
+            lines.append(" " * indent + _cut(_revealed_factors(result), room))
     s = _summary(rows)
     lines.append(f"{s['total']} answers: {s['correct']} correct, {s['not equal']} not equal, "
                  f"{s['undecided']} undecided, {s['invalid']} invalid")
     return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    """The terminal's columns ($COLUMNS first), or DEFAULT_WIDTH when unknown."""
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns or DEFAULT_WIDTH
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, ending in "…" when cut."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"

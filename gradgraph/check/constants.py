@@ -1,0 +1,123 @@
+"""Near misses: an answer off by a constant too small for the numbers to show.
+
+``x·σ′(z)·2(a − y) + 1e−12`` agrees with the true value to within the numeric
+tolerance at every point, so the numbers alone would call it right. Exact algebra on
+the learner's decimals, read as the exact decimals they wrote (0.1 is 1/10, not the
+binary double nearest it), shows the difference is the constant 10⁻¹², or the ratio the
+constant 1 + 10⁻¹²: not equal. A constant at the level of float rounding (what
+``0.3/0.1`` leaves after the parser folds it) is noise, not a near miss.
+
+Runs in the child (it touches the learner's expression), under the soft deadline.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+# A constant this small relative to the values (or a factor this close to 1) is what
+# float64 rounding of the learner's own decimals leaves: 16 units in the last place.
+NOISE = 2.0 ** -48
+
+
+def exact_decimals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each Float made the exact decimal it was written as: 0.1 -> 1/10.
+
+    The parser made each Float with ``float(text)``, so the shortest repr of its
+    value gives back the digits written (up to float64's 17).
+    """
+    floats = {f: _decimal(f) for f in expr.atoms(sp.Float)}
+    return expr.xreplace(floats) if floats else expr
+
+
+def _decimal(f: sp.Float) -> sp.Rational:
+    value = float(f)
+    if not math.isfinite(value):
+        return f
+    frac = Fraction(repr(value))  # a repr of a float, never the learner's text
+    return sp.Rational(frac.numerator, frac.denominator)
+
+
+def constant_offset(yours: sp.Expr, truth: sp.Expr, scale: float
+                    ) -> dict[str, Any] | None:
+    """``{"kind": "difference" | "factor", "value": c}`` when ``yours`` is ``truth + c``
+    or ``c·truth`` identically, with c beyond rounding noise (``scale``: the largest
+    true value); None otherwise.
+
+    Both sides have each op application as one symbol (shared), so the algebra is on
+    polynomials and rational functions of those symbols: a number that comes out is an
+    identity, whatever values the symbols take.
+    """
+    memo: dict[sp.Expr, sp.Expr] = {}
+    atoms: dict[sp.Expr, sp.Symbol] = {}
+    mine, true = atomize(yours, memo, atoms), atomize(truth, memo, atoms)
+    difference = sp.expand(mine - true)
+    if difference.is_Number:
+        c = float(difference)
+        if difference != 0 and abs(c) > NOISE * max(scale, 1e-300):
+            return {"kind": "difference", "value": _plain(difference)}
+        return None
+    if true == 0:
+        return None
+    ratio = sp.cancel(mine / true)
+    if ratio.is_Number and ratio != 0 and abs(float(ratio) - 1) > NOISE:
+        return {"kind": "factor", "value": _plain(ratio)}
+    return None
+
+
+def _plain(c: sp.Expr) -> tuple[int, int] | float:
+    """A constant as plain data for the parent: (p, q) for a rational, else a float."""
+    if isinstance(c, sp.Rational):
+        return int(c.p), int(c.q)
+    return float(c)
+
+
+def constant_text(value: tuple[int, int] | float) -> str:
+    """``(1, 10**12)`` -> ``1e−12``; ``(2, 3)`` -> ``2/3``: a decimal as the learner
+    would write it (every digit it needs), a small fraction as a fraction."""
+    if isinstance(value, tuple):
+        p, q = value
+        if q == 1 or (q <= 1000 and not _decimal_denominator(q)):
+            return (f"{p}" if q == 1 else f"{p}/{q}").replace("-", "−")
+        value = p / q
+    return repr(float(value)).replace("-", "−")
+
+
+def _decimal_denominator(q: int) -> bool:
+    """Whether 1/q has a finite decimal expansion (q = 2ᵃ·5ᵇ)."""
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    return q == 1
+
+
+def atomize(e: sp.Expr, memo: dict[sp.Expr, sp.Expr], atoms: dict[sp.Expr, sp.Symbol]
+            ) -> sp.Expr:
+    """``e`` with every function application replaced by a symbol of its own (equal
+    applications, equal symbols): exact algebra never descends into σ(w·σ(…) + b)."""
+    if e in memo:
+        return memo[e]
+    if not e.args or isinstance(e, sp.Symbol):
+        out = e
+    elif isinstance(e, sp.Function):
+        key = e.func(*[sp.expand(atomize(a, memo, atoms)) for a in e.args])
+        out = atoms.setdefault(key, sp.Dummy(f"f{len(atoms)}"))
+    else:
+        out = e.func(*[atomize(a, memo, atoms) for a in e.args])
+    memo[e] = out
+    return out
+
+
+def clearest_point(yours: np.ndarray, truth: np.ndarray) -> int | None:
+    """The point where the two sides differ most, relative to their size (the fewest
+    digits to show it); None when every value is the same double."""
+    with np.errstate(all="ignore"):
+        gap = np.abs(yours - truth)
+        relative = gap / np.maximum(np.abs(yours) + np.abs(truth), np.finfo(float).tiny)
+    relative[~(np.isfinite(relative) & (gap > 0))] = -1.0
+    best = int(np.argmax(relative)) if relative.size else 0
+    return best if relative.size and relative[best] > 0 else None
