@@ -4,7 +4,7 @@ A regulariser is a small object that writes its term for one weight node in
 gradgraph's text language; the term is added to the cost, so ``gradgraph.derive``
 shows ∂(C + λΣw²)/∂w = ∂C/∂w + 2λw and the compiled step computes exactly that.
 
-Semantics are Keras's (shared/notes/seed-science.md, erratum E7): ``l2(λ)`` adds
+Semantics are Keras's (the slides' C + λΣ‖W‖₂ is a slip for the squared norm): ``l2(λ)`` adds
 λ·Σw² (the squared norm; gradient 2λw — PyTorch's ``weight_decay=wd`` is the gradient
 of (wd/2)Σw², i.e. λ = wd/2); ``l1(λ)`` adds λ·Σ|w| (subgradient λ·sign(w), 0 at 0).
 The deck's unsquared λ‖W‖₂ is a different (group-lasso) penalty. Keras's default

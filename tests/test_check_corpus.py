@@ -2,9 +2,10 @@
 
 The deck's three derivations (∂C₀/∂w⁽ᴸ⁾, ∂C₀/∂b⁽ᴸ⁾, ∂C₀/∂a⁽ᴸ⁻¹⁾) on the one-neuron chain,
 deeper ones on the two-layer chain, the slide graph in plain names, in many correct forms
-and with the typical mistakes; then the tricky pairs of reliability-security.md §2 and
-§8 rows 15–18, where a checker either lies (numbers without a domain check) or gives up
-(simplify alone). Verdict: True correct, False not equal, None undecided.
+and with the typical mistakes; then the tricky pairs (√(x²) vs x, log(pq) vs
+log p + log q, the tanh identity, an empty domain), where a checker either lies
+(numbers without a domain check) or gives up (simplify alone).
+Verdict: True correct, False not equal, None undecided.
 """
 
 from __future__ import annotations

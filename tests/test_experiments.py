@@ -1,4 +1,4 @@
-"""The papers' experiments: quick modes reproduce the qualitative results of issue 7.
+"""The papers' experiments: quick modes reproduce the papers' qualitative results.
 
 Full protocols (minutes each) are marked slow; run them with ``pytest -m slow``.
 """
@@ -252,7 +252,7 @@ def test_bad_arguments_raise_training_errors(call, message):
 
 
 # --------------------------------------------------------------------------------------
-# full protocols (seed-science §4): minutes each
+# full protocols (each module's docstring): minutes each
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_full_vanishing_matches_the_reference_orders_of_magnitude():

@@ -1,4 +1,4 @@
-"""L1/L2 as graph terms with Keras semantics (seed-science E7)."""
+"""L1/L2 as graph terms with Keras semantics (the squared norm: gradient 2λw)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The papers' experiments, each runnable in seconds (quick) or as the documented protocol.
 
 Each module has ``run(quick=True, seed=0, progress=None, ...) -> Result``; a result has
-``.to_dict()``, ``.table()`` and ``.plot(path)``. Protocols and the reference figures:
-shared/notes/seed-science.md §4.
+``.to_dict()``, ``.table()`` and ``.plot(path)``. Each module's docstring gives its
+protocol; the README gives the full-mode figures beside independent reference runs.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Adam's bias correction (Kingma & Ba §6.4, Fig. 4): with and without, as β₂ → 1.
 
-Protocol (seed-science §4(f)): the paper's VAE written as a gradgraph graph — 64 →
+Protocol: the paper's VAE written as a gradgraph graph — 64 →
 500 softplus → a 50-d Gaussian latent (μ, log σ²) → 500 softplus → 64 Bernoulli
 logits — on all 1797 digits scaled to [0, 1], batch 100; the loss is −ELBO per image
 (nats): Σ softplus(l) − x·l for the reconstruction plus the Gaussian KL term. Adam

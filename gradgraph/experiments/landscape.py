@@ -1,6 +1,6 @@
 """Li et al. (2018) loss landscapes: filter-normalised slices around a trained minimum.
 
-Protocol (seed-science §4(c)): MLP 64-256-256-10 ReLU trained with SGD momentum 0.9,
+Protocol: MLP 64-256-256-10 ReLU trained with SGD momentum 0.9,
 lr 0.02 divided by 10 at 50/75/90 % of 200 epochs, small batch (16) against large
 batch (512), weight decay 0 or 5e−4. Around the trained θ, a random direction d is
 drawn like θ and *filter-normalised* (Li §4; ``net_plotter.py``): each neuron's row

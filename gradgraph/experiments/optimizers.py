@@ -1,6 +1,6 @@
 """Optimizer race on the deck's task: every optimizer of gradgraph.optim, one plot.
 
-Protocol (seed-science §4(e)): the deck's Keras example — digits, Dense(100, tanh) →
+Protocol: the deck's Keras example — digits, Dense(100, tanh) →
 Dense(10, softmax), Glorot-uniform kernels, zero biases, batch 32, 15 epochs — with
 each optimizer at the paper/framework defaults and at the slides' settings. Reported:
 training cross-entropy after each epoch (on the whole training set) and test accuracy.

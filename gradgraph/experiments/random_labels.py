@@ -1,6 +1,6 @@
 """Zhang et al. (2017) randomisation test: an MLP memorises digits with random labels.
 
-Protocol (seed-science §4(b)): the deck's digits split; each *training* label is
+Protocol: the deck's digits split; each *training* label is
 replaced with probability p by a uniformly drawn class (Zhang §2.1); an MLP 3×512
 ReLU with PyTorch's default init and no regularisation is trained with Adam 1e−3,
 batch 128, until it classifies every (corrupted) training label correctly (cap 300

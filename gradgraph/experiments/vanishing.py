@@ -1,6 +1,6 @@
 """Vanishing gradients at initialisation: per-layer ‖∂C/∂W⁽ˡ⁾‖ of deep sigmoid and ReLU nets.
 
-Protocol (seed-science §4(d)): ``depth`` hidden layers of ``width`` units on the
+Protocol: ``depth`` hidden layers of ``width`` units on the
 digits, softmax + cross-entropy, the batch-mean gradient of 256 training images at
 initialisation, the Frobenius norm of each layer's ∂C/∂W averaged over seeds. A
 sigmoid's σ′ ≤ ¼ shrinks the backward signal at every layer whatever the init; ReLU

@@ -305,7 +305,7 @@ class BatchNormalization(Layer):
     output γẑ + β (γ starts at 1, β at 0). Inference: the running mean and variance
     (moving ← momentum·moving + (1 − momentum)·batch statistic; start 0 and 1).
     Keras: momentum 0.99, epsilon 1e−3. (PyTorch's momentum 0.1 is Keras's 0.9, and
-    PyTorch keeps the unbiased variance; see seed-science.md E10.)
+    PyTorch keeps the unbiased running variance, as Ioffe & Szegedy's Algorithm 2 does.)
     """
 
     name = "batch_normalization"

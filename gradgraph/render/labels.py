@@ -3,7 +3,7 @@
 Safety: every string that reaches DOT goes through :func:`esc` — node names are already
 restricted by the parser, but op names, expressions and numbers are user-derived too, and
 an HTML-like label would otherwise turn ``<TD HREF="javascript:…">`` into a live link
-(reliability-security.md §6). No attribute that makes Graphviz write ``<a`` (URL, href,
+in the SVG. No attribute that makes Graphviz write ``<a`` (URL, href,
 tooltip) is ever emitted.
 """
 
