@@ -7,7 +7,7 @@ with :class:`~sympy.printing.numpy.NumPyPrinter`. The generated program is kept
 as ``.source``; it is built only from symbols this package creates, never from
 user text, and runs with no builtins.
 
-Forms follow the papers, not the slides (shared/notes/seed-science.md §1-§2):
+Forms follow the papers (Kingma & Ba 2015, Algorithms 1 and 2), not the slides:
 Adam divides by ``1 − β₁ᵗ`` and ``1 − β₂ᵗ`` with ``t`` counted from 1, has no
 trailing ``·∇C``, and every accumulator is element-wise ``g⊙g``.
 """
