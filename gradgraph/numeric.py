@@ -20,6 +20,7 @@ is summed over the batch.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -350,12 +351,24 @@ class _Generator:
                              if t.child == self.of)
         seed = f"1.0 / {out}.shape[0]" if self.scalar_seed else f"_seed({out})"
         lines.append(f"    {_g(out)} = {seed}")
+        uses = Counter(f.child for f, _ in pending)
+        in_place: dict[str, str] = {}
         for (factor, _), e in zip(pending, reduced, strict=True):
+            if hot and self._may_scale_in_place(factor, uses):
+                in_place[factor.parent] = self.printer.doprint(e)
+                continue
             terms.setdefault(factor.parent, []).append(self.contribution(factor, e))
         for name in self.adj.adjoints:
             if name == self.of or name not in wanted:
                 continue
             node = self.graph[name]
+            if name in in_place:
+                # The child's adjoint is used nowhere else: scale it where it lies
+                # instead of allocating another batch-sized array (relu′, tanh′ layers).
+                child = _g(self.graph[self.adj.adjoints[name].terms[0].child].id)
+                lines.append(f"    {_g(node.id)} = {child}")
+                lines.append(f"    {_g(node.id)} *= {in_place[name]}")
+                continue
             parts = terms.get(name, [("0.0", True)])
             if not self.graph.is_batched(name):
                 # Each pull-back is reduced on its own: one may already be summed over
@@ -365,6 +378,28 @@ class _Generator:
                 total = " + ".join(c for c, _ in parts)
             lines.append(f"    {_g(node.id)} = {total}")
         return lines
+
+    def _may_scale_in_place(self, f: Factor, uses: Counter) -> bool:
+        """A pull-back through an element-wise op whose adjoint nothing else reads."""
+        child, parent = self.graph[f.child], self.graph[f.parent]
+        return (child.kind == "elementwise" and child.name != self.of and uses[f.child] == 1
+                and len(self.adj.adjoints[f.parent].terms) == 1 and bool(child.shape)
+                and child.shape == parent.shape and self.graph.is_batched(f.child)
+                and self.graph.is_batched(f.parent) and self._fresh(f.child))
+
+    def _fresh(self, name: str) -> bool:
+        """True when ``name``'s adjoint is an array of its own, not a view of another's.
+
+        A bias pulls back the layer's adjoint itself (g_b = g_z) and a batch mean a
+        broadcast view: scaling those in place would change another node's adjoint.
+        """
+        terms = self.adj.adjoints[name].terms
+        if len(terms) != 1:
+            return False
+        child = self.graph[terms[0].child]
+        if child.kind in ("affine", "matvec"):
+            return child.tensor_expr.args[1].name == name  # g @ W is a new array
+        return child.kind in ("elementwise", "sum", "cross_entropy", "softmax")
 
     def is_batched_expr(self, e: sp.Expr) -> bool:
         """True when ``e`` (in element symbols) has one value per example."""

@@ -259,3 +259,20 @@ def test_training_step_matches_the_full_program() -> None:
     for name in g.params:
         np.testing.assert_allclose(grads[name], full.gradients[name], rtol=1e-13)
     assert "g0 " not in compiled.source.split("def step")[1]  # no input adjoint in training
+
+
+@pytest.mark.parametrize("text", [
+    examples.mlp_text([6, 5, 4, 3], activation="relu"),
+    # a layer's bias computed from another layer: its adjoint is the layer's own (g_v = g_z),
+    # so the step must not scale it in place
+    "x: input(2); y: input(3)\nW: param(3, 2); V: param(3, 2); c: param(3)\n"
+    "v = tanh(V x + c)\nz = W x + v\na = relu(z)\nC = sum((a - y)^2)",
+])
+def test_in_place_scaling_in_the_step_changes_no_number(text: str) -> None:
+    g = Graph.from_text(text)
+    values = random_values(g, batch=5, seed=4)
+    compiled = gg.compile(g)
+    full = compiled(values)
+    loss, grads = compiled.step(values)
+    for name in g.params:
+        np.testing.assert_allclose(grads[name], full.gradients[name], rtol=1e-12)
