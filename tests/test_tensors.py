@@ -265,8 +265,8 @@ def test_training_step_matches_the_full_program() -> None:
     examples.mlp_text([6, 5, 4, 3], activation="relu"),
     # a layer's bias computed from another layer: its adjoint is the layer's own (g_v = g_z),
     # so the step must not scale it in place
-    "x: input(2); y: input(3)\nW: param(3, 2); V: param(3, 2); c: param(3)\n"
-    "v = tanh(V x + c)\nz = W x + v\na = relu(z)\nC = sum((a - y)^2)",
+    "x: input(2); y: input(3)\nU: param(2, 2); W: param(3, 2); V: param(3, 2); c: param(3)\n"
+    "h = tanh(U x)\nv = tanh(V x + c)\nz = W h + v\na = relu(z)\nC = sum((a - y)^2)",
 ])
 def test_in_place_scaling_in_the_step_changes_no_number(text: str) -> None:
     g = Graph.from_text(text)
