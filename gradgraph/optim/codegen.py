@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
 
 from .display import _eq_text
 from .symbols import GRAD, STEP, THETA, Maximum, SafeDiv
@@ -41,6 +42,18 @@ class _CodePrinter(NumPyPrinter):
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True})
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        # Positive terms first: "theta - rho*g" is two array operations, SymPy's own
+        # order "-g*rho + theta" three (the negation makes a copy). This is the hot loop.
+        terms = sorted(expr.args, key=lambda t: t.could_extract_minus_sign())
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            if t.could_extract_minus_sign():
+                out += f" - {self.parenthesize(-t, precedence(expr))}"
+            else:
+                out += f" + {self.parenthesize(t, precedence(expr))}"
+        return out
 
     def _print_Maximum(self, expr: Maximum) -> str:
         a, b = (self._print(x) for x in expr.args)
