@@ -60,6 +60,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     _fsync_directory(parent)
 
 
+def read_bounded(path: str | Path, cap: int) -> bytes | None:
+    """The bytes of ``path``, or ``None`` when it holds more than ``cap``.
+
+    At most ``cap + 1`` bytes are read, whatever ``stat()`` says, so a device such as
+    /dev/zero or a file that grows while it is read cannot exhaust memory. OS errors
+    (missing file, a directory, no permission) propagate for the caller to word.
+    """
+    with Path(path).open("rb") as fh:
+        data = fh.read(cap + 1)
+    return None if len(data) > cap else data
+
+
 def _fsync_directory(directory: Path) -> None:
     """Make the rename durable; best effort (not possible on every OS/file system)."""
     try:

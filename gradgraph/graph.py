@@ -18,7 +18,7 @@ import sympy as sp
 from . import ops
 from .errors import GraphError, ParseError, ShapeError
 from .notation import SUBSCRIPT, latex_name, to_latex, to_unicode, unicode_name
-from .parse import Assign, Declare, OpDef, parse_name, parse_program, symbol
+from .parse import Assign, Declare, IndexSum, OpDef, parse_name, parse_program, symbol
 
 ROLES = ("input", "param", "const", "intermediate", "cost")
 # Leaves with these base names are parameters unless the text or ``params`` says
@@ -404,9 +404,9 @@ class _Builder:
         """sum, softmax, … act on layers: a program without shapes cannot use them."""
         for name in self.order:
             for e in sp.preorder_traversal(self.defs[name]):
-                if isinstance(e, ops.TensorOpFunction) or type(e).__name__ == "IndexSum":
-                    op = getattr(e, "tspec", None)
-                    label = op.name if op else "sum_"
+                if isinstance(e, ops.TensorOpFunction | IndexSum):
+                    tensor_op = isinstance(e, ops.TensorOpFunction)
+                    label = e.tspec.name if tensor_op else f"sum_{e.args[1]}"
                     raise GraphError(
                         f"'{label}' needs layers: declare their shapes first, e.g. "
                         f"'x: input(3)' {self.where(name)}")

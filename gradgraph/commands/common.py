@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import GradgraphError, ValueInputError
+from ..fileio import read_bounded
 from ..graph import Graph
 from ..parse import parse_name
 
@@ -25,9 +26,8 @@ def read_text_file(path: str, what: str = "file") -> str:
     try:
         if not p.is_file() and p.exists() and not p.is_dir():
             raise CommandError(f"{what} '{path}' is not a regular file")
-        with p.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # bounded, whatever stat() says
-        if len(data) > MAX_FILE_BYTES:
+        data = read_bounded(p, MAX_FILE_BYTES)
+        if data is None:
             raise CommandError(f"{what} '{path}' is larger than {MAX_FILE_BYTES} bytes")
         return data.decode("utf-8")
     except FileNotFoundError:

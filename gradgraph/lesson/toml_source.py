@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LessonError
+from ..fileio import read_bounded
 from .model import Where
 
 try:  # Python 3.11+; the package still supports 3.10 through the tomli backport
@@ -43,15 +44,14 @@ def read_capped(path: Path, cap: int, what: str = "lesson file") -> str:
         size = path.stat().st_size
         if size > cap:
             raise LessonError(f"{path}: {what} too large ({size} bytes; the limit is {cap})")
-        with path.open("rb") as fh:
-            data = fh.read(cap + 1)  # the file may have grown since stat()
+        data = read_bounded(path, cap)  # the file may have grown since stat()
     except FileNotFoundError:
         raise LessonError(f"{path}: no such {what}") from None
     except IsADirectoryError:
         raise LessonError(f"{path}: is a folder, not a {what}") from None
     except OSError as e:
         raise LessonError(f"{path}: cannot read the {what}: {e.strerror}") from None
-    if len(data) > cap:
+    if data is None:
         raise LessonError(f"{path}: {what} too large (over {cap} bytes)")
     try:
         return data.decode("utf-8")
