@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -36,7 +40,7 @@ def test_failed_replace_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch)
         raise OSError("disk on fire")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(fileio.OutputPathError, match="cannot write .*params.txt.*disk on fire"):
         fileio.atomic_write_text(path, "new")
     assert path.read_text() == "old"
     assert listing(tmp_path) == ["params.txt"]
@@ -98,7 +102,7 @@ def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError("no space left")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(fileio.OutputPathError, match="no space left"):
         fileio.save_npz(path, {"W": np.ones((2, 3)), "b": np.ones(3)}, {"epoch": 2})
     monkeypatch.undo()
     arrays, meta = fileio.load_npz(path)
@@ -197,3 +201,152 @@ def test_corrupt_sidecar(tmp_path, content, match):
 def test_missing_file(tmp_path):
     with pytest.raises(FileFormatError, match="no such file"):
         fileio.load_npz(tmp_path / "nothing.npz")
+
+
+# --- output paths checked before the work (issue #11, item 6) ----------------------------
+
+
+def test_check_writable_accepts_a_new_file_and_leaves_nothing(tmp_path):
+    target = tmp_path / "model.npz"
+    assert fileio.check_writable(str(target)) == target
+    assert listing(tmp_path) == []
+    target.write_text("old")  # an existing regular file may be replaced
+    assert fileio.check_writable(target) == target
+    assert listing(tmp_path) == ["model.npz"]
+
+
+def unwritable_cases(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    (tmp_path / "sub").mkdir()
+    return [
+        (tmp_path / "missing" / "m.npz", "folder .*missing' does not exist"),
+        (tmp_path / "plain" / "m.npz", "plain' is not a folder"),
+        ("/proc/m.npz", "folder '/proc' does not accept new files"),
+        (tmp_path / "sub", "it is a folder"),
+        ("/dev/null", "not a regular file"),
+        (f"{tmp_path}/", "give a file name"),
+    ]
+
+
+def test_check_writable_refuses_each_unwritable_path_in_one_line(tmp_path):
+    for path, message in unwritable_cases(tmp_path):
+        with pytest.raises(fileio.OutputPathError, match=message) as info:
+            fileio.check_writable(path)
+        assert "\n" not in str(info.value) and isinstance(info.value, GradgraphError)
+    assert sorted(listing(tmp_path)) == ["plain", "sub"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_check_writable_refuses_a_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        with pytest.raises(fileio.OutputPathError, match="Permission denied"):
+            fileio.check_writable(folder / "m.npz")
+        with pytest.raises(fileio.OutputPathError, match="Permission denied"):
+            fileio.atomic_write_text(folder / "m.txt", "x")
+        with pytest.raises(fileio.OutputPathError, match="Permission denied"):
+            fileio.check_writable_folder(folder / "diagrams")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_check_writable_folder(tmp_path):
+    assert fileio.check_writable_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert listing(tmp_path) == []  # nothing created
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(fileio.OutputPathError, match="'.*f' is not a folder"):
+        fileio.check_writable_folder(tmp_path / "f" / "out")
+    with pytest.raises(fileio.OutputPathError, match="does not accept new files"):
+        fileio.check_writable_folder("/proc/out")
+
+
+def test_writers_never_let_an_os_error_through(tmp_path, monkeypatch):
+    with pytest.raises(fileio.OutputPathError, match="/proc/m.npz"):
+        fileio.save_npz("/proc/m.npz", sample(), {})
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(fileio.OutputPathError, match="d.npz"):
+        fileio.save_npz(tmp_path / "d.npz", sample(), {})
+    path = tmp_path / "m.txt"
+    fileio.atomic_write_text(path, "old")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(fileio.OutputPathError, match="m.txt': No space left on device"):
+        fileio.atomic_write_text(path, "new")
+    monkeypatch.undo()
+    assert path.read_text() == "old"
+    assert sorted(listing(tmp_path)) == ["d.npz", "m.txt"]
+
+
+# --- temporary files: recognisable, cleaned up (item 7) -----------------------------------
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_names_are_recognisable_and_never_look_like_the_target():
+    name = fileio.temp_name("model.npz")
+    assert name.startswith(".model.npz.gradgraph-tmp-") and not name.endswith(".npz")
+    assert fileio.is_temp_file(name) and f"-{os.getpid()}-" in name
+    assert not fileio.is_temp_file("model.npz")
+
+
+def test_a_save_removes_stale_temps_of_dead_writers_only(tmp_path):
+    dead, live = dead_pid(), os.getpid()
+    names = {
+        "stale": f".m.npz.gradgraph-tmp-{dead}-0123abcd",
+        "stale-sidecar": f".m.npz.json.gradgraph-tmp-{dead}-0123abcd",
+        "live": f".m.npz.gradgraph-tmp-{live}-0123abcd",
+        "other": f".n.npz.gradgraph-tmp-{dead}-0123abcd",
+        "user": ".m.npz.gradgraph-tmp-notes",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"partial")
+    fileio.save_npz(tmp_path / "m.npz", sample(), {})
+    left = set(listing(tmp_path))
+    assert names["stale"] not in left and names["stale-sidecar"] not in left
+    assert {names["live"], names["other"], names["user"], "m.npz", "m.npz.json"} == left
+
+
+def test_a_temp_file_is_never_loaded_as_a_model(tmp_path):
+    temp = tmp_path / f".m.npz.gradgraph-tmp-{dead_pid()}-0123abcd"
+    np.savez(temp, W=np.ones(2))  # even a complete one (numpy adds .npz): name it back
+    (tmp_path / (temp.name + ".npz")).rename(temp)
+    with pytest.raises(FileFormatError, match="temporary file of an unfinished save"):
+        fileio.load_npz(temp)
+    assert list(tmp_path.glob("*.npz")) == []
+
+
+# --- reading: devices, pipes and folders are named as such (item 8) -----------------------
+
+
+def test_load_refuses_devices_pipes_and_folders_by_name(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    cases = [("/dev/zero", "not a regular file"), (fifo, "not a regular file"),
+             (tmp_path, "is a folder"), (tmp_path / "none.npz", "no such file")]
+    for path, message in cases:
+        with pytest.raises(FileFormatError, match=message):
+            fileio.load_npz(path)
+
+
+def test_read_bounded_does_not_wait_on_a_pipe(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert fileio.read_bounded(fifo, 10) == b""  # no writer: end of file, not a hang
+    assert fileio.read_bounded("/dev/zero", 10) is None
+
+
+def test_read_file_caps_and_words_errors(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 11)
+    with pytest.raises(FileFormatError, match="data file too large .11 bytes; the limit is 10"):
+        fileio.read_file(path, 10, "data file")
+    assert fileio.read_file(path, 11) == b"x" * 11
