@@ -11,6 +11,7 @@ from .commands.derive import derive_command
 from .commands.experiment import experiment_group
 from .commands.lesson import lesson_group
 from .commands.render import render_command
+from .commands.serve import serve_command
 from .commands.train import train_command
 
 
@@ -32,6 +33,7 @@ cli.add_command(check_command)
 cli.add_command(render_command)
 cli.add_command(experiment_group)
 cli.add_command(train_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

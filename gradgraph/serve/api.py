@@ -1,0 +1,158 @@
+"""The JSON endpoints of docs/serve-api.md: graphs, numbers, derivations, diagrams, checks.
+
+Each handler reads its body against a schema, then calls the library: symbolic work on
+user text in the sandbox child (:mod:`.jobs`), numbers for a graph a child has already
+accepted in this process (:class:`.jobs.GraphCache`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from .. import __version__
+from ..errors import GradgraphError
+from ..graph import Graph
+from . import checking, structure
+from .drawing import graphviz_message, render_text
+from .examples import examples
+from .http import JSON, read_json
+from .jobs import GraphCache, Jobs, Results
+
+GRAPH_FIELDS: dict[str, tuple[Any, bool]] = {
+    "graph": (str, True), "params": (str, False), "of": (str, False)}
+MAX_GRAPH_TEXT = 20_000  # characters; the parser has its own, tighter caps per line
+
+
+@dataclass
+class Server:
+    """What the handlers share: the job runner, the caches and the settings."""
+
+    deadline: float
+    lessons_dir: Path | None
+    jobs: Jobs
+    graphs: GraphCache = field(default_factory=GraphCache)
+    results: Results = field(default_factory=Results)
+    building: dict[Hashable, asyncio.Future] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def graph_key(body: dict[str, Any]) -> tuple[str, str, str]:
+    text = body["graph"]
+    if len(text) > MAX_GRAPH_TEXT:
+        raise GradgraphError(f"the graph text is longer than {MAX_GRAPH_TEXT} characters")
+    return (text, body.get("params") or "", body.get("of") or "")
+
+
+async def accepted_graph(server: Server, key: tuple[str, str, str]) -> Graph:
+    """The graph of ``key`` built in this process, once a child has built it in time.
+
+    Concurrent requests for the same new text wait for one build (single flight).
+    """
+    graph = server.graphs.get(key)
+    if graph is not None:
+        return graph
+    pending = server.building.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future = asyncio.get_running_loop().create_future()
+    server.building[key] = future
+    try:
+        await server.jobs.run(structure.accept, *key)
+        graph = await anyio.to_thread.run_sync(structure.build_compiled, *key)
+        server.graphs.put(key, graph)
+        future.set_result(graph)
+        return graph
+    except BaseException as e:
+        future.set_exception(e)
+        future.exception()  # mark it retrieved when nobody else waits
+        raise
+    finally:
+        del server.building[key]
+
+
+async def cached(server: Server, endpoint: str, body: dict[str, Any],
+                 compute: Callable[[], Awaitable[Any]],
+                 keep: Callable[[Any], bool] = lambda answer: True) -> Any:
+    """The answer to an identical earlier request, or ``compute()`` remembered when
+    ``keep(answer)`` (a verdict cut short by the deadline is not kept)."""
+    key = (endpoint, json.dumps(body, sort_keys=True))
+    hit = server.results.get(key)
+    if hit is not None:
+        return hit
+    answer = await compute()
+    if keep(answer):
+        server.results.put(key, answer)
+    return answer
+
+
+# --- handlers ----------------------------------------------------------------------
+
+
+async def health(server: Server, request: Any) -> JSON:
+    message = graphviz_message()
+    return JSON({"version": __version__, "graphviz": message is None,
+                 "graphviz_message": message})
+
+
+async def list_examples(server: Server, request: Any) -> JSON:
+    return JSON(await anyio.to_thread.run_sync(examples))
+
+
+async def graph(server: Server, request: Any) -> JSON:
+    body = await read_json(request, GRAPH_FIELDS)
+    key = graph_key(body)
+    return JSON(await cached(server, "graph", body,
+                             lambda: server.jobs.run(structure.graph_info, *key)))
+
+
+async def evaluate(server: Server, request: Any) -> JSON:
+    body = await read_json(request, {**GRAPH_FIELDS, "values": (dict, True)})
+    g = await accepted_graph(server, graph_key(body))
+    return JSON(await anyio.to_thread.run_sync(structure.evaluate_info, g, body["values"]))
+
+
+async def derive(server: Server, request: Any) -> JSON:
+    body = await read_json(request, {**GRAPH_FIELDS, "wrt": (str, True),
+                                     "expand": (bool, False), "values": (dict, False)})
+    args = (*graph_key(body), body["wrt"], bool(body.get("expand")), body.get("values"))
+    return JSON(await cached(server, "derive", body,
+                             lambda: server.jobs.run(structure.derive_text, *args)))
+
+
+RENDER_FIELDS = {**GRAPH_FIELDS, "wrt": (str, False), "values": (dict, False),
+                 "show": ((str, list), False), "view": (str, False),
+                 "collapse": (bool, False), "step": (int, False)}
+
+
+async def render(server: Server, request: Any) -> JSON:
+    body = await read_json(request, RENDER_FIELDS)
+    show = body.get("show")
+    if isinstance(show, list) and not all(isinstance(s, str) for s in show):
+        raise GradgraphError("show is a list of names: names, defs, values, grads, partials")
+    args = (*graph_key(body), body.get("wrt"), body.get("values"), show,
+            body.get("view") or "graph", bool(body.get("collapse")), body.get("step"),
+            server.deadline)
+    return JSON(await cached(server, "render", body,
+                             lambda: server.jobs.run(render_text, *args)))
+
+
+async def check(server: Server, request: Any) -> JSON:
+    body = await read_json(request, {"graph": (str, True), "params": (str, False),
+                                     "question": (str, False), "answer": (str, True),
+                                     "limits": (dict, False)})
+    limits = checking.limits(body.get("limits"))
+    key = graph_key({"graph": body["graph"], "params": body.get("params")})
+
+    async def compute() -> dict[str, Any]:
+        g = await accepted_graph(server, key)
+        return await server.jobs.in_thread(checking.verdict, g, body.get("question"),
+                                           body["answer"], limits, server.deadline)
+
+    return JSON(await cached(server, "check", body, compute, checking.decided_in_time))

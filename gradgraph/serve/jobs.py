@@ -1,0 +1,113 @@
+"""Symbolic work on user text: in a killable child, off the event loop, a few at a time.
+
+Every job goes through :func:`gradgraph.sandbox.run` (a forked child killed at the
+deadline) from a worker thread, so the event loop keeps answering while SymPy works.
+At most ``limit`` jobs run at once; up to ``queue`` more wait; beyond that a request
+is answered 429 at once instead of piling up behind a hostile graph.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from .. import sandbox
+from ..graph import Graph
+from .http import HTTPProblem
+
+DEFAULT_LIMIT = 2 * (os.cpu_count() or 1)
+CHILD_MEMORY_MB = 1024
+
+
+class Jobs:
+    """Runs ``fn(*args)`` in the sandbox under ``deadline`` seconds."""
+
+    def __init__(self, deadline: float, limit: int = DEFAULT_LIMIT, queue: int | None = None):
+        self.deadline = deadline
+        self.limit = limit
+        self.queue = 4 * limit if queue is None else queue
+        self.pending = 0  # running or waiting; touched only on the event loop
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        # Made on first use, inside the running event loop.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.limit)
+        return self._limiter
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a sandboxed child; its (picklable) result."""
+        return await self.in_thread(self._sandboxed, fn, args)
+
+    async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker thread, counted against the same limits (for work
+        that sandboxes itself, such as :func:`gradgraph.check`)."""
+        if self.pending >= self.limit + self.queue:
+            raise HTTPProblem(429, "http", "the server is busy with other work; try again "
+                                           "in a moment")
+        self.pending += 1
+        try:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter())
+        finally:
+            self.pending -= 1
+
+    def _sandboxed(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        return sandbox.run(fn, args, timeout=self.deadline, memory_mb=CHILD_MEMORY_MB)
+
+
+class GraphCache:
+    """Graphs a child has built within the deadline, built again here for fast numbers.
+
+    Only text that a sandboxed child has accepted (parsed, compiled and evaluated in
+    time) is ever built in the server process; the least recently used graph goes
+    first past ``size``.
+    """
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._graphs: OrderedDict[Hashable, Graph] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: Hashable) -> Graph | None:
+        with self._lock:
+            graph = self._graphs.get(key)
+            if graph is not None:
+                self._graphs.move_to_end(key)
+            return graph
+
+    def put(self, key: Hashable, graph: Graph) -> None:
+        with self._lock:
+            self._graphs[key] = graph
+            self._graphs.move_to_end(key)
+            while len(self._graphs) > self.size:
+                self._graphs.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._graphs)
+
+
+class Results:
+    """Answers already computed for identical requests (derivations, diagrams, verdicts
+    are functions of the request alone), least recently used dropped first."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)

@@ -1,0 +1,176 @@
+"""Graphs and derivations as the JSON of docs/serve-api.md (run inside the sandbox child).
+
+Every function here starts from graph *text* and returns plain data, so it can run in
+the killable child of :mod:`gradgraph.sandbox` and send its result back pickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..derive import Derivation, Factor, derive, local_partial
+from ..errors import DerivationError, GradgraphError
+from ..graph import Graph, Node
+from ..render.steps import backward_edges
+from . import maths
+from .numbers import batch_size, defaults, leaf_values, plain
+
+
+def build(text: str, params: str | None = None, of: str | None = None) -> Graph:
+    return Graph.from_text(text, params=params or None, cost=of or None)
+
+
+def edge_id(graph: Graph, parent: str, child: str) -> str:
+    """``e_<parent id>_<child id>``: the id of the edge's ``<g>`` in the SVG too."""
+    return f"e_{graph[parent].id}_{graph[child].id}"
+
+
+def graph_info(text: str, params: str | None = None, of: str | None = None) -> dict[str, Any]:
+    """The structure a page draws and steps through: nodes, edges, backward order."""
+    graph = build(text, params, of)
+    target = graph.resolve(of) if of else graph.cost
+    return {
+        "cost": target,
+        "nodes": [_node(graph, n, target) for n in graph.nodes],
+        "edges": [_edge(graph, p, n.name) for n in graph.nodes for p in n.parents],
+        "leaves": list(graph.leaves), "params": list(graph.params),
+        "inputs": list(graph.inputs), "is_tensor": graph.is_tensor,
+        "defaults": defaults(graph),
+        "backward": _backward(graph, target),
+    }
+
+
+def _node(graph: Graph, node: Node, cost: str) -> dict[str, Any]:
+    role = "cost" if node.name == cost else node.role
+    return {"id": node.id, "name": node.name, **maths.name(node.element), "role": role,
+            "is_leaf": node.is_leaf, "shape": list(node.shape),
+            "definition": None if node.is_leaf else _definition(graph, node)}
+
+
+def _definition(graph: Graph, node: Node) -> maths.Maths:
+    unicode = node.definition(graph.order)
+    if node.sums or node.kind in ("batch_mean", "softmax"):
+        return maths.text(unicode)  # Σ and (1/m) Σ_B are written by the node itself
+    eq = maths.equation(maths.name(node.element), maths.expr(node.expr, graph.order),
+                        display=False)
+    return {"unicode": unicode, "mathml": eq["mathml"]}
+
+
+def _edge(graph: Graph, parent: str, child: str) -> dict[str, Any]:
+    try:
+        partial = maths.expr(local_partial(graph, child, parent), graph.order)
+    except DerivationError:
+        partial = None
+    return {"id": edge_id(graph, parent, child), "parent": parent, "child": child,
+            "symbol": maths.partial(graph[child].element, graph[parent].element),
+            "partial": partial}
+
+
+def _backward(graph: Graph, of: str) -> list[dict[str, Any]]:
+    """One step per edge in the order reverse mode uses them (frame i of /api/render)."""
+    out = []
+    head_of = graph[of].element
+    for parent, child in backward_edges(graph, of):
+        p_el, c_el = graph[parent].element, graph[child].element
+        head, local = maths.partial(head_of, p_el), maths.partial(c_el, p_el)
+        parts = [local] if child == of else [local, maths.partial(head_of, c_el)]
+        step = maths.accumulate(head, parts)
+        out.append({"edge": edge_id(graph, parent, child), "child": child, "parent": parent,
+                    "text": step["unicode"], "mathml": step["mathml"]})
+    return out
+
+
+def evaluate_info(graph: Graph, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Forward values and adjoints of every node (parameter adjoints: batch means)."""
+    given = leaf_values(graph, values)
+    forward = graph.evaluate(given)
+    adjoints = graph.gradients(given)
+    return {"values": {k: plain(v) for k, v in forward.items()},
+            "adjoints": {k: plain(v) for k, v in adjoints.items()},
+            "cost": graph.cost, "batch": batch_size(graph, given)}
+
+
+def evaluate_text(text: str, params: str | None, of: str | None,
+                  values: Mapping[str, Any]) -> dict[str, Any]:
+    return evaluate_info(build(text, params, of), values)
+
+
+def derive_text(text: str, params: str | None, of: str | None, wrt: str, expand: bool,
+                values: Mapping[str, Any] | None) -> dict[str, Any]:
+    graph = build(text, params, of)
+    return derivation_info(derive(graph, of or None, wrt), expand, values)
+
+
+def derivation_info(d: Derivation, expand: bool = False,
+                    values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The Derivation object of the contract."""
+    graph, order = d.graph, d.graph.order
+    head = maths.partial(graph[d.of].element, graph[d.wrt].element)
+    factors = d.factors
+    out: dict[str, Any] = {
+        "of": d.of, "wrt": d.wrt, "head": head,
+        "paths": [list(p) for p in d.paths],
+        "chain": _chain(d, [[maths.partial(f.child_el or f.child, f.parent_el or f.parent)
+                             for f in fs] for fs in factors], d.chain_unicode()),
+        "factors": [[_factor(graph, f) for f in fs] for fs in factors],
+        "cached": {**maths.text(d.cached_unicode()), "reuses": list(d.reuses)},
+        "matrix": _matrix(d),
+        "text": str(d),
+        "value": _value(d, values),
+    }
+    out["product"] = _chain(d, [[maths.expr(f.expr, order) for f in fs] for fs in factors],
+                            d.factors_unicode())
+    if expand:
+        out["expanded"] = (maths.text(d.expanded_unicode()) if graph.is_tensor
+                           else maths.expr(d.expanded, order))
+    return out
+
+
+def _chain(d: Derivation, terms: list[list[maths.Maths]], unicode: str) -> maths.Maths:
+    """A sum over paths of products of maths fields; Σ prefixes come from the Unicode."""
+    if d.graph.is_tensor or not terms:
+        return maths.text(unicode)
+    return {"unicode": unicode, "mathml": maths.sum_of_products(terms)["mathml"]}
+
+
+def _factor(graph: Graph, f: Factor) -> dict[str, Any]:
+    parent_to = f.via or f.child
+    return {"edge": edge_id(graph, f.parent, parent_to),
+            "symbol": maths.partial(f.child_el or f.child, f.parent_el or f.parent),
+            "expr": maths.expr(f.expr, graph.order)}
+
+
+def _matrix(d: Derivation) -> dict[str, str] | None:
+    if not d.graph.is_tensor:
+        return None
+    try:
+        return {"unicode": d.matrix_unicode()}
+    except DerivationError:
+        return None
+
+
+def _value(d: Derivation, values: Mapping[str, Any] | None) -> Any:
+    if not values:
+        return None
+    given = leaf_values(d.graph, values)
+    if any(leaf not in given for leaf in d.graph.leaves):
+        return None
+    try:
+        return plain(d.value(given))
+    except GradgraphError:
+        return None
+
+
+def accept(text: str, params: str | None, of: str | None) -> bool:
+    """Build, compile and run the graph once (in the child): the test a text must pass
+    before the server process builds it for itself."""
+    build_compiled(text, params, of)
+    return True
+
+
+def build_compiled(text: str, params: str | None, of: str | None) -> Graph:
+    """The graph with its numeric program compiled (by one run at the default values)."""
+    graph = build(text, params, of)
+    graph.gradients(leaf_values(graph, defaults(graph)))
+    return graph
