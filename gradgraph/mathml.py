@@ -1,0 +1,535 @@
+"""Presentation MathML for gradgraph's notation, mirroring :mod:`gradgraph.notation`.
+
+The browser tutor and the HTML export typeset maths as MathML (rendered natively by
+Chromium, Firefox and Safari: no network, no script). Every function here prints the
+same SymPy objects as the Unicode printer, in the same order and with the same
+parentheses, ``·`` and implicit products (``2(a − y)``), so the MathML and the Unicode
+text beside it always show the same maths. Names are printed as structure (a⁽ᴸ⁻¹⁾ is an
+``<msup>``), √ as ``<msqrt>``, ∂C/∂w as an ``<mfrac>``; everything else is inline, as the
+Unicode has it. Every text node is escaped; nothing here parses user text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from .notation import GREEK, _index_like, reorder, split_name, unicode_name
+from .ops import OpFunction, PrimeFunction
+from .parse import IndexSum
+
+if TYPE_CHECKING:
+    from .derive import Adjoint, Adjoints, Derivation, Factor
+    from .graph import Graph, Node
+
+NS = "http://www.w3.org/1998/Math/MathML"
+MINUS = "−"
+APPLY = "\u2061"  # invisible function application: σ⁡(z)
+TIMES = "\u2062"  # invisible times: 2⁢(a − y)
+
+_PREC_ADD, _PREC_MUL, _PREC_POW, _PREC_ATOM = 1, 2, 3, 4
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def mi(text: str, normal: bool = False) -> str:
+    attr = ' mathvariant="normal"' if normal else ""
+    return f"<mi{attr}>{_esc(text)}</mi>"
+
+
+def mn(text: str) -> str:
+    return f"<mn>{_esc(text)}</mn>"
+
+
+def mo(text: str) -> str:
+    return f"<mo>{_esc(text)}</mo>"
+
+
+def mrow(parts: Sequence[str]) -> str:
+    """One element: a single part as is, several in an ``<mrow>``."""
+    return parts[0] if len(parts) == 1 else f"<mrow>{''.join(parts)}</mrow>"
+
+
+def math(inner: str, display: bool = False, text: str | None = None) -> str:
+    """A complete ``<math>`` element; ``text`` (the Unicode) rides along as an annotation."""
+    mode = "block" if display else "inline"
+    if text is not None:
+        inner = (f"<semantics>{_wrap_row(inner)}"
+                 f'<annotation encoding="text/plain">{_esc(text)}</annotation></semantics>')
+    return f'<math xmlns="{NS}" display="{mode}">{inner}</math>'
+
+
+def _wrap_row(inner: str) -> str:
+    # <semantics> takes exactly one presentation child.
+    return f"<mrow>{inner}</mrow>"
+
+
+# --- names -----------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\d+|[A-Za-z]|.", re.DOTALL)
+
+
+def _tokens(text: str) -> list[str]:
+    """``L-1`` -> <mi>L</mi><mo>−</mo><mn>1</mn>: digits as numbers, letters one a token."""
+    out = []
+    for t in _TOKEN.findall(text):
+        if t.isdigit():
+            out.append(mn(t))
+        elif t.isalpha():
+            out.append(mi(GREEK.get(t, t)))
+        else:
+            out.append(mo(MINUS if t == "-" else t))
+    return out
+
+
+def name_mathml(name: str) -> str:
+    """``a^(L-1)`` -> ``<msup><mi>a</mi><mrow><mo>(</mo>…<mo>)</mo></mrow></msup>``."""
+    base, sub, tag = split_name(name)
+    if base == name and not sub and not tag and not name.isalpha():
+        return mi(name, normal=len(name) > 1)  # not a name split_name understands
+    text = GREEK.get(base, base)
+    if sub and not _index_like(base, sub):
+        # dropout_rate is a word that happens to contain "_": one upright identifier.
+        core = mi(f"{text}_{sub}", normal=True)
+        sub = ""
+    else:
+        core = mi(text, normal=len(text) > 1)
+    lower = mrow(_tokens(sub)) if sub else ""
+    upper = mrow([mo("("), *_tokens(tag), mo(")")]) if tag else ""
+    if lower and upper:
+        return f"<msubsup>{core}{lower}{upper}</msubsup>"
+    if lower:
+        return f"<msub>{core}{lower}</msub>"
+    if upper:
+        return f"<msup>{core}{upper}</msup>"
+    return core
+
+
+def partial_mathml(of: str, wrt: str) -> str:
+    """∂C/∂w as a fraction of two ``∂``-rows."""
+    return (f"<mfrac><mrow>{mo('∂')}{name_mathml(of)}</mrow>"
+            f"<mrow>{mo('∂')}{name_mathml(wrt)}</mrow></mfrac>")
+
+
+# --- expressions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _M:
+    """Printed piece: sibling elements, precedence, and the Unicode text's first character.
+
+    ``lead`` stands in for the Unicode printer's text tests (starts with "−", with "(",
+    with a digit), so the two printers make the same choices. When ``lead`` is "−",
+    ``parts[0]`` is always ``<mo>−</mo>`` and can be dropped to negate the text.
+    """
+
+    parts: tuple[str, ...]
+    prec: int
+    lead: str
+
+
+def _paren(m: _M) -> _M:
+    return _M((mo("("), *m.parts, mo(")")), _PREC_ATOM, "(")
+
+
+def _seq(*pieces: _M | str, prec: int, lead: str) -> _M:
+    parts: list[str] = []
+    for p in pieces:
+        parts.extend(p.parts if isinstance(p, _M) else (p,))
+    return _M(tuple(parts), prec, lead)
+
+
+def expr_mathml(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
+    """``expr`` as inner MathML, printed as :func:`notation.to_unicode` prints it."""
+    return mrow(_m(reorder(sp.sympify(expr), order)).parts)
+
+
+def _m(e: sp.Expr) -> _M:
+    if isinstance(e, sp.Symbol):
+        return _M((name_mathml(e.name),), _PREC_ATOM, unicode_name(e.name)[:1])
+    if isinstance(e, sp.Number):
+        return _number(e)
+    if isinstance(e, OpFunction):
+        return _op(e)
+    if isinstance(e, PrimeFunction):
+        name = f"<msup>{_op_name(e.spec.unicode)}{mo('′')}</msup>"
+        return _seq(name, mo(APPLY), _paren(_m(e.args[0])), prec=_PREC_ATOM,
+                    lead=e.spec.unicode[:1])
+    if isinstance(e, sp.Add):
+        return _add(e)
+    if isinstance(e, sp.Mul):
+        return _mul(e)
+    if isinstance(e, sp.Pow):
+        return _pow(e)
+    if isinstance(e, IndexSum):
+        return _index_sum(e)
+    if isinstance(e, sp.KroneckerDelta):
+        low = mrow([p for arg in e.args for p in _m(arg).parts])
+        return _M((f"<msub>{mi('δ')}{low}</msub>",), _PREC_ATOM, "δ")
+    if isinstance(e, sp.Function):
+        return _call(type(e).__name__, e.args)
+    text = str(e)
+    token = mi(text) if text.isalnum() else f"<mtext>{_esc(text)}</mtext>"
+    return _M((token,), _PREC_ATOM, text[:1])
+
+
+def _op_name(text: str) -> str:
+    """An op's display name: σ, tanh, swish as identifiers, √ as an operator."""
+    return mi(text) if text.replace("_", "").isalnum() else mo(text)
+
+
+def _call(name: str, args: Sequence[sp.Expr]) -> _M:
+    inner: list[str] = []
+    for i, a in enumerate(args):
+        if i:
+            inner.append(mo(","))
+        inner.extend(_m(a).parts)
+    return _seq(_op_name(name), mo(APPLY), mo("("), *inner, mo(")"),
+                prec=_PREC_ATOM, lead=name[:1])
+
+
+_FORM = re.compile(r"\{name\}|\{arg\}|.", re.DOTALL)
+
+
+def _op(e: OpFunction) -> _M:
+    spec = e.spec
+    arg = _m(e.args[0])
+    if spec.unicode_form.startswith("√("):
+        return _M((f"<msqrt>{mrow(arg.parts)}</msqrt>",), _PREC_ATOM, "√")
+    # The registry's print template ("{name}({arg})", "|{arg}|") read token by token,
+    # so a new op's form prints here without code that knows its name.
+    parts: list[str] = []
+    for tok in _FORM.findall(spec.unicode_form):
+        if tok == "{name}":
+            parts.append(_op_name(spec.unicode))
+            parts.append(mo(APPLY))
+        elif tok == "{arg}":
+            parts.extend(arg.parts)
+        elif not tok.isspace():
+            parts.append(mo(tok))
+    lead = spec.unicode_form.format(name=spec.unicode, arg="x")[:1]
+    return _M(tuple(parts), _PREC_ATOM, lead)
+
+
+def _number(e: sp.Number) -> _M:
+    if isinstance(e, sp.Float):
+        text = repr(float(e))
+        text = text[:-2] if text.endswith(".0") else text
+    elif isinstance(e, sp.Rational) and e.q != 1:
+        text = f"{e.p}/{e.q}"
+    else:
+        text = str(e)
+    negative = text.startswith("-")
+    text = text.lstrip("-")
+    if "/" in text:
+        top, bot = text.split("/")
+        parts = [mn(top), mo("/"), mn(bot)]
+        prec = _PREC_MUL
+    else:
+        parts = [mn(text.replace("-", MINUS))] if text[:1].isdigit() else [mi(text)]
+        prec = _PREC_ATOM
+    if negative:
+        return _M((mo(MINUS), *parts), _PREC_ADD, MINUS)
+    return _M(tuple(parts), prec, text[:1])
+
+
+def _add(e: sp.Add) -> _M:
+    terms = [_m(t) for t in e.args]
+    parts = list(terms[0].parts)
+    for t in terms[1:]:
+        if t.lead == MINUS:
+            parts.extend((mo(MINUS), *t.parts[1:]))
+        else:
+            parts.extend((mo("+"), *t.parts))
+    return _M(tuple(parts), _PREC_ADD, terms[0].lead)
+
+
+def _mul(e: sp.Mul) -> _M:
+    if e.could_extract_minus_sign():
+        inner = _m(-e)
+        return _seq(mo(MINUS), inner if inner.prec > _PREC_ADD else _paren(inner),
+                    prec=_PREC_ADD, lead=MINUS)
+    num, den = sp.fraction(e, exact=True)
+    if den != 1:
+        top, bot = _m(num), _m(den)
+        top = top if top.prec >= _PREC_MUL else _paren(top)
+        bot = bot if bot.prec > _PREC_MUL else _paren(bot)
+        return _seq(top, mo("/"), bot, prec=_PREC_MUL, lead=top.lead)
+    return join_factors([_m(f) for f in e.args], [isinstance(f, sp.Number) for f in e.args])
+
+
+def join_factors(factors: Sequence[_M], numbers: Sequence[bool]) -> _M:
+    """``a(1 − a)``, ``2(a − y)``, ``2x`` implicit; ``·`` elsewhere, as the Unicode has it."""
+    parts: list[str] = []
+    lead = ""
+    prev_number = False
+    for f, is_number in zip(factors, numbers, strict=True):
+        if f.prec <= _PREC_ADD:
+            f = _paren(f)
+        if not parts:
+            lead = f.lead
+        elif f.lead == "(" or (prev_number and not f.lead.isdigit()):
+            parts.append(mo(TIMES))
+        else:
+            parts.append(mo("·"))
+        parts.extend(f.parts)
+        prev_number = is_number
+    return _M(tuple(parts), _PREC_MUL, lead)
+
+
+def _pow(e: sp.Pow) -> _M:
+    base, exp = e.as_base_exp()
+    if exp == sp.Rational(1, 2):
+        return _M((f"<msqrt>{mrow(_m(base).parts)}</msqrt>",), _PREC_ATOM, "√")
+    if exp.is_negative:
+        inv = _m(sp.Pow(base, -exp, evaluate=False) if exp != -1 else base)
+        return _seq(mn("1"), mo("/"), inv if inv.prec > _PREC_MUL else _paren(inv),
+                    prec=_PREC_MUL, lead="1")
+    b = _m(base)
+    if b.prec < _PREC_ATOM or b.lead == MINUS:
+        b = _paren(b)
+    if isinstance(exp, sp.Integer):
+        upper = mn(str(exp))
+    else:
+        x = _m(exp)
+        upper = mrow((x if x.prec == _PREC_ATOM else _paren(x)).parts)
+    return _M((f"<msup>{mrow(b.parts)}{upper}</msup>",), _PREC_POW, b.lead)
+
+
+def sum_over(letter: str) -> str:
+    """Σ with its index under it: ``<munder><mo>∑</mo><mi>j</mi></munder>``."""
+    return f"<munder>{mo('∑')}{mrow(_tokens(letter))}</munder>"
+
+
+def _index_sum(e: IndexSum) -> _M:
+    body = _m(e.args[0])
+    body = body if body.prec > _PREC_ADD else _paren(body)
+    return _seq(sum_over(str(e.args[1])), body, prec=_PREC_MUL, lead="Σ")
+
+
+# --- graphs and derivations ------------------------------------------------------------
+
+
+def definition_mathml(node: Node, order: Mapping[str, int] | None = None) -> str:
+    """``z = w·x + b``, as :meth:`Node.definition` prints it (Σₖ, batch means, softmax)."""
+    from . import ops
+
+    head = name_mathml(node.element)
+    if node.expr is None:
+        return head
+    eq = mo("=")
+    if node.kind == "batch_mean":
+        inner = node.expr * ops.BATCH_SIZE
+        body = _m(reorder(inner, order))
+        body = _paren(body) if isinstance(inner, sp.Add) else body
+        lead = [mo("("), mn("1"), mo("/"), mi("m"), mo(")"), f"<munder>{mo('∑')}{mi('B')}</munder>"]
+        return mrow([head, eq, *lead, *body.parts])
+    return mrow([head, eq, *_summed(node, order), *_softmax_tail(node)])
+
+
+def _summed(node: Node, order: Mapping[str, int] | None) -> list[str]:
+    if not node.sums:
+        return list(_m(reorder(node.expr, order)).parts)
+    terms = node.expr.args if isinstance(node.expr, sp.Add) else (node.expr,)
+    inner = [t for t in terms if any(c in split_name(s.name)[1]
+                                     for s in t.free_symbols for c in node.sums)]
+    outer = [t for t in terms if t not in inner]
+    summed = sp.Add(*inner)
+    negative = len(inner) == 1 and summed.could_extract_minus_sign()
+    body = _m(reorder(-summed if negative else summed, order))
+    if len(inner) > 1:
+        body = _paren(body)
+    parts = [mo(MINUS)] if negative else []
+    parts.extend(sum_over(c) for c in node.sums)
+    parts.extend(body.parts)
+    for t in outer:
+        parts.extend((mo("+"), *_m(reorder(t, order)).parts))
+    return parts
+
+
+def _softmax_tail(node: Node) -> list[str]:
+    if node.kind != "softmax":
+        return []
+    from .tensors import element_name
+
+    z = element_name(node.tensor_expr.args[0].name, ("i",))
+    return [mo("/"), sum_over("i"), mi("exp"), mo(APPLY), mo("("), name_mathml(z), mo(")")]
+
+
+def _summed_letters(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> list[str]:
+    """The letters a path sums over (Σⱼ): exactly derive's choice, read from its prefix."""
+    from .derive import _sigma_prefix
+    from .notation import FROM_SUBSCRIPT
+
+    prefix = _sigma_prefix(graph, names, wrt, of)
+    return [FROM_SUBSCRIPT.get(p[1:], p[2:]) for p in prefix.split()]
+
+
+def _path_sums(d: Derivation, fs: tuple[Factor, ...]) -> list[str]:
+    names = tuple(f.child for f in fs) + tuple(f.via for f in fs if f.via)
+    return [sum_over(c) for c in _summed_letters(d.graph, names, d.wrt, d.of)]
+
+
+def factor_symbol_mathml(f: Factor) -> str:
+    """The edge's partial ∂z/∂w (between elements for layers: ∂zⱼ/∂Wⱼₖ)."""
+    return partial_mathml(f.child_el or f.child, f.parent_el or f.parent)
+
+
+def head_mathml(d: Derivation) -> str:
+    """``∂C/∂w``; for layers between elements, ``∂C/∂Wⱼₖ``."""
+    return partial_mathml(d.graph[d.of].element, d.graph[d.wrt].element)
+
+
+def _join_terms(terms: Sequence[_M]) -> str:
+    parts = list(terms[0].parts)
+    for t in terms[1:]:
+        parts.extend((mo(MINUS), *t.parts[1:]) if t.lead == MINUS else (mo("+"), *t.parts))
+    return mrow(parts)
+
+
+def chain_mathml(d: Derivation) -> str:
+    """``∂z/∂w · ∂a/∂z · ∂C/∂a``; several paths added, Σⱼ where a path sums an index."""
+    if not d.factors:
+        return mn("0")
+    terms = []
+    for fs in d.factors:
+        parts = _path_sums(d, fs)
+        symbols = [factor_symbol_mathml(f) for f in fs] or [mn("1")]
+        parts.extend(_interleave(symbols, mo("·")))
+        terms.append(_M(tuple(parts), _PREC_ADD, "∂"))
+    return _join_terms(terms)
+
+
+def _interleave(items: Sequence[str], sep: str) -> list[str]:
+    out: list[str] = []
+    for i, item in enumerate(items):
+        out.extend((sep, item) if i else (item,))
+    return out
+
+
+def factors_mathml(d: Derivation) -> str:
+    """``x · σ′(z) · 2(a − y)``: each edge's local partial, in the user's order."""
+    if not d.factors:
+        return mn("0")
+    order = d.graph.order
+    grouped = len(d.factors) > 1
+    terms = []
+    for fs in d.factors:
+        sums = _path_sums(d, fs)
+        pieces: list[_M] = []
+        for f in fs:
+            m = _m(reorder(sp.sympify(f.expr), order))
+            pieces.append(_paren(m) if (grouped or len(fs) > 1) and isinstance(f.expr, sp.Add)
+                          else m)
+        if not pieces:
+            pieces = [_M((mn("1"),), _PREC_ATOM, "1")]
+        parts = [*sums]
+        for i, p in enumerate(pieces):
+            parts.extend((mo("·"), *p.parts) if i else p.parts)
+        terms.append(_M(tuple(parts), _PREC_ADD, "Σ" if sums else pieces[0].lead))
+    return _join_terms(terms)
+
+
+def adjoint_cached_mathml(adj: Adjoint) -> str:
+    """``∂z/∂b · ∂C/∂z``: the local partial times the child's cached adjoint."""
+    if not adj.terms:
+        return mn("1" if adj.node == adj.of else "0")
+    graph = adj.graph
+    of_el = graph[adj.of].element if graph is not None else adj.of
+    terms = []
+    for t in adj.terms:
+        parts = ([sum_over(c) for c in _summed_letters(graph, (t.child,), adj.node, adj.of)]
+                 if graph is not None else [])
+        parts.append(factor_symbol_mathml(t))
+        if t.child != adj.of:
+            parts.extend((mo("·"), partial_mathml(of_el, t.child_el)))
+        terms.append(mrow(parts))
+    return mrow(_interleave(terms, mo("+")))
+
+
+def cached_mathml(d: Derivation) -> str:
+    """The right-hand side of ``∂C/∂b = ∂z/∂b · ∂C/∂z`` (the form that reuses ∂C/∂z)."""
+    adj = d._all.adjoints.get(d.wrt)
+    return adjoint_cached_mathml(adj) if adj is not None else mn("0")
+
+
+def reuses_mathml(d: Derivation) -> str:
+    """``∂C/∂z, …``: the cached adjoints the derivation reuses ("" when none)."""
+    of_el = d.graph[d.of].element
+    items = [partial_mathml(of_el, d.graph[r].element) for r in d.reuses]
+    return mrow(_interleave(items, mo(","))) if items else ""
+
+
+def expanded_mathml(d: Derivation) -> str:
+    """``expanded`` in the leaves; for layers each path keeps its Σ over summed indices."""
+    order = d.graph.order
+    if not d.graph.is_tensor:
+        return expr_mathml(d.expanded, order)
+    if not d.factors:
+        return mn("0")
+    terms = []
+    for fs in d.factors:
+        body = _m(reorder(sp.Mul(*(f.expr for f in fs)).xreplace(d._definitions), order))
+        sums = _path_sums(d, fs)
+        terms.append(_M((*sums, *body.parts), _PREC_ADD, "Σ" if sums else body.lead))
+    return _join_terms(terms)
+
+
+def derivation_rows(d: Derivation) -> list[tuple[str, str]]:
+    """(left, right) inner MathML per line of ``str(d)``: ``∂C/∂w = chain``, ``= factors``."""
+    head = head_mathml(d)
+    chain = d.chain_unicode()
+    if chain == d.head_unicode:  # one edge straight into the output
+        return [(head, factors_mathml(d))]
+    rows = [(head, chain_mathml(d))]
+    if d.factors_unicode() != chain:
+        rows.append(("", factors_mathml(d)))
+    return rows
+
+
+def table(rows: Sequence[tuple[str, str]]) -> str:
+    """Equations aligned on "=": an ``<mtable>`` of left, "=", right."""
+    cells = "".join(f"<mtr><mtd>{left or '<mrow></mrow>'}</mtd><mtd>{mo('=')}</mtd>"
+                    f"<mtd>{right}</mtd></mtr>" for left, right in rows)
+    return f'<mtable class="gg-eq">{cells}</mtable>'
+
+
+def derivation_mathml(d: Derivation) -> str:
+    """The whole derivation as ``str(d)`` shows it, a complete block ``<math>`` element."""
+    return math(table(derivation_rows(d)), display=True, text=str(d))
+
+
+def adjoints_rows(all_: Adjoints) -> list[tuple[str, str, str]]:
+    """(head, right-hand side, reuses) per node, as ``str(adjoints(...))`` prints them.
+
+    The right-hand side is ``cached = factors`` with the Unicode's rules: no tautology
+    (∂C/∂a = ∂C/∂a), and the factors dropped when equal to the cached form or too long.
+    """
+    from .derive import MAX_LINE
+
+    rows = []
+    of_el = all_.graph[all_.of].element
+    for name, adj in all_.adjoints.items():
+        if name == all_.of:
+            continue
+        d = all_.derivation(name)
+        head_u = d.head_unicode
+        pieces = [(adj.cached_unicode(), adjoint_cached_mathml(adj)),
+                  (d.factors_unicode(), factors_mathml(d))]
+        pieces = [p for p in pieces if p[0] != head_u]
+        if len(pieces) == 2 and (pieces[0][0] == pieces[1][0] or len(pieces[1][0]) > MAX_LINE):
+            pieces.pop()
+        rhs = mrow(_interleave([m for _, m in pieces], mo("="))) if pieces else ""
+        reused = [partial_mathml(of_el, all_.graph[c].element) for c in adj.reuses]
+        rows.append((head_mathml(d), rhs, mrow(_interleave(reused, mo(","))) if reused else ""))
+    return rows
