@@ -1,0 +1,71 @@
+// The JSON API (docs/serve-api.md): one fetch wrapper that turns every failure into an
+// ApiError carrying the server's one-line message, so each view shows it near its input.
+
+export class ApiError extends Error {
+  constructor(message, kind, status) {
+    super(message);
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError('the tutor server cannot be reached; is `gradgraph serve` running?',
+      'network', 0);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const err = data && data.error;
+    const message = err && err.message ? err.message : `request failed (${response.status})`;
+    throw new ApiError(oneLine(message), err ? err.kind : 'http', response.status);
+  }
+  return data;
+}
+
+/** Keep error text to one line: the page shows it beside the input it concerns. */
+export function oneLine(text) {
+  return String(text).split('\n').map((s) => s.trim()).filter(Boolean).join(' ');
+}
+
+export const get = (path) => request('GET', path);
+export const post = (path, body) => request('POST', path, body ?? {});
+
+let examplesPromise = null;
+/** The bundled graphs (cached for the page's life). */
+export function examples() {
+  examplesPromise ??= get('/api/examples').catch((err) => {
+    examplesPromise = null;
+    throw err;
+  });
+  return examplesPromise;
+}
+
+/** Fill a <select> with the bundled graphs; `onPick(example)` when one is chosen. */
+export async function fillExamplePicker(select, onPick) {
+  const list = await examples();
+  for (const ex of list) {
+    const option = document.createElement('option');
+    option.value = ex.name;
+    option.textContent = ex.title ? `${ex.title} (${ex.name})` : ex.name;
+    select.append(option);
+  }
+  select.addEventListener('change', () => {
+    const ex = list.find((e) => e.name === select.value);
+    if (ex) onPick(ex);
+  });
+  return list;
+}

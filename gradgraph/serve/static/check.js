@@ -1,0 +1,103 @@
+// Check: a graph and a hand derivation in, the verdict, the factor table and the wrong
+// edge(s) highlighted on the diagram out.
+
+import { fillExamplePicker, post } from './api.js';
+import { Diagram } from './diagram.js';
+import { $, clear, copyText, say } from './dom.js';
+import { setQuery } from './route.js';
+import { verdictView } from './verdict.js';
+
+let diagram;
+let started = false;
+
+function fields() {
+  return {
+    graph: $('#ck-graph').value, question: $('#ck-question').value.trim(),
+    answer: $('#ck-answer').value, params: $('#ck-params').value.trim(),
+  };
+}
+
+function saveUrl() {
+  const f = fields();
+  setQuery('check', [], { g: f.graph, q: f.question, a: f.answer, p: f.params });
+}
+
+/** Which input an API error is about, so the message sits beside it. */
+function errorTarget(err) {
+  return /answer|expression|unknown function|at column|^your|parse/i.test(err.message)
+    && !/graph|line \d+/i.test(err.message) ? '#ck-answer-error' : '#ck-graph-error';
+}
+
+async function submit(event) {
+  event?.preventDefault();
+  saveUrl();
+  say($('#ck-graph-error'), '');
+  say($('#ck-answer-error'), '');
+  const f = fields();
+  if (!f.graph.trim()) return say($('#ck-graph-error'), 'Paste or pick a graph first.');
+  if (!f.answer.trim()) return say($('#ck-answer-error'), 'Type your derivative first.');
+  const req = { graph: f.graph, answer: f.answer };
+  if (f.question) req.question = f.question;
+  if (f.params) req.params = f.params;
+  $('#ck-submit').disabled = true;
+  let verdict;
+  try {
+    verdict = await post('/api/check', req);
+  } catch (err) {
+    say($(errorTarget(err)), err.message);
+    return;
+  } finally {
+    $('#ck-submit').disabled = false;
+  }
+  const result = $('#ck-result');
+  result.hidden = false;
+  clear(result, verdictView(verdict, { onEdge: (id) => diagram.mark('gg-lit', [id]) }));
+  await drawDiagram(f, verdict.wrong_edges || []);
+}
+
+async function drawDiagram(f, wrong) {
+  const box = $('#ck-diagram');
+  box.hidden = false;
+  try {
+    const r = await post('/api/render', { graph: f.graph, ...(f.params ? { params: f.params } : {}), show: 'names,defs,partials' });
+    diagram.show(r.svg, r.message);
+  } catch (err) {
+    diagram.show(null, err.message);
+  }
+  diagram.mark('gg-wrong', wrong);
+}
+
+function wire() {
+  diagram = new Diagram($('#ck-diagram'));
+  $('#ck-form').addEventListener('submit', submit);
+  $('#ck-share').addEventListener('click', async () => {
+    saveUrl();
+    const ok = await copyText(window.location.href);
+    $('#ck-share-msg').textContent = ok ? 'Link copied.' : window.location.href;
+  });
+  fillExamplePicker($('#ck-example'), (ex) => {
+    $('#ck-graph').value = ex.graph;
+    if (ex.wrt) $('#ck-question').value = `d${costOf(ex.graph)}/d${ex.wrt}`;
+    saveUrl();
+  }).catch((err) => say($('#ck-graph-error'), err.message));
+}
+
+/** The last defined name of a graph text: its cost, for a suggested question. */
+export function costOf(text) {
+  const lines = text.split(/[;\n]/).map((l) => l.replace(/#.*/, '').trim()).filter((l) => /^[^:=]+=/.test(l));
+  return lines.length ? lines[lines.length - 1].split('=')[0].trim() : 'C';
+}
+
+export function show(r) {
+  if (!started) {
+    wire();
+    started = true;
+  }
+  const q = r.query;
+  if (q.get('g') === null) return;
+  $('#ck-graph').value = q.get('g') || '';
+  $('#ck-question').value = q.get('q') || '';
+  $('#ck-answer').value = q.get('a') || '';
+  $('#ck-params').value = q.get('p') || '';
+  if (q.get('a')) submit();
+}

@@ -1,0 +1,88 @@
+// Maths on the page: MathML typeset by the browser, the Unicode beside it for copying,
+// and a derivation laid out as on the slides (per path, cached, expanded on request).
+
+import { copyText, fmt, h } from './dom.js';
+import { mathFragment } from './safe.js';
+
+/** A {unicode, mathml} pair as typeset maths, falling back to the Unicode text. */
+export function math(pair, cls = 'm') {
+  if (!pair) return h('span', { class: cls });
+  const node = mathFragment(pair.mathml);
+  const span = h('span', { class: cls });
+  if (node) span.append(node);
+  else span.textContent = pair.unicode ?? '';
+  span.title = pair.unicode ?? '';
+  return span;
+}
+
+/** A button that copies `text` and says so. */
+export function copyButton(text, label = 'Copy text') {
+  const button = h('button', { type: 'button', class: 'small', text: label });
+  button.addEventListener('click', async () => {
+    const ok = await copyText(text);
+    button.textContent = ok ? 'Copied ✓' : 'Select and copy';
+    setTimeout(() => { button.textContent = label; }, 1600);
+  });
+  return button;
+}
+
+function row(label, ...content) {
+  return h('div', { class: 'drow' }, h('span', { class: 'dlabel', text: label }),
+    h('span', { class: 'dbody' }, ...content));
+}
+
+function pathLabel(path) {
+  return path.join(' → ');
+}
+
+function factorList(factors, onFactor) {
+  return h('ul', { class: 'factors' }, factors.map((f) => {
+    const item = h('li', {}, math(f.symbol), h('span', { class: 'eq', text: ' = ' }), math(f.expr));
+    if (f.edge && onFactor) {
+      item.dataset.edge = f.edge;
+      item.tabIndex = 0;
+      item.title = 'show this edge on the diagram';
+      item.addEventListener('mouseenter', () => onFactor(f.edge));
+      item.addEventListener('focus', () => onFactor(f.edge));
+      item.addEventListener('mouseleave', () => onFactor(null));
+      item.addEventListener('blur', () => onFactor(null));
+    }
+    return item;
+  }));
+}
+
+/**
+ * A Derivation object (docs/serve-api.md) as a block. `onExpand` (optional) is called to
+ * fetch the expanded form; `onFactor(edgeId|null)` lights a factor's edge on a diagram.
+ */
+export function derivationView(d, { onExpand, onFactor } = {}) {
+  const box = h('div', { class: 'derivation' });
+  box.append(h('p', { class: 'dhead' }, math(d.head), h('span', { class: 'eq', text: ' = ' }),
+    math(d.chain)));
+  const paths = d.paths || [];
+  (d.factors || []).forEach((factors, i) => {
+    const label = paths.length > 1 ? `Path ${i + 1}: ${pathLabel(paths[i] || [])}`
+      : `Along ${pathLabel(paths[i] || [])}`;
+    box.append(row(label, factorList(factors, onFactor)));
+  });
+  if (d.cached && d.cached.unicode) {
+    const reuses = (d.cached.reuses || []).map((n) => `∂${d.of}/∂${n}`).join(', ');
+    box.append(row('Cached', math(d.cached),
+      reuses ? h('span', { class: 'reuses', text: ` ↻ reuses ${reuses}` }) : null));
+  }
+  if (d.expanded && d.expanded.unicode) box.append(row('In the leaves', math(d.expanded)));
+  else if (onExpand) {
+    box.append(row('In the leaves', h('button', {
+      type: 'button', class: 'small', text: 'Expand', on: { click: onExpand },
+    })));
+  }
+  if (d.matrix && d.matrix.unicode) box.append(row('Matrix form', h('pre', { class: 'plain', text: d.matrix.unicode })));
+  if (d.value !== null && d.value !== undefined) {
+    box.append(row('Value', h('strong', { class: 'value', text: fmt(d.value, 6) })));
+  }
+  if (d.text) {
+    box.append(h('details', { class: 'unicode' }, h('summary', { text: 'Unicode text (for copying)' }),
+      h('pre', { text: d.text }), copyButton(d.text)));
+  }
+  return box;
+}

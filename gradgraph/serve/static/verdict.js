@@ -1,0 +1,62 @@
+// A checker Verdict (docs/serve-api.md) as a block: the verdict line, the message, the
+// factor-by-factor table and a counterexample. Shared by the Check page and lessons.
+
+import { fmt, h } from './dom.js';
+import { math } from './maths.js';
+
+/** A factor field: plain text, or a {unicode, mathml} pair. */
+function cell(x) {
+  if (x && typeof x === 'object') return math(x);
+  return x ?? '—';
+}
+
+const LOOK = {
+  correct: { mark: '✓', cls: 'ok', word: 'Correct' },
+  'not equal': { mark: '✗', cls: 'bad', word: 'Not equal' },
+  undecided: { mark: '?', cls: 'unsure', word: 'Undecided' },
+  invalid: { mark: '!', cls: 'bad', word: 'Cannot read this answer' },
+};
+
+export function verdictLook(v) {
+  return LOOK[v.verdict] ?? (v.correct ? LOOK.correct : LOOK['not equal']);
+}
+
+function factorTable(factors, onEdge) {
+  const rows = factors.map((f) => {
+    const tr = h('tr', { class: f.ok === false ? 'wrong' : f.ok ? 'right' : '' },
+      h('td', { class: 'mark', text: f.ok === false ? '✗' : f.ok ? '✓' : '·' }),
+      h('td', { class: 'math' }, cell(f.symbol)),
+      h('td', { class: 'math' }, cell(f.yours)),
+      h('td', { class: 'math expected' }, f.ok === false ? cell(f.expected) : ''),
+      h('td', { class: 'note', text: f.note ?? '' }));
+    if (f.edge && onEdge) {
+      tr.tabIndex = 0;
+      tr.addEventListener('mouseenter', () => onEdge(f.edge));
+      tr.addEventListener('focus', () => onEdge(f.edge));
+    }
+    return tr;
+  });
+  return h('table', { class: 'factortable' },
+    h('thead', {}, h('tr', {}, h('th', { attrs: { scope: 'col' } }, h('span', { class: 'visually-hidden', text: 'ok' })),
+      ['factor', 'yours', 'expected', 'note'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, rows));
+}
+
+/** `showExpected`: lessons hide the expected factor until the student asks for it. */
+export function verdictView(v, { onEdge, showExpected = true } = {}) {
+  const look = verdictLook(v);
+  const box = h('div', { class: `verdict ${look.cls}` },
+    h('p', { class: 'vline' }, h('span', { class: 'vmark', attrs: { 'aria-hidden': 'true' }, text: look.mark }),
+      h('strong', { text: look.word }), v.message ? ` — ${v.message}` : ''));
+  const factors = v.factors || [];
+  if (factors.length) {
+    const table = factorTable(factors, onEdge);
+    if (!showExpected) table.classList.add('hide-expected');
+    box.append(h('h3', { text: 'Factor by factor' }), table);
+  }
+  if (v.counterexample && Object.keys(v.counterexample).length) {
+    const where = Object.entries(v.counterexample).map(([k, x]) => `${k} = ${fmt(x)}`).join(', ');
+    box.append(h('p', { class: 'aside', text: `They differ at ${where}.` }));
+  }
+  return box;
+}
