@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from .. import sandbox
 from ..errors import GradgraphError
-from . import api
+from . import api, lesson_pages, training
 from .http import HTTPProblem, error_response
 from .jobs import DEFAULT_LIMIT, Jobs
 
@@ -127,7 +127,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(lessons_dir: str | Path | None = None, deadline: float = DEFAULT_DEADLINE,
-               max_jobs: int = DEFAULT_LIMIT, max_queue: int | None = None) -> Starlette:
+               max_jobs: int = DEFAULT_LIMIT, max_queue: int | None = None,
+               max_training: int = training.MAX_RUNS) -> Starlette:
     """The tutor: the JSON API of docs/serve-api.md and the pages in ``static/``.
 
     ``lessons_dir`` is the lessons folder (default: the bundled lessons); ``deadline``
@@ -139,6 +140,7 @@ def create_app(lessons_dir: str | Path | None = None, deadline: float = DEFAULT_
     server = api.Server(deadline=float(deadline),
                         lessons_dir=Path(lessons_dir) if lessons_dir else None,
                         jobs=Jobs(float(deadline), max_jobs, max_queue))
+    server.extra["training"] = training.Runs(max_training)
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/static/{path:path}", static, methods=["GET"]),
@@ -162,4 +164,11 @@ def api_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/api/derive", api.derive),
         ("POST", "/api/render", api.render),
         ("POST", "/api/check", api.check),
+        ("GET", "/api/lessons", lesson_pages.list_lessons),
+        ("GET", "/api/lessons/{name}", lesson_pages.lesson),
+        ("POST", "/api/lessons/{name}/answer", lesson_pages.answer),
+        ("POST", "/api/lessons/{name}/hint", lesson_pages.hint),
+        ("POST", "/api/train", training.start),
+        ("GET", "/api/train/{job}/events", training.events),
+        ("POST", "/api/train/{job}/cancel", training.cancel),
     ]
