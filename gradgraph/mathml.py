@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from .notation import GREEK, _index_like, reorder, split_name, unicode_name
+from .notation import (
+    GREEK,
+    _index_like,
+    partial_unicode,
+    reorder,
+    split_name,
+    unicode_name,
+)
 from .ops import OpFunction, PrimeFunction
 from .parse import IndexSum
 
@@ -322,19 +329,38 @@ def _index_sum(e: IndexSum) -> _M:
 
 def definition_mathml(node: Node, order: Mapping[str, int] | None = None) -> str:
     """``z = w·x + b``, as :meth:`Node.definition` prints it (Σₖ, batch means, softmax)."""
-    from . import ops
-
     head = name_mathml(node.element)
     if node.expr is None:
         return head
-    eq = mo("=")
+    return mrow([head, mo("="), definition_rhs_mathml(node, order)])
+
+
+def definition_rhs_mathml(node: Node, order: Mapping[str, int] | None = None) -> str:
+    """The right-hand side of the node's definition (``w·x + b``); leaves have none."""
+    from . import ops
+
+    if node.expr is None:
+        return ""
     if node.kind == "batch_mean":
         inner = node.expr * ops.BATCH_SIZE
         body = _m(reorder(inner, order))
         body = _paren(body) if isinstance(inner, sp.Add) else body
-        lead = [mo("("), mn("1"), mo("/"), mi("m"), mo(")"), f"<munder>{mo('∑')}{mi('B')}</munder>"]
-        return mrow([head, eq, *lead, *body.parts])
-    return mrow([head, eq, *_summed(node, order), *_softmax_tail(node)])
+        mean = [mo("("), mn("1"), mo("/"), mi("m"), mo(")"),
+                f"<munder>{mo('∑')}{mi('B')}</munder>"]
+        return mrow([*mean, *body.parts])
+    return mrow([*_summed(node, order), *_softmax_tail(node)])
+
+
+def definition_rows(graph: Graph) -> list[Row]:
+    """One row per computed node, as ``graph.definitions()`` prints them."""
+    rows = []
+    for n in graph.nodes:
+        if n.is_leaf:
+            continue
+        lhs_text, _, rhs_text = n.definition(graph.order).partition(" = ")
+        rows.append(Row(name_mathml(n.element), definition_rhs_mathml(n, graph.order),
+                        lhs_text, rhs_text))
+    return rows
 
 
 def _summed(node: Node, order: Mapping[str, int] | None) -> list[str]:
@@ -485,22 +511,39 @@ def expanded_mathml(d: Derivation) -> str:
     return _join_terms(terms)
 
 
-def derivation_rows(d: Derivation) -> list[tuple[str, str]]:
-    """(left, right) inner MathML per line of ``str(d)``: ``∂C/∂w = chain``, ``= factors``."""
-    head = head_mathml(d)
+@dataclass(frozen=True)
+class Row:
+    """One line of equations: ``lhs = rhs`` as inner MathML, with its Unicode beside it.
+
+    ``note`` is a remark after the equation (the cached adjoints it reuses); an empty
+    ``lhs`` continues the previous row (``      = x · σ′(z) · 2(a − y)``).
+    """
+
+    lhs: str
+    rhs: str
+    lhs_text: str
+    rhs_text: str
+    note: str = ""
+    note_text: str = ""
+
+
+def derivation_rows(d: Derivation) -> list[Row]:
+    """The lines of ``str(d)``: ``∂C/∂w = chain``, then ``= factors`` when they differ."""
+    head, head_text = head_mathml(d), d.head_unicode
     chain = d.chain_unicode()
-    if chain == d.head_unicode:  # one edge straight into the output
-        return [(head, factors_mathml(d))]
-    rows = [(head, chain_mathml(d))]
-    if d.factors_unicode() != chain:
-        rows.append(("", factors_mathml(d)))
+    if chain == head_text:  # one edge straight into the output
+        return [Row(head, factors_mathml(d), head_text, d.factors_unicode())]
+    rows = [Row(head, chain_mathml(d), head_text, chain)]
+    factors = d.factors_unicode()
+    if factors != chain:
+        rows.append(Row("", factors_mathml(d), "", factors))
     return rows
 
 
-def table(rows: Sequence[tuple[str, str]]) -> str:
+def table(rows: Sequence[Row]) -> str:
     """Equations aligned on "=": an ``<mtable>`` of left, "=", right."""
-    cells = "".join(f"<mtr><mtd>{left or '<mrow></mrow>'}</mtd><mtd>{mo('=')}</mtd>"
-                    f"<mtd>{right}</mtd></mtr>" for left, right in rows)
+    cells = "".join(f"<mtr><mtd>{r.lhs or '<mrow></mrow>'}</mtd><mtd>{mo('=')}</mtd>"
+                    f"<mtd>{r.rhs}</mtd></mtr>" for r in rows)
     return f'<mtable class="gg-eq">{cells}</mtable>'
 
 
@@ -509,8 +552,8 @@ def derivation_mathml(d: Derivation) -> str:
     return math(table(derivation_rows(d)), display=True, text=str(d))
 
 
-def adjoints_rows(all_: Adjoints) -> list[tuple[str, str, str]]:
-    """(head, right-hand side, reuses) per node, as ``str(adjoints(...))`` prints them.
+def adjoints_rows(all_: Adjoints) -> list[Row]:
+    """One row per node, as ``str(adjoints(...))`` prints them, backwards from the output.
 
     The right-hand side is ``cached = factors`` with the Unicode's rules: no tautology
     (∂C/∂a = ∂C/∂a), and the factors dropped when equal to the cached form or too long.
@@ -518,18 +561,20 @@ def adjoints_rows(all_: Adjoints) -> list[tuple[str, str, str]]:
     from .derive import MAX_LINE
 
     rows = []
-    of_el = all_.graph[all_.of].element
+    graph = all_.graph
+    of_el = graph[all_.of].element
     for name, adj in all_.adjoints.items():
         if name == all_.of:
             continue
         d = all_.derivation(name)
-        head_u = d.head_unicode
         pieces = [(adj.cached_unicode(), adjoint_cached_mathml(adj)),
                   (d.factors_unicode(), factors_mathml(d))]
-        pieces = [p for p in pieces if p[0] != head_u]
+        pieces = [p for p in pieces if p[0] != d.head_unicode]
         if len(pieces) == 2 and (pieces[0][0] == pieces[1][0] or len(pieces[1][0]) > MAX_LINE):
             pieces.pop()
         rhs = mrow(_interleave([m for _, m in pieces], mo("="))) if pieces else ""
-        reused = [partial_mathml(of_el, all_.graph[c].element) for c in adj.reuses]
-        rows.append((head_mathml(d), rhs, mrow(_interleave(reused, mo(","))) if reused else ""))
+        reused = [partial_mathml(of_el, graph[c].element) for c in adj.reuses]
+        reused_text = ", ".join(partial_unicode(of_el, graph[c].element) for c in adj.reuses)
+        rows.append(Row(head_mathml(d), rhs, d.head_unicode, " = ".join(u for u, _ in pieces),
+                        mrow(_interleave(reused, mo(","))) if reused else "", reused_text))
     return rows

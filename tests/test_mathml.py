@@ -210,7 +210,8 @@ def test_chain_rule_derivation_as_on_the_slides() -> None:
 
 def test_one_edge_into_the_output_is_one_line() -> None:
     d = gg.derive(gg.Graph.from_text(CHAIN), "C", "a")
-    assert M.derivation_rows(d) == [(M.partial_mathml("C", "a"), M.factors_mathml(d))]
+    assert M.derivation_rows(d) == [M.Row(M.partial_mathml("C", "a"), M.factors_mathml(d),
+                                          "∂C/∂a", "2(a − y)")]
     assert text_of(M.factors_mathml(d)) == unicode_norm(d.factors_unicode())
 
 
@@ -242,12 +243,10 @@ def test_softmax_and_batch_norm_definitions() -> None:
             assert text_of(M.definition_mathml(node, g.order)) == unicode_norm(
                 node.definition(g.order))
         all_ = gg.adjoints(g)
-        for head, rhs, reused in M.adjoints_rows(all_):
-            parse(head)
-            if rhs:
-                parse(rhs)
-            if reused:
-                parse(reused)
+        for row in M.adjoints_rows(all_):
+            assert text_of(row.lhs) == unicode_norm(row.lhs_text)
+            assert text_of(row.rhs or "<mrow></mrow>") == unicode_norm(row.rhs_text)
+            assert text_of(row.note or "<mrow></mrow>") == unicode_norm(row.note_text)
 
 
 # --- properties: every op, many expressions ------------------------------------------------
@@ -308,6 +307,16 @@ def test_every_derivation_reads_as_its_unicode(text: str) -> None:
         assert text_of(M.factors_mathml(d)) == unicode_norm(d.factors_unicode())
         assert text_of(M.cached_mathml(d)) == unicode_norm(d.cached_unicode().split(" = ", 1)[1])
         ET.fromstring(M.derivation_mathml(d))
+    lines = [f"{r.lhs_text} = {r.rhs_text}" + (f"   ↻ reuses {r.note_text}" if r.note else "")
+             for r in M.adjoints_rows(all_)]
+    assert "\n".join(lines) == str(all_)
+    for r in M.adjoints_rows(all_):
+        assert text_of(r.rhs) == unicode_norm(r.rhs_text)
+    defs = M.definition_rows(g)
+    assert "\n".join(f"{r.lhs_text} = {r.rhs_text}" for r in defs) == g.definitions()
+    for r in defs:
+        assert text_of(r.lhs) == unicode_norm(r.lhs_text)
+        assert text_of(r.rhs) == unicode_norm(r.rhs_text)
 
 
 # --- escaping ------------------------------------------------------------------------------
