@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, FileFormatError, TrainingError
-from .fileio import _load_npz_bytes
+from .fileio import _load_npz_bytes, read_file
+
+MAX_NPZ_BYTES = 1 << 30  # a user's .npz data file
+MAX_CSV_BYTES = 64 << 20  # CSV is parsed in Python: 64 MB is already ~10 s
 
 __all__ = [
     "Split",
@@ -201,10 +204,10 @@ def load_arrays(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.exists() and not path.is_file():  # say so before the suffix: /dev/zero, a FIFO
+        read_file(path, 0, "data file", DataError)
     if suffix not in (".npz", ".csv"):
         raise DataError(f"{path}: unknown data file type {suffix or '(none)'!r}; use .npz or .csv")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
     if suffix == ".npz":
         X, y, rows = *_read_npz(path), None
     else:
@@ -213,10 +216,7 @@ def load_arrays(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    data = read_file(path, MAX_NPZ_BYTES, "data file", DataError)
     arrays = _load_npz_bytes(path, data)
     missing = [k for k in ("X", "y") if k not in arrays]
     if missing:
@@ -227,8 +227,9 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse comma-separated numbers; returns X, y and each sample's file line number."""
+    data = read_file(path, MAX_CSV_BYTES, "data file", DataError)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileFormatError(f"{path}: not a UTF-8 text file") from None
     rows: list[list[float]] = []

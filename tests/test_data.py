@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -190,5 +192,21 @@ def test_truncated_npz_is_a_corrupt_file(tmp_path):
 def test_unknown_extension_and_missing_file(tmp_path):
     with pytest.raises(DataError, match="unknown data file type"):
         data.load_arrays(write(tmp_path, "d.json", "{}"))
-    with pytest.raises(DataError, match="no such file"):
+    with pytest.raises(DataError, match="no such data file"):
         data.load_arrays(tmp_path / "missing.csv")
+
+
+def test_devices_pipes_and_folders_are_named_and_never_read(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # no writer: reading it would wait for ever
+    (tmp_path / "folder.npz").mkdir()
+    for path in ("/dev/zero", fifo, tmp_path / "folder.npz"):
+        with pytest.raises(DataError, match="not a regular file|is a folder"):
+            data.load_arrays(path)
+
+
+def test_a_huge_data_file_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MAX_CSV_BYTES", 100)
+    path = write(tmp_path, "big.csv", "1,0\n" * 30)
+    with pytest.raises(DataError, match="data file too large .120 bytes; the limit is 100"):
+        data.load_arrays(path)

@@ -74,7 +74,9 @@ def test_user_data(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
     (["--hidden", "100,x"], "--hidden takes layer sizes"),
     (["--activation", "sigmod"], "did you mean 'sigmoid'"),
     (["--l2", "-1"], "l2 must be a finite number >= 0"),
-    (["--data", "missing.npz"], "no such file"),
+    (["--data", "missing.npz"], "no such data file"),
+    (["--data", "/dev/zero"], "/dev/zero: is not a regular file"),
+    (["--hidden", "100000,100000"], "parameters; the limit is 50,000,000"),
     (["--plot", "out.txt"], "--plot needs a .png, .svg or .pdf"),
     (["--save", "model.pkl"], "--save needs a .npz file name"),
     (["--test-size", "0.99"], "--test-size 0.99 leaves too little to train on; use at most 0.9"),
@@ -84,6 +86,28 @@ def test_one_line_errors(runner: CliRunner, args: list[str], message: str) -> No
     assert result.exit_code == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def output_cases(tmp_path):  # noqa: ANN001, ANN201
+    (tmp_path / "plain").write_text("x")
+    (tmp_path / "m.npz.json").mkdir()
+    return [
+        (["--save", "/proc/m.npz"], "--save: cannot write '/proc/m.npz': folder '/proc' "
+                                    "does not accept new files"),
+        (["--plot", "/proc/x.png"], "--plot: cannot write '/proc/x.png'"),
+        (["--save", f"{tmp_path}/plain/m.npz"], "plain' is not a folder"),
+        (["--save", f"{tmp_path}/none/m.npz"], "none' does not exist"),
+        (["--save", f"{tmp_path}/m.npz"], "m.npz.json': it is a folder"),
+    ]
+
+
+def test_output_paths_are_refused_before_any_work(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
+    for args, message in output_cases(tmp_path):
+        result = run(runner, *args, "--epochs", "1")  # not quiet: no "data:" line yet
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"Error: {args[0]}: ") and message in result.stderr
+        assert result.stderr.count("\n") == 1  # the error only: no data or model lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz.json", "plain"]
 
 
 def test_divergence_is_reported_and_nothing_is_saved(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001

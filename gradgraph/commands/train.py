@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..errors import DataError
+from ..fileio import OutputPathError, check_writable
 from .common import CommandError, run_safely
 
 MIN_TRAIN = 10  # training examples below which a "result" is noise
@@ -170,14 +171,12 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
 
     sizes = _hidden(hidden)
     opt = _optimizer(optimizer, lr, momentum)
-    for path, what in ((plot, "--plot"), (save, "--save")):
-        if path and not Path(path).resolve().parent.is_dir():
-            raise CommandError(f"{what}: directory of '{path}' does not exist")
     if plot and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise CommandError("--plot needs a .png, .svg or .pdf file name")
     if save and Path(save).suffix.lower() != ".npz":  # the file is numpy's, whatever its name
         raise CommandError(f"--save needs a .npz file name (the model is saved as numpy "
                            f"arrays); got '{save}'")
+    _check_outputs(plot, save)
     if test_size > MAX_TEST_SIZE:
         raise CommandError(f"--test-size {test_size:g} leaves too little to train on; use at "
                            f"most {MAX_TEST_SIZE:g}")
@@ -211,6 +210,17 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
     if save:
         model.save(save)
     _report(as_json, history, loss, acc, len(Xt), plot, save, opt, model)
+
+
+def _check_outputs(plot: str | None, save: str | None) -> None:
+    """Every output path is writable before minutes of training, not after them."""
+    outputs = [("--plot", plot), ("--save", save), ("--save", f"{save}.json" if save else None)]
+    for what, path in outputs:
+        if path:
+            try:
+                check_writable(path)
+            except OutputPathError as e:
+                raise CommandError(f"{what}: {e}") from None
 
 
 def _title(sizes: list[int], activation: str, batchnorm: bool, dropout: float, l1: float,

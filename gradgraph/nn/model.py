@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from .layers import Block, Layer, from_config
 
 FORMAT = "gradgraph.nn.Sequential"
 FORMAT_VERSION = 1
+MAX_PARAMS = 50_000_000  # 400 MB of float64 weights, before gradients and optimizer state
 logger = logging.getLogger("gradgraph.train")
 
 
@@ -131,6 +133,10 @@ class Sequential:
             train, infer = _graph(train_text), _graph(infer_text)
         except GradgraphError as exc:  # a bug here, not the user's: say where
             raise TrainingError(f"the model's graph cannot be built: {exc}") from None
+        count = sum(math.prod(shape) for shape in block.params.values())
+        if count > MAX_PARAMS:  # refuse before numpy tries to allocate gigabytes
+            raise TrainingError(f"the model would have {count:,} parameters; the limit is "
+                                f"{MAX_PARAMS:,} (use fewer or smaller layers)")
         self._input_dim = input_dim
         self._initialise(block)
         self._built = (block, cost, train, infer)
