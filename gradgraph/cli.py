@@ -14,8 +14,21 @@ from .commands.render import render_command
 from .commands.serve import serve_command
 from .commands.train import train_command
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Group(click.Group):
+    """The top-level group: Ctrl-C in any subcommand exits 130, not click's 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(INTERRUPTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gradgraph")
 def cli() -> None:
     """See, derive and check how neural networks learn.
@@ -40,6 +53,6 @@ def main() -> None:
     """Console entry point: never a traceback for a user's mistake."""
     try:
         cli.main(prog_name="gradgraph")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside a subcommand (while parsing, say)
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)

@@ -88,15 +88,16 @@ def _check_folder(folder: Path, target: Path) -> None:
         raise OutputPathError(f"cannot write '{target}': '{folder}' is not a folder")
 
 
-def _probe(folder: Path, target: Path) -> None:
+def _probe(folder: Path, name: str, head: str) -> None:
     """Create and remove a temporary file in ``folder``: the only sure test that a
-    file can be written there (permissions, read-only mounts, /proc, quotas, ACLs)."""
-    probe = folder / temp_name(target.name)
+    file can be written there (permissions, read-only mounts, /proc, quotas, ACLs).
+    ``head`` starts the error message (``cannot write 'x.npz'``)."""
+    probe = folder / temp_name(name)
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise OutputPathError(f"cannot write '{target}': folder '{folder}' does not accept "
-                              f"new files ({_reason(exc)})") from None
+        raise OutputPathError(f"{head}: folder '{folder}' does not accept new files "
+                              f"({_reason(exc)})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
@@ -126,7 +127,7 @@ def check_writable(path: str | Path) -> Path:
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise OutputPathError(f"cannot write '{target}': it is not a regular file (a device, "
                               "pipe or socket)")
-    _probe(folder, target)
+    _probe(folder, target.name, f"cannot write '{target}'")
     return target
 
 
@@ -147,7 +148,7 @@ def check_writable_folder(folder: str | Path) -> Path:
         raise OutputPathError(f"cannot write into '{folder}': {_reason(exc)}") from None
     if not is_dir:
         raise OutputPathError(f"cannot write into '{folder}': '{existing}' is not a folder")
-    _probe(existing, folder / "probe")
+    _probe(existing, "probe", f"cannot write into '{folder}'")
     return folder
 
 

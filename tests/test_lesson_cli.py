@@ -223,3 +223,99 @@ def test_lesson_check_finds_a_wrong_model_answer(runner: CliRunner, tiny_dir: Pa
     assert f"✗ {path}" in result.output
     assert f"{path}, line 26: step 2 (exercise): exercise 'dcdw': the model answer " \
            "'(z - y)*x' is wrong for dC/dw" in result.output, result.output
+
+
+# --- hardening (issue #11): output folders, files that are not lessons, Ctrl-C -----------
+
+
+def test_output_folders_are_refused_before_the_lesson_runs(runner: CliRunner,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("x")
+    cases = [
+        (["show", "chain-rule", "--out", "/proc/diagrams"], "--out: cannot write into "
+         "'/proc/diagrams': folder '/proc' does not accept new files"),
+        (["run", "chain-rule", "--out", f"{tmp_path}/plain/d"], "plain' is not a folder"),
+        (["export", "chain-rule", "--html", "/proc/site"], "--html: cannot write into"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(cli, ["lesson", *args], input="")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: ") and message in result.stderr
+        assert result.stdout == ""  # refused before the lesson's first line
+    assert [p.name for p in tmp_path.iterdir() if p.name != "state"] == ["plain"]
+
+
+def test_an_unwritable_default_diagram_folder_names_the_way_out(runner: CliRunner,
+                                                                monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GRADGRAPH_STATE_DIR", "/proc/gradgraph-state")
+    result = runner.invoke(cli, ["lesson", "run", "chain-rule"], input="")
+    assert result.exit_code == 2 and "(choose another with --out)" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x89PNG\r\n\x1a\n\x00\xff\xfe garbage", "not a lesson file: it is not UTF-8 text "
+                                               "(line 1), so it cannot be read as TOML"),
+    (b"hello there\n", "invalid TOML"),
+])
+def test_an_existing_file_that_is_not_a_lesson_is_named_as_such(
+        runner: CliRunner, tmp_path: Path, monkeypatch, content: bytes,  # noqa: ANN001
+        message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("garbage.bin").write_bytes(content)
+    for command in ("check", "show"):
+        result = runner.invoke(cli, ["lesson", command, "garbage.bin"])
+        assert message in result.output and "no lesson called" not in result.output
+        assert result.exit_code == (1 if command == "check" else 2)
+
+
+def test_devices_pipes_and_folders_are_not_lessons(runner: CliRunner, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)  # reading it would wait for a writer for ever
+    for path, message in [("/dev/zero", "is not a regular file"), (str(fifo), "is not a "
+                          "regular file"), (str(tmp_path), "is a folder, not a lesson file")]:
+        result = runner.invoke(cli, ["lesson", "show", path])
+        assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_ctrl_c_at_a_prompt_exits_130_and_q_exits_0(runner: CliRunner, tiny_dir: Path,
+                                                    monkeypatch) -> None:  # noqa: ANN001
+    import click
+
+    def ctrl_c(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise click.Abort() from None  # exactly what click.prompt does
+
+    monkeypatch.setattr(click, "prompt", ctrl_c)
+    result = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir)])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    monkeypatch.undo()
+    quit_ = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir)], input="\nq\n")
+    end_of_input = runner.invoke(cli, ["lesson", "run", "tiny", "--dir", str(tiny_dir),
+                                       "--restart"], input="")
+    assert quit_.exit_code == 0 and end_of_input.exit_code == 0
+
+
+def test_a_real_sigint_in_lesson_run_exits_130(tiny_dir: Path, state_dir: Path) -> None:
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-m", "gradgraph", "lesson", "run", "tiny",
+                              "--dir", str(tiny_dir)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "GRADGRAPH_STATE_DIR": str(state_dir)})
+    seen, deadline = b"", time.monotonic() + 30
+    while "›".encode() not in seen and time.monotonic() < deadline:
+        if select.select([child.stdout], [], [], 0.1)[0]:
+            seen += os.read(child.stdout.fileno(), 4096)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err.decode()
+    assert err.decode().strip() == "interrupted"

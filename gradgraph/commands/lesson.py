@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import LessonError
+from ..fileio import OutputPathError, check_writable_folder
 from ..lesson import (
     Lesson,
     Progress,
@@ -38,9 +39,13 @@ class ClickConsole:
         click.echo(text)
 
     def ask(self, prompt: str) -> str | None:
+        """The reply; ``None`` at end of input (Ctrl-D), like ``q``. Ctrl-C is not a
+        reply: it propagates, and the command exits 130 (progress is already saved)."""
         try:
             return click.prompt(prompt, default="", show_default=False, prompt_suffix=" › ")
-        except click.Abort:  # Ctrl-D / Ctrl-C: stop, progress is already saved
+        except click.Abort as e:  # click turns both Ctrl-C and Ctrl-D into Abort
+            if isinstance(e.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
             click.echo()
             return None
 
@@ -87,6 +92,7 @@ def list_command(folder: Path | None) -> None:
 @run_safely
 def show_command(name: str, solutions: bool, out_dir: Path | None, folder: Path | None) -> None:
     """Print the whole lesson NAME at once (no questions asked)."""
+    _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
     show_lesson(lesson, click.echo, RunOptions(out_dir=out_dir, solutions=solutions,
                                                color=_color()))
@@ -112,7 +118,11 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
     answer from FILE, and the exit status is 1 unless all are correct. A scripted run
     leaves your own progress alone.
     """
+    _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
+    if out_dir is None:
+        out_dir = state_dir() / "diagrams" / lesson.name
+        _check_folder(out_dir, "the diagram folder (choose another with --out)")
     answers = scripted_answers(answers_file, lesson, folder) if answers_file else None
     progress = None
     if answers is None:  # only the learner's own runs read and write their progress
@@ -121,7 +131,7 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
             click.echo(progress.warning, err=True)
     options = RunOptions(
         answers=answers,
-        out_dir=out_dir or state_dir() / "diagrams" / lesson.name,
+        out_dir=out_dir,
         opener=(lambda p: click.launch(str(p))) if open_ else None,
         run_extras=not no_train, quick=quick, restart=restart, color=_color(),
     )
@@ -143,6 +153,7 @@ def export_command(names: tuple[str, ...], html_dir: Path, all_: bool,
     """Write lesson NAME as one self-contained HTML page (diagrams inline, no network)."""
     if all_ == bool(names):
         raise click.UsageError("give lesson NAMEs, or --all")
+    _check_folder(html_dir, "--html")
     if all_:
         entries = catalog(folder)
         broken = [e for e in entries if e.lesson is None]
@@ -202,6 +213,16 @@ def _in_folder(lesson: Lesson, folder: Path | None) -> bool:
         return any(p.resolve() == lesson.path.resolve() for p in lesson_files(folder))
     except LessonError:
         return False
+
+
+def _check_folder(folder: Path | None, what: str) -> None:
+    """An output folder must be writable (or creatable) before any lesson is loaded."""
+    if folder is None:
+        return
+    try:
+        check_writable_folder(folder)
+    except OutputPathError as e:
+        raise CommandError(f"{what}: {e}") from None
 
 
 def _color() -> bool:

@@ -69,18 +69,20 @@ def catalog(folder: Path | None = None) -> list[Entry]:
 
 def find(name: str, folder: Path | None = None) -> Path:
     """The file of the lesson called ``name`` (a name, a number or a path)."""
-    if name.endswith(".toml"):
-        path = Path(name)
-        if path.is_file():
-            return path
-        if os.sep in name or "/" in name:
-            raise LessonError(f"no lesson file {name}")
+    given = Path(name)
+    is_path = name.endswith(".toml") or os.sep in name or "/" in name
+    if is_path and os.path.lexists(given):
+        return given  # the loader says why, if it is not a lesson (a folder, binary, …)
+    if is_path and (os.sep in name or "/" in name):
+        raise LessonError(f"no lesson file {name}")
     files = lesson_files(folder)
     for path in files:
         number, stem_name = split_stem(path.stem)
         if name in (stem_name, path.stem, path.name) or (
                 name.isdigit() and number is not None and int(name) == number):
             return path
+    if name and os.path.lexists(given):  # a file named without .toml: read it as one
+        return given
     names = [split_stem(p.stem)[1] for p in files]
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else "; see 'gradgraph lesson list'"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LessonError
-from ..fileio import read_bounded
+from ..fileio import read_file
 from .model import Where
 
 try:  # Python 3.11+; the package still supports 3.10 through the tomli backport
@@ -39,25 +39,15 @@ _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
 
 
 def read_capped(path: Path, cap: int, what: str = "lesson file") -> str:
-    """UTF-8 text of ``path``, refusing files larger than ``cap`` before reading them."""
-    try:
-        size = path.stat().st_size
-        if size > cap:
-            raise LessonError(f"{path}: {what} too large ({size} bytes; the limit is {cap})")
-        data = read_bounded(path, cap)  # the file may have grown since stat()
-    except FileNotFoundError:
-        raise LessonError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise LessonError(f"{path}: is a folder, not a {what}") from None
-    except OSError as e:
-        raise LessonError(f"{path}: cannot read the {what}: {e.strerror}") from None
-    if data is None:
-        raise LessonError(f"{path}: {what} too large (over {cap} bytes)")
+    """UTF-8 text of the regular file ``path``, refusing files larger than ``cap`` (and
+    folders, devices and pipes) before reading them."""
+    data = read_file(path, cap, what, LessonError)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise LessonError(f"{path}, line {line}: not UTF-8 text") from None
+        raise LessonError(f"{path}: not a {what}: it is not UTF-8 text (line {line}), so it "
+                          "cannot be read as TOML") from None
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
