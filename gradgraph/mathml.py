@@ -62,18 +62,30 @@ def mo(text: str) -> str:
     return f"<mo>{_esc(text)}</mo>"
 
 
+def fence(text: str) -> str:
+    """A bracket at the text's size, as on the slides (a stretchy one would grow to
+    wrap every super- and subscript of its content, symmetrically, and dwarf it)."""
+    return f'<mo stretchy="false">{_esc(text)}</mo>'
+
+
 def mrow(parts: Sequence[str]) -> str:
     """One element: a single part as is, several in an ``<mrow>``."""
     return parts[0] if len(parts) == 1 else f"<mrow>{''.join(parts)}</mrow>"
 
 
-def math(inner: str, display: bool = False, text: str | None = None) -> str:
-    """A complete ``<math>`` element; ``text`` (the Unicode) rides along as an annotation."""
+def math(inner: str, display: bool = False, text: str | None = None,
+         namespace: bool = True) -> str:
+    """A complete ``<math>`` element; ``text`` (the Unicode) rides along as an annotation.
+
+    ``namespace=False`` leaves out ``xmlns``, which HTML does not need (its parser puts
+    ``<math>`` in the MathML namespace itself); XML and XHTML need it.
+    """
     mode = "block" if display else "inline"
     if text is not None:
         inner = (f"<semantics>{_wrap_row(inner)}"
                  f'<annotation encoding="text/plain">{_esc(text)}</annotation></semantics>')
-    return f'<math xmlns="{NS}" display="{mode}">{inner}</math>'
+    xmlns = f' xmlns="{NS}"' if namespace else ""
+    return f'<math{xmlns} display="{mode}">{inner}</math>'
 
 
 def _wrap_row(inner: str) -> str:
@@ -146,7 +158,7 @@ class _M:
 
 
 def _paren(m: _M) -> _M:
-    return _M((mo("("), *m.parts, mo(")")), _PREC_ATOM, "(")
+    return _M((fence("("), *m.parts, fence(")")), _PREC_ATOM, "(")
 
 
 def _seq(*pieces: _M | str, prec: int, lead: str) -> _M:
@@ -201,7 +213,7 @@ def _call(name: str, args: Sequence[sp.Expr]) -> _M:
         if i:
             inner.append(mo(","))
         inner.extend(_m(a).parts)
-    return _seq(_op_name(name), mo(APPLY), mo("("), *inner, mo(")"),
+    return _seq(_op_name(name), mo(APPLY), fence("("), *inner, fence(")"),
                 prec=_PREC_ATOM, lead=name[:1])
 
 
@@ -223,7 +235,7 @@ def _op(e: OpFunction) -> _M:
         elif tok == "{arg}":
             parts.extend(arg.parts)
         elif not tok.isspace():
-            parts.append(mo(tok))
+            parts.append(fence(tok) if tok in "()|" else mo(tok))
     lead = spec.unicode_form.format(name=spec.unicode, arg="x")[:1]
     return _M(tuple(parts), _PREC_ATOM, lead)
 
@@ -345,7 +357,7 @@ def definition_rhs_mathml(node: Node, order: Mapping[str, int] | None = None) ->
         inner = node.expr * ops.BATCH_SIZE
         body = _m(reorder(inner, order))
         body = _paren(body) if isinstance(inner, sp.Add) else body
-        mean = [mo("("), mn("1"), mo("/"), mi("m"), mo(")"),
+        mean = [fence("("), mn("1"), mo("/"), mi("m"), fence(")"),
                 f"<munder>{mo('∑')}{mi('B')}</munder>"]
         return mrow([*mean, *body.parts])
     return mrow([*_summed(node, order), *_softmax_tail(node)])
@@ -389,7 +401,7 @@ def _softmax_tail(node: Node) -> list[str]:
     from .tensors import element_name
 
     z = element_name(node.tensor_expr.args[0].name, ("i",))
-    return [mo("/"), sum_over("i"), mi("exp"), mo(APPLY), mo("("), name_mathml(z), mo(")")]
+    return [mo("/"), sum_over("i"), mi("exp"), mo(APPLY), fence("("), name_mathml(z), fence(")")]
 
 
 def _summed_letters(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> list[str]:

@@ -21,6 +21,7 @@ from tests.strategies import programs
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://www.w3.org/1998/Math/MathML}"
 TOKENS = {"mi", "mn", "mo", "mtext"}
+LP, RP = '<mo stretchy="false">(</mo>', '<mo stretchy="false">)</mo>'
 CHAIN = "z = w*x + b; a = sigma(z); C = (a - y)^2"
 
 
@@ -158,21 +159,19 @@ SIGMA = REGISTRY["sigma"]
 
 def test_the_slides_factor_2_a_minus_y() -> None:
     assert M.expr_mathml(sp.Mul(2, a - y, evaluate=False), {"a": 0, "y": 1}) == (
-        "<mrow><mn>2</mn><mo>\u2062</mo><mo>(</mo><mi>a</mi><mo>−</mo><mi>y</mi>"
-        "<mo>)</mo></mrow>")
+        f"<mrow><mn>2</mn><mo>\u2062</mo>{LP}<mi>a</mi><mo>−</mo><mi>y</mi>{RP}</mrow>")
 
 
 def test_sigma_prime() -> None:
     assert M.expr_mathml(SIGMA.prime(z)) == (
-        "<mrow><msup><mi>σ</mi><mo>′</mo></msup><mo>\u2061</mo><mo>(</mo><mi>z</mi>"
-        "<mo>)</mo></mrow>")
+        f"<mrow><msup><mi>σ</mi><mo>′</mo></msup><mo>\u2061</mo>{LP}<mi>z</mi>{RP}</mrow>")
 
 
 def test_sqrt_abs_power_fraction() -> None:
     assert M.expr_mathml(REGISTRY["sqrt"].func(x + 1)) == (
         "<msqrt><mrow><mi>x</mi><mo>+</mo><mn>1</mn></mrow></msqrt>")
     assert M.expr_mathml(REGISTRY["abs"].func(x)) == (
-        "<mrow><mo>|</mo><mi>x</mi><mo>|</mo></mrow>")
+        '<mrow><mo stretchy="false">|</mo><mi>x</mi><mo stretchy="false">|</mo></mrow>')
     assert M.expr_mathml(x**2) == "<msup><mi>x</mi><mn>2</mn></msup>"
     assert M.expr_mathml(1 / x) == "<mrow><mn>1</mn><mo>/</mo><mi>x</mi></mrow>"
     assert M.expr_mathml(-x) == "<mrow><mo>−</mo><mi>x</mi></mrow>"
@@ -196,9 +195,9 @@ def test_chain_rule_derivation_as_on_the_slides() -> None:
     assert M.chain_mathml(d) == "<mrow>" + "<mo>·</mo>".join(
         M.partial_mathml(c, p) for c, p in (("z", "w"), ("a", "z"), ("C", "a"))) + "</mrow>"
     assert M.factors_mathml(d) == (
-        "<mrow><mi>x</mi><mo>·</mo><msup><mi>σ</mi><mo>′</mo></msup><mo>\u2061</mo><mo>(</mo>"
-        "<mi>z</mi><mo>)</mo><mo>·</mo><mn>2</mn><mo>\u2062</mo><mo>(</mo><mi>a</mi><mo>−</mo>"
-        "<mi>y</mi><mo>)</mo></mrow>")
+        f"<mrow><mi>x</mi><mo>·</mo><msup><mi>σ</mi><mo>′</mo></msup><mo>\u2061</mo>{LP}"
+        f"<mi>z</mi>{RP}<mo>·</mo><mn>2</mn><mo>\u2062</mo>{LP}<mi>a</mi><mo>−</mo>"
+        f"<mi>y</mi>{RP}</mrow>")
     assert M.cached_mathml(d) == (
         f"<mrow>{M.partial_mathml('z', 'w')}<mo>·</mo>{M.partial_mathml('C', 'z')}</mrow>")
     assert M.reuses_mathml(d) == M.partial_mathml("C", "z")

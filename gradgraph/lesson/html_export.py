@@ -1,12 +1,15 @@
-"""One self-contained HTML page per lesson: inline SVG, Unicode math, no network.
+"""One self-contained HTML page per lesson: inline SVG, MathML, no network.
 
 Everything on the page comes from this module's templates or is escaped: lesson
 prose goes through :mod:`markup` (escape first, then bold/italic/code), equations and
-tables through ``html.escape``. Diagrams are Graphviz SVG, whose labels gradgraph's
-renderer has already escaped; they are inlined only after a second check for active
-content. A Content-Security-Policy forbids scripts and remote loads outright, so even a
-mistake upstream cannot make a page run code or call home. The backward stepper is
-pure CSS (radio buttons), and hints and answers are ``<details>`` elements.
+tables through ``html.escape``. Derivations and graph definitions are MathML printed by
+:mod:`gradgraph.mathml` from the same SymPy objects as the terminal's Unicode (which
+rides along in each formula's annotation and in a "Unicode" box for copying); the
+lesson's own display maths, written in Unicode, stay Unicode. Diagrams are Graphviz
+SVG, whose labels gradgraph's renderer has already escaped; they are inlined only after
+a second check for active content. A Content-Security-Policy forbids scripts and remote
+loads outright, so even a mistake upstream cannot make a page run code or call home.
+The backward stepper is pure CSS (radio buttons), and hints and answers are ``<details>`` elements.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .. import mathml as mm
+from ..derive import adjoints, derive
 from ..errors import GradgraphError, LessonError, RenderError
 from ..fileio import atomic_write_text
+from ..notation import partial_unicode
 from . import markup
 from .blocks import (
     Block,
@@ -32,8 +38,8 @@ from .blocks import (
     step_blocks,
     values_table,
 )
-from .grading import expected
-from .model import ExerciseStep, ExperimentStep, Lesson, TrainStep
+from .grading import expected, format_number
+from .model import DeriveStep, ExerciseStep, ExperimentStep, GraphStep, Lesson, Step, TrainStep
 
 _ACTIVE = re.compile(r"<\s*(script|a|foreignObject|iframe|image|use)\b|\son\w+\s*=|javascript:",
                      re.IGNORECASE)
@@ -90,6 +96,11 @@ figcaption { color: var(--muted); font-size:.9rem; }
 details { margin: .4rem 0; }
 details summary { cursor: pointer; font-family: system-ui,"DejaVu Sans",sans-serif; }
 details.latex summary { color: var(--muted); font-size:.85rem; }
+details.latex pre { white-space: pre; overflow-x: auto; }
+math { font-family: "STIX Two Math","Cambria Math","Latin Modern Math","DejaVu Math TeX Gyre",
+  math; font-size: 1.12em; }
+table.eq math { math-style: normal; }
+table.eq td.rhs math, table.eq td.comment math { text-align: left; }
 .stepper input { position:absolute; opacity:0; pointer-events:none; }
 .stepper .controls { display:flex; flex-wrap:wrap; gap:.3rem; justify-content:center; }
 .stepper label { font: .85rem system-ui,"DejaVu Sans",sans-serif; border:1px solid var(--line);
@@ -153,21 +164,96 @@ def math_html(lines: Sequence[str]) -> str:
     (``z ⁽ ᴸ ⁾``); a three-column table aligns ``=`` instead. A run of three or more
     spaces after an equation starts a comment column (``↻ reuses …``, ``// normalise``).
     """
-    rows: list[str] = []
-    for line in lines:
-        if not line.strip():
-            rows.append('<tr class="gap"><td colspan="4"></td></tr>')
-            continue
-        hit = _RELATION.match(line)
-        if hit is None:
-            rows.append(f'<tr><td class="lhs"></td><td colspan="3" class="rhs">'
-                        f"{_e(line.strip())}</td></tr>")
-            continue
-        rhs, *comment = re.split(r"\s{3,}", hit.group("rhs").strip(), maxsplit=1)
-        rows.append(f'<tr><td class="lhs">{_e(hit.group("lhs").strip())}</td>'
-                    f'<td class="rel">{_e(hit.group("rel"))}</td><td class="rhs">{_e(rhs)}</td>'
-                    f'<td class="comment">{_e(" ".join(comment))}</td></tr>')
-    return f'<div class="math"><table class="eq">{"".join(rows)}</table></div>'
+    return f'<div class="math"><table class="eq">{"".join(map(_text_row, lines))}</table></div>'
+
+
+def _text_row(line: str) -> str:
+    if not line.strip():
+        return '<tr class="gap"><td colspan="4"></td></tr>'
+    hit = _RELATION.match(line)
+    if hit is None:
+        return f'<tr><td class="lhs"></td><td colspan="3" class="rhs">{_e(line.strip())}</td></tr>'
+    rhs, *comment = re.split(r"\s{3,}", hit.group("rhs").strip(), maxsplit=1)
+    return (f'<tr><td class="lhs">{_e(hit.group("lhs").strip())}</td>'
+            f'<td class="rel">{_e(hit.group("rel"))}</td><td class="rhs">{_e(rhs)}</td>'
+            f'<td class="comment">{_e(" ".join(comment))}</td></tr>')
+
+
+def _math(inner: str, text: str) -> str:
+    return mm.math(inner, text=text, namespace=False)
+
+
+def _math_row(row: mm.Row) -> str:
+    lhs = _math(row.lhs, row.lhs_text) if row.lhs else ""
+    note = f"↻ reuses {_math(row.note, row.note_text)}" if row.note else _e(row.note_text)
+    return (f'<tr><td class="lhs">{lhs}</td><td class="rel">=</td><td class="rhs">'
+            f'{_math(row.rhs, row.rhs_text)}</td><td class="comment">{note}</td></tr>')
+
+
+def equations_html(rows: Sequence[mm.Row | str], text: Sequence[str], latex: str = "") -> str:
+    """MathML equations aligned on "=", then the same as Unicode (and LaTeX) to copy.
+
+    ``rows`` are MathML rows or, for forms with no SymPy behind them (the matrix form),
+    Unicode lines; ``text`` is the terminal's Unicode for the whole block.
+    """
+    body = "".join(_math_row(r) if isinstance(r, mm.Row) else _text_row(r) for r in rows)
+    out = (f'<div class="math"><table class="eq">{body}</table></div>'
+           f'<details class="latex"><summary>Unicode</summary><pre>{_e(chr(10).join(text))}'
+           "</pre></details>")
+    if latex:
+        out += (f'<details class="latex"><summary>LaTeX</summary><pre>{_e(latex)}'
+                "</pre></details>")
+    return out
+
+
+def formula_rows(lesson: Lesson, step: Step) -> list[mm.Row | str] | None:
+    """MathML rows for a derive or graph step's equations; ``None`` for other steps."""
+    if isinstance(step, GraphStep):
+        return list(mm.definition_rows(lesson.graphs[step.graph].graph))
+    if isinstance(step, DeriveStep):
+        return derive_rows(lesson, step)
+    return None
+
+
+def derive_rows(lesson: Lesson, step: DeriveStep) -> list[mm.Row | str]:
+    """The forms a derive step asks for, in its order, as the terminal shows them."""
+    graph = lesson.graphs[step.graph].graph
+    d = derive(graph, step.of, step.wrt)
+    head, head_text = mm.head_mathml(d), d.head_unicode
+    rows: list[mm.Row | str] = []
+    for form in step.forms:
+        if form == "chain":
+            rows.extend(mm.derivation_rows(d))
+        elif form == "cached":
+            reuses = ", ".join(partial_unicode(d.of, r) for r in d.reuses)
+            rows.append(mm.Row(head, mm.cached_mathml(d), head_text,
+                               d.cached_unicode().split(" = ", 1)[1],
+                               mm.reuses_mathml(d), reuses))
+        elif form == "expanded":
+            rows.append(mm.Row(head, mm.expanded_mathml(d), head_text, d.expanded_unicode()))
+        elif form == "all":
+            rows.extend(mm.adjoints_rows(adjoints(graph, step.of)))
+        elif form == "matrix":
+            rows.extend(d.matrix_unicode().splitlines())
+        elif form == "value" and step.values:
+            value = format_number(float(d.value(lesson.values[step.values])))
+            rows.append(mm.Row(mm.partial_mathml(d.of, d.wrt), mm.mn(value),
+                               partial_unicode(d.of, d.wrt), value,
+                               note_text="(at the values above)"))
+    return rows
+
+
+def step_html(lesson: Lesson, step: Step, index: int) -> list[str]:
+    """A non-exercise step's blocks; its equations (derivations, definitions) as MathML."""
+    sid = f"step-{index + 1}"
+    out: list[str] = []
+    for block in step_blocks(step, Context(lesson, index)):
+        rows = formula_rows(lesson, step) if isinstance(block, Math) else None
+        if rows is None:
+            out.append(block_html(block, sid))
+        else:
+            out.append(equations_html(rows, block.lines, block.latex))
+    return out
 
 
 def figure_html(fig: Figure, step_id: str) -> str:
@@ -205,8 +291,8 @@ def exercise_html(lesson: Lesson, ex: ExerciseStep) -> str:
     parts = [f'<div class="exercise"><p class="label">Exercise · {_e(ex.id)}</p>',
              prose(ex.prompt)]
     if ex.graph is not None and ex.check == "derivative":
-        lines = lesson.graphs[ex.graph].graph.definitions()
-        parts.append(math_html(lines.splitlines()))
+        graph = lesson.graphs[ex.graph].graph
+        parts.append(equations_html(mm.definition_rows(graph), graph.definitions().splitlines()))
     if ex.check == "number" and ex.values:
         parts.append(block_html(values_table(lesson.values[ex.values]), ex.id))
     if ex.choices:
@@ -240,7 +326,7 @@ def lesson_html(lesson: Lesson) -> str:
                 body.append(prose(step.text))
             body.append(exercise_html(lesson, step))
         else:
-            body.extend(block_html(b, sid) for b in step_blocks(step, Context(lesson, i)))
+            body.extend(step_html(lesson, step, i))
             if isinstance(step, TrainStep | ExperimentStep):
                 body.append(f'<div class="note"><p>Run it at the terminal: <code>gradgraph '
                             f"lesson run {_e(lesson.name)}</code></p></div>")
