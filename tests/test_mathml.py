@@ -328,3 +328,24 @@ def test_every_text_node_is_escaped(name: str) -> None:
         root = parse(out)  # well-formed despite the markup in the name
         assert "<script" not in out and "<b" not in out
         assert name in "".join(root.itertext())
+
+
+# --- the HTML export -------------------------------------------------------------------------
+
+MATH_ELEMENT = re.compile(r"<math display=\"(?:inline|block)\">.*?</math>", re.DOTALL)
+
+
+@pytest.mark.parametrize("lesson", ["01-chain-rule", "02-bias-and-caching", "04-many-units",
+                                    "11-batch-norm"])
+def test_exported_formulas_read_as_their_unicode(lesson: str) -> None:
+    from gradgraph.lesson.html_export import lesson_html
+    from gradgraph.lesson.loader import load_lesson
+
+    page = lesson_html(load_lesson(ROOT / "lessons" / f"{lesson}.toml"))
+    found = MATH_ELEMENT.findall(page)
+    assert len(found) >= 6
+    for element in found:
+        root = ET.fromstring(element.replace("<math ", f'<math xmlns="{NS[1:-1]}" ', 1))
+        shown, note = root.find(f"{NS}semantics")
+        assert norm(linear(shown)) == unicode_norm(note.text or ""), element
+    assert "http://" not in page.split("<svg", 1)[0]  # HTML needs no namespace URL
