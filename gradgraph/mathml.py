@@ -556,7 +556,11 @@ def table(rows: Sequence[Row]) -> str:
     """Equations aligned on "=": an ``<mtable>`` of left, "=", right."""
     cells = "".join(f"<mtr><mtd>{r.lhs or '<mrow></mrow>'}</mtd><mtd>{mo('=')}</mtd>"
                     f"<mtd>{r.rhs}</mtd></mtr>" for r in rows)
-    return f'<mtable class="gg-eq">{cells}</mtable>'
+    # displaystyle: full-size fractions and Σ with its index under it (MathML Core makes
+    # a table compact by default). columnalign is honoured by Firefox and Safari; in
+    # Chromium, the page aligns them with CSS on mtable.gg-eq mtd.
+    return (f'<mtable class="gg-eq" displaystyle="true" columnalign="right center left">'
+            f"{cells}</mtable>")
 
 
 def derivation_mathml(d: Derivation) -> str:
