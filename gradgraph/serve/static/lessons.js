@@ -160,8 +160,10 @@ function diagramStep(step) {
       h('button', { type: 'button', text: '← Back', on: { click: () => { at = Math.max(0, at - 1); draw(); } } }), label,
       h('button', { type: 'button', text: 'Step →', on: { click: () => { at = Math.min(frames.length - 1, at + 1); draw(); } } })));
     draw();
-  } else {
+  } else if (step.svg || step.message || !step.graph) {
     picture.show(step.svg, step.message || 'No diagram.');
+  } else {
+    drawGraph(picture, step);
   }
   if (step.caption) figure.append(h('figcaption', { text: step.caption }));
   if (step.graph) {
@@ -169,6 +171,19 @@ function diagramStep(step) {
     figure.append(h('p', { class: 'aside' }, h('a', { href, text: 'Open this graph in the Playground →' })));
   }
   return figure;
+}
+
+// A graph step carries only its text: draw it like the Playground does.
+async function drawGraph(picture, step) {
+  const body = { graph: step.graph };
+  if (step.values) body.values = step.values;
+  if (step.wrt) body.wrt = step.wrt;
+  try {
+    const r = await post('/api/render', body);
+    picture.show(r.svg, r.message);
+  } catch (err) {
+    picture.show(null, err.message);
+  }
 }
 
 function deriveStep(step) {
@@ -184,7 +199,7 @@ function equationsStep(step) {
   if (step.slides?.length) {
     box.append(h('p', { class: 'aside', text: 'On the slides:' }), h('pre', { class: 'plain', text: step.slides.join('\n') }));
   }
-  if (step.erratum) box.append(h('p', { class: 'note', text: step.erratum }));
+  if (step.erratum) box.append(h('p', { class: 'callout', text: step.erratum }));
   return box;
 }
 

@@ -3,6 +3,7 @@
 
 import { copyText, fmt, h } from './dom.js';
 import { mathFragment } from './safe.js';
+import { prettyName } from './values.js';
 
 /** A {unicode, mathml} pair as typeset maths, falling back to the Unicode text. */
 export function math(pair, cls = 'm') {
@@ -32,7 +33,7 @@ function row(label, ...content) {
 }
 
 function pathLabel(path) {
-  return path.join(' → ');
+  return path.map(prettyName).join(' → ');
 }
 
 function factorList(factors, onFactor) {
@@ -57,8 +58,11 @@ function factorList(factors, onFactor) {
  */
 export function derivationView(d, { onExpand, onFactor } = {}) {
   const box = h('div', { class: 'derivation' });
-  box.append(h('p', { class: 'dhead' }, math(d.head), h('span', { class: 'eq', text: ' = ' }),
-    math(d.chain)));
+  // As on the slides: the chain of symbols, then (aligned under it) the local partials.
+  const head = h('div', { class: 'dhead' }, h('span', { class: 'lhs' }, math(d.head)),
+    h('span', {}, h('span', { class: 'eq', text: '= ' }), math(d.chain)));
+  if (d.product?.unicode) head.append(h('span'), h('span', {}, h('span', { class: 'eq', text: '= ' }), math(d.product)));
+  box.append(head);
   const paths = d.paths || [];
   (d.factors || []).forEach((factors, i) => {
     const label = paths.length > 1 ? `Path ${i + 1}: ${pathLabel(paths[i] || [])}`
@@ -66,7 +70,7 @@ export function derivationView(d, { onExpand, onFactor } = {}) {
     box.append(row(label, factorList(factors, onFactor)));
   });
   if (d.cached && d.cached.unicode) {
-    const reuses = (d.cached.reuses || []).map((n) => `∂${d.of}/∂${n}`).join(', ');
+    const reuses = (d.cached.reuses || []).map((n) => `∂${prettyName(d.of)}/∂${prettyName(n)}`).join(', ');
     box.append(row('Cached', math(d.cached),
       reuses ? h('span', { class: 'reuses', text: ` ↻ reuses ${reuses}` }) : null));
   }

@@ -229,11 +229,11 @@ async function inspect() {
 }
 
 function nodeHeader(node) {
-  const head = h('div', { class: 'ihead' },
+  // The definition already starts with the node's name (z = w·x + b); leaves have none.
+  const title = node.definition ?? { unicode: node.unicode, mathml: node.mathml };
+  return h('div', { class: 'ihead' },
     h('span', { class: `badge role-${node.role}`, text: ROLE_NAMES[node.role] ?? node.role }),
-    h('h2', {}, math({ unicode: node.unicode, mathml: node.mathml })));
-  if (node.definition) head.append(h('span', { class: 'def' }, '= ', math(node.definition)));
-  return head;
+    h('h2', {}, math(title)));
 }
 
 function numbersLine(node) {

@@ -42,20 +42,27 @@ function factorTable(factors, onEdge) {
     h('tbody', {}, rows));
 }
 
+/** The checker's message without the mark and verdict word the page already shows. */
+export function plainMessage(message) {
+  return String(message).replace(/^[✓✗?!]\s*(correct|not equal|undecided|invalid)?\s*[.:—-]?\s*/i, '');
+}
+
 /** `showExpected`: lessons hide the expected factor until the student asks for it. */
 export function verdictView(v, { onEdge, showExpected = true } = {}) {
   const look = verdictLook(v);
   const box = h('div', { class: `verdict ${look.cls}` },
     h('p', { class: 'vline' }, h('span', { class: 'vmark', attrs: { 'aria-hidden': 'true' }, text: look.mark }),
-      h('strong', { text: look.word }), v.message ? ` — ${v.message}` : ''));
+      h('strong', { text: look.word }), v.message ? ` — ${plainMessage(v.message)}` : ''));
   const factors = v.factors || [];
   if (factors.length) {
     const table = factorTable(factors, onEdge);
     if (!showExpected) table.classList.add('hide-expected');
     box.append(h('h3', { text: 'Factor by factor' }), table);
   }
-  if (v.counterexample && Object.keys(v.counterexample).length) {
-    const where = Object.entries(v.counterexample).map(([k, x]) => `${k} = ${fmt(x)}`).join(', ');
+  // The message already names the point where they differ; say it only when it does not.
+  const at = v.counterexample?.at ?? v.counterexample;
+  if (!v.message && at && Object.keys(at).length) {
+    const where = Object.entries(at).map(([k, x]) => `${k} = ${fmt(x)}`).join(', ');
     box.append(h('p', { class: 'aside', text: `They differ at ${where}.` }));
   }
   return box;

@@ -1,0 +1,268 @@
+"""The tutor's pages in real Chromium: every page, click, key and stream a student uses.
+
+Each test drives `gradgraph serve`'s app (uvicorn on a free port, serve_fixture.py)
+through Playwright; the `page` fixture (conftest.py) records console errors, which
+include Content-Security-Policy violations. Screenshots go to /tmp/gradgraph-shots/.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from .serve_fixture import server  # noqa: F401 - the live server fixture
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/gradgraph-shots")
+NEURON = "z = w*x + b; a = sigma(z); C = (a - y)^2"
+NEURON_VALUES = '{"w": 2, "x": 0.48, "b": -0.2967, "y": 1}'
+WRONG = "x*sigma(z)*2*(a - y)"  # σ where σ′ belongs: the classic slip
+RIGHT = "x*sigma'(z)*2*(a - y)"
+ACTIVE = "#pg-diagram g.edge.active"  # the backward pass's current edge (render.steps)
+
+
+def url(base: str, view: str, **query: str) -> str:
+    qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+    return f"{base}/#/{view}" + (f"?{qs}" if qs else "")
+
+
+def open_view(page, address: str, view: str) -> None:
+    page.goto(address)
+    page.wait_for_selector(f"body[data-ready='{view}']", timeout=20_000)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def node(page, name: str):
+    """The diagram's <g> for the node called `name` (its aria-label starts with it)."""
+    return page.locator(f"#pg-diagram g.node[aria-label^='{name}:']")
+
+
+def adjoint_cell(page, name: str):
+    row = page.locator("#pg-numbers tbody tr", has=page.locator(f"th button:text-is('{name}')"))
+    return row.locator("td").nth(1)
+
+
+# --- pages load -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view, path, ready", [
+    ("playground", "#/playground", "#pg-diagram svg g.node"),
+    ("lessons", "#/lessons", "ol.lesson-list a.card"),
+    ("lessons", "#/lessons/chain-rule", "li.step"),
+    ("check", "#/check", "#ck-example option:nth-child(2)"),
+    ("train", "#/train", "#tr-form fieldset"),
+])
+def test_each_page_loads_without_console_errors(page, server, view, path, ready):  # noqa: F811
+    open_view(page, f"{server}/{path}", view)
+    page.wait_for_selector(ready, state="attached")
+    name = re.sub(r"[^a-z]+", "-", path.strip("#/")).strip("-")
+    shot(page, name)
+    assert page.console_errors == []
+
+
+# --- playground ---------------------------------------------------------------------------
+
+
+def test_clicking_a_node_shows_its_derivation_with_sigma_prime(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    node(page, "w").click()
+    inspector = page.locator("#pg-inspector .derivation")
+    inspector.wait_for()
+    assert "σ′" in inspector.inner_text() or "σ′" in page.locator("#pg-inspector").text_content()
+    assert page.locator("#pg-inspector math").count() >= 3  # typeset, not just text
+    assert "sel=" in page.url  # the selection is in the shareable link
+    node(page, "z").click()
+    page.wait_for_selector("#pg-inspector .reuses")  # cached form: reuses ∂C/∂a
+    page.locator("#pg-inspector button:text-is('Expand')").click()
+    page.wait_for_selector("#pg-inspector .drow:has-text('In the leaves') math")
+    shot(page, "playground-derivation")
+    assert page.console_errors == []
+
+
+def test_clicking_an_edge_shows_its_local_partial(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON), "playground")
+    page.locator("#pg-diagram g.edge[aria-label^='edge z → a']").click()
+    page.wait_for_selector("#pg-inspector .badge.edge")
+    assert "σ′(z)" in page.locator("#pg-inspector").inner_text()
+    assert page.console_errors == []
+
+
+def test_changing_a_value_changes_an_adjoint(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    before = adjoint_cell(page, "w").inner_text()
+    assert before == "−0.07324"
+    page.locator("#pg-values .leaf:has-text('y') input[type=number]").fill("0")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#pg-numbers tbody tr')]"
+        ".some(r => r.textContent.startsWith('w') && !r.textContent.includes('−0.07324'))")
+    after = adjoint_cell(page, "w").inner_text()
+    assert after != before and after == "0.1422"  # 0.48 · σ′(0.6633) · 2(0.66 − 0)
+    assert '"y":0' in page.url.replace("%22", '"').replace("%3A", ":")
+    assert page.console_errors == []
+
+
+def test_arrow_keys_step_the_backward_pass(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    count = page.locator("#pg-step-count")
+    total = int(re.search(r"(\d+) edges", count.inner_text()).group(1))
+    page.locator("body").press("ArrowRight")
+    page.wait_for_selector("#pg-diagram g.edge.active")
+    assert count.inner_text() == f"Edge 1 of {total}"
+    first = page.locator("#pg-diagram g.edge.active").get_attribute("id")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.querySelector('{ACTIVE}')?.id !== '{first}'")
+    assert count.inner_text() == f"Edge 2 of {total}"
+    assert "Step 2" in page.locator("#pg-step").inner_text()
+    assert "step=1" in page.url
+    shot(page, "playground-step")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"() => document.querySelector('{ACTIVE}')?.id === '{first}'")
+    assert count.inner_text() == f"Edge 1 of {total}"
+    assert page.console_errors == []
+
+
+def test_an_xss_payload_typed_as_graph_text_stays_text(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON), "playground")
+    payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    page.locator("#pg-text").fill(f"z = w*x; C = {payload}")
+    page.wait_for_selector("#pg-error:not([hidden])")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+    page.goto(url(server, "check", g=NEURON, q="dC/dw", a=payload))
+    page.wait_for_selector("#ck-result:not([hidden]), #ck-answer-error:not([hidden])")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0
+
+
+def test_narrow_window_has_no_sideways_scroll(page, server):  # noqa: F811
+    page.set_viewport_size({"width": 420, "height": 900})
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    node(page, "w").click()
+    page.wait_for_selector("#pg-inspector .derivation")
+    shot(page, "playground-narrow")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.console_errors == []
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def test_checker_gives_factor_feedback_and_highlights_the_wrong_edge(page, server):  # noqa: F811
+    open_view(page, url(server, "check", g=NEURON, q="dC/dw", a=WRONG), "check")
+    page.wait_for_selector("#ck-result .verdict.bad")
+    wrong_rows = page.locator("#ck-result table.factortable tr.wrong")
+    assert wrong_rows.count() == 1 and "σ′(z)" in wrong_rows.inner_text()
+    page.wait_for_selector("#ck-diagram g.edge.gg-wrong")
+    wrong = page.locator("#ck-diagram g.edge.gg-wrong")
+    assert wrong.count() == 1
+    assert wrong.get_attribute("id") == "e_n3_n4"  # z (n3) → a (n4): where σ′ belongs
+    shot(page, "check-wrong")
+    page.locator("#ck-answer").fill(RIGHT)
+    page.locator("#ck-submit").click()
+    page.wait_for_selector("#ck-result .verdict.ok")
+    assert "✓" in page.locator("#ck-result .vmark").inner_text()
+    assert page.locator("#ck-diagram g.edge.gg-wrong").count() == 0
+    assert page.console_errors == []
+
+
+# --- lessons ---------------------------------------------------------------------------------
+
+
+def test_a_lesson_exercise_gets_hints_factor_feedback_then_a_tick(page, server):  # noqa: F811
+    page.goto(f"{server}/")
+    page.evaluate("localStorage.clear()")
+    open_view(page, f"{server}/#/lessons/chain-rule", "lessons")
+    # Reveal steps with Continue until the full-chain exercise is on the page.
+    exercise = page.locator("li.step:has(input#ex-dc-dw)")
+    for _ in range(20):
+        if exercise.count():
+            break
+        page.locator("#ls-continue").click()
+    answer = exercise.locator("input#ex-dc-dw")
+    exercise.locator("button:has-text('Hint')").click()
+    exercise.locator("ol.hints li").first.wait_for()
+    assert exercise.locator("ol.hints li").count() == 1  # one hint at a time
+    answer.fill("a^(L-1)*sigma(z^(L))*2*(a^(L) - y)")
+    exercise.locator("button[type=submit]").click()
+    exercise.locator(".verdict.bad").wait_for()
+    assert exercise.locator("table.factortable tr.wrong").count() >= 1
+    shot(page, "lesson-exercise")
+    answer.fill("a^(L-1)*sigma'(z^(L))*2*(a^(L) - y)")
+    exercise.locator("button[type=submit]").click()
+    exercise.locator(".verdict.ok").wait_for()
+    # Progress survives a reload: the step is still revealed, the answer remembered.
+    page.reload()
+    page.wait_for_selector("body[data-ready='lessons']")
+    page.wait_for_selector("li.step input#ex-dc-dw")
+    assert page.locator("input#ex-dc-dw").input_value().startswith("a^(L-1)*sigma'")
+    assert page.console_errors == []
+
+
+# --- train -----------------------------------------------------------------------------------
+
+
+def test_a_training_run_streams_epochs_into_the_curves(page, server):  # noqa: F811
+    open_view(page, f"{server}/#/train", "train")
+    page.locator("#tr-hidden").fill("8")
+    page.locator("#tr-epochs").fill("3")
+    page.locator("#tr-start").click()
+    page.wait_for_function("() => /^Done/.test(document.querySelector('#tr-status').textContent)",
+                           timeout=30_000)
+    points = page.locator("#tr-loss polyline.train").get_attribute("points").split()
+    assert len(points) == 3  # one point per streamed epoch
+    assert page.locator("#tr-acc polyline.val").get_attribute("points").count(",") == 3
+    page.wait_for_selector("#tr-result .derivation")
+    assert "hidden" in page.url
+    shot(page, "train-done")
+    assert page.console_errors == []
+
+
+# --- the pages' pure logic, run in the browser -----------------------------------------------
+
+
+def test_sanitiser_and_helpers(page, server):  # noqa: F811
+    open_view(page, f"{server}/#/train", "train")
+    result = page.evaluate("""async () => {
+      const safe = await import('/static/safe.js');
+      const values = await import('/static/values.js');
+      const route = await import('/static/route.js');
+      const chart = await import('/static/chart.js');
+      const svg = safe.svgElement('<?xml version="1.0"?><svg width="75pt" onload="window.__x=1">'
+        + '<script>window.__x=2</script><g id="n0" class="node" style="fill:red">'
+        + '<a href="javascript:alert(1)"><text>t</text></a><foreignObject><p>x</p></foreignObject>'
+        + '<polygon points="0,0" fill="url(#g)"/></g></svg>');
+      const math = safe.mathFragment('<math><mi onclick="x()">a</mi><mtext>b</mtext>'
+        + '<img src=x onerror="window.__x=3"></math>');
+      const prose = document.createElement('div');
+      prose.append(safe.proseFragment('<p class="c" id="main">hi <a href="javascript:1">l</a>'
+        + '<iframe src="x"></iframe><code>c</code></p>'));
+      const state = {g: 'z = w*x; C = z^2', v: {w: 1}};
+      const h = route.parseHash(route.formatHash('playground', [], state));
+      return {
+        svg: svg.outerHTML, math: math.outerHTML, prose: prose.innerHTML,
+        pretty: ['a^(L-1)', 'C_0', 'w_jk^(L)', 'gamma'].map(values.prettyName),
+        slider: values.sliderRange(0.48), ticks: chart.niceTicks(0, 1),
+        route: [h.view, h.query.get('g'), route.jsonParam(h.query, 'v', null)],
+      };
+    }""")
+    assert "onload" not in result["svg"] and "script" not in result["svg"]
+    assert "fill:red" not in result["svg"] and "<a" not in result["svg"]
+    assert "foreignObject" not in result["svg"] and 'fill="url(#g)"' in result["svg"]
+    assert 'id="n0"' in result["svg"] and "max-width: 100px" in result["svg"]
+    assert "onclick" not in result["math"] and "img" not in result["math"]
+    assert "<mtext>b</mtext>" in result["math"]
+    assert result["prose"] == '<p class="c">hi <code>c</code></p>'
+    assert result["pretty"] == ["a⁽ᴸ⁻¹⁾", "C₀", "wⱼₖ⁽ᴸ⁾", "γ"]
+    assert result["slider"] == [-1, 1, 0.005]
+    assert result["ticks"] == [0, 0.25, 0.5, 0.75, 1]
+    assert result["route"] == ["playground", "z = w*x; C = z^2", {"w": 1}]
+    assert page.evaluate("window.__x") is None
+    assert page.console_errors == []
