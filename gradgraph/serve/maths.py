@@ -1,102 +1,77 @@
 """Maths fields ``{"unicode", "mathml"}``: the one place the server calls the MathML printer.
 
-:mod:`gradgraph.mathml` prints MathML from the same SymPy objects the Unicode comes
-from. Where it is not installed (it is being written alongside the server), the MathML
-is the Unicode text in an ``<mtext>``, escaped, so the page still shows every formula.
+:mod:`gradgraph.mathml` prints presentation MathML from the same SymPy objects (and
+derivations) the Unicode comes from, escaping every text node; nothing here builds
+MathML from user strings except :func:`text`, which escapes its input into an
+``<mtext>`` (for forms with no MathML printer yet, such as the matrix form).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
 
 import sympy as sp
 
+from .. import mathml as mm
+from ..derive import Derivation
+from ..graph import Node
 from ..notation import partial_unicode, to_unicode, unicode_name
-
-try:  # pragma: no cover - depends on which modules have landed
-    from .. import mathml as _mathml
-except ImportError:  # pragma: no cover
-    _mathml = None
 
 Maths = dict[str, str]
 
 
-def _wrap(unicode: str, inner: Any, display: bool = False) -> Maths:
-    return {"unicode": unicode, "mathml": _mathml.math(inner, display=display)}
+def _field(unicode: str, inner: str, display: bool = False) -> Maths:
+    return {"unicode": unicode, "mathml": mm.math(inner, display=display)}
 
 
 def text(unicode: str, display: bool = False) -> Maths:
-    """Text already in Unicode (a chain of ∂ symbols, a Σ prefix), as an ``<mtext>``."""
-    block = ' display="block"' if display else ""
-    return {"unicode": unicode,
-            "mathml": f"<math{block}><mtext>{html.escape(unicode, quote=True)}</mtext></math>"}
+    """Unicode text shown as is, escaped into an ``<mtext>``."""
+    return _field(unicode, f"<mtext>{html.escape(unicode, quote=True)}</mtext>", display)
 
 
 def name(node: str) -> Maths:
     """A node name: a⁽ᴸ⁻¹⁾."""
-    if _mathml is None:
-        return text(unicode_name(node))
-    return _wrap(unicode_name(node), _mathml.name_mathml(node))
+    return _field(unicode_name(node), mm.name_mathml(node))
 
 
 def expr(e: sp.Expr, order: Mapping[str, int] | None = None) -> Maths:
     """A SymPy expression in gradgraph's notation: x · σ′(z) · 2(a − y)."""
-    unicode = to_unicode(e, order)
-    if _mathml is None:
-        return text(unicode)
-    return _wrap(unicode, _mathml.expr_mathml(e, order))
+    return _field(to_unicode(e, order), mm.expr_mathml(e, order))
 
 
 def partial(of: str, wrt: str) -> Maths:
     """∂C/∂w as a fraction."""
-    unicode = partial_unicode(of, wrt)
-    if _mathml is None:
-        return text(unicode)
-    return _wrap(unicode, _mathml.partial_mathml(of, wrt))
+    return _field(partial_unicode(of, wrt), mm.partial_mathml(of, wrt))
 
 
-def equation(lhs: Maths, *rhs: Maths, display: bool = True) -> Maths:
-    """``lhs = rhs₁ = rhs₂`` from maths fields already made."""
-    unicode = " = ".join([lhs["unicode"], *(r["unicode"] for r in rhs)])
-    if _mathml is None:
-        return text(unicode, display)
-    parts = [_inner(lhs["mathml"])]
-    for r in rhs:
-        parts += ["<mo>=</mo>", _inner(r["mathml"])]
-    return _wrap(unicode, "<mrow>" + "".join(parts) + "</mrow>", display)
-
-
-def _inner(math: str) -> str:
-    """The content of a ``<math …>…</math>`` element this module made."""
-    start = math.index(">") + 1
-    return math[start: math.rindex("</math>")]
-
-
-def _joined(items: list[Maths], mo: str, unicode_sep: str) -> Maths:
-    unicode = unicode_sep.join(i["unicode"] for i in items)
-    if _mathml is None:
-        return text(unicode)
-    inner = f"<mo>{mo}</mo>".join(_inner(i["mathml"]) for i in items)
-    return _wrap(unicode, f"<mrow>{inner}</mrow>")
-
-
-def product(items: list[Maths]) -> Maths:
-    """``a · b · c``."""
-    return _joined(items, "·", " · ") if items else text("1")
-
-
-def sum_of_products(terms: list[list[Maths]]) -> Maths:
-    """``a · b + c · d``: one product per chain-rule path."""
-    return _joined([product(t) for t in terms], "+", " + ")
+def definition(node: Node, order: Mapping[str, int] | None = None) -> Maths:
+    """``z = w·x + b`` (Σₖ, batch means and softmax as the node prints them)."""
+    return _field(node.definition(order), mm.definition_mathml(node, order))
 
 
 def accumulate(head: Maths, parts: list[Maths]) -> Maths:
     """``∂C/∂z += ∂a/∂z · ∂C/∂a``: one step of the backward pass."""
-    rhs = product(parts)
-    unicode = f"{head['unicode']} += {rhs['unicode']}"
-    if _mathml is None:
-        return text(unicode)
-    return _wrap(unicode, f"<mrow>{_inner(head['mathml'])}<mo>+=</mo>"
-                          f"{_inner(rhs['mathml'])}</mrow>")
+    unicode = f"{head['unicode']} += " + " · ".join(p["unicode"] for p in parts)
+    inner = [_inner(head["mathml"]), mm.mo("+=")]
+    for i, p in enumerate(parts):
+        inner += ([mm.mo("·")] if i else []) + [_inner(p["mathml"])]
+    return _field(unicode, mm.mrow(inner))
+
+
+def derivation_forms(d: Derivation) -> dict[str, Maths]:
+    """head ∂C/∂w, chain ∂z/∂w · ∂a/∂z · ∂C/∂a, product x · σ′(z) · 2(a − y), cached."""
+    cached_rhs = d.cached_unicode().split(" = ", 1)[1]
+    return {"head": _field(d.head_unicode, mm.head_mathml(d)),
+            "chain": _field(d.chain_unicode(), mm.chain_mathml(d)),
+            "product": _field(d.factors_unicode(), mm.factors_mathml(d)),
+            "cached": _field(cached_rhs, mm.cached_mathml(d))}
+
+
+def expanded(d: Derivation) -> Maths:
+    return _field(d.expanded_unicode(), mm.expanded_mathml(d))
+
+
+def _inner(math: str) -> str:
+    """The content of a ``<math …>…</math>`` element made by :func:`_field`."""
+    return math[math.index(">") + 1: math.rindex("</math>")]

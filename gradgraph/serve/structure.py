@@ -45,16 +45,7 @@ def _node(graph: Graph, node: Node, cost: str) -> dict[str, Any]:
     role = "cost" if node.name == cost else node.role
     return {"id": node.id, "name": node.name, **maths.name(node.element), "role": role,
             "is_leaf": node.is_leaf, "shape": list(node.shape),
-            "definition": None if node.is_leaf else _definition(graph, node)}
-
-
-def _definition(graph: Graph, node: Node) -> maths.Maths:
-    unicode = node.definition(graph.order)
-    if node.sums or node.kind in ("batch_mean", "softmax"):
-        return maths.text(unicode)  # Σ and (1/m) Σ_B are written by the node itself
-    eq = maths.equation(maths.name(node.element), maths.expr(node.expr, graph.order),
-                        display=False)
-    return {"unicode": unicode, "mathml": eq["mathml"]}
+            "definition": None if node.is_leaf else maths.definition(node, graph.order)}
 
 
 def _edge(graph: Graph, parent: str, child: str) -> dict[str, Any]:
@@ -105,33 +96,20 @@ def derive_text(text: str, params: str | None, of: str | None, wrt: str, expand:
 def derivation_info(d: Derivation, expand: bool = False,
                     values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The Derivation object of the contract."""
-    graph, order = d.graph, d.graph.order
-    head = maths.partial(graph[d.of].element, graph[d.wrt].element)
-    factors = d.factors
+    forms = maths.derivation_forms(d)
     out: dict[str, Any] = {
-        "of": d.of, "wrt": d.wrt, "head": head,
+        "of": d.of, "wrt": d.wrt, "head": forms["head"],
         "paths": [list(p) for p in d.paths],
-        "chain": _chain(d, [[maths.partial(f.child_el or f.child, f.parent_el or f.parent)
-                             for f in fs] for fs in factors], d.chain_unicode()),
-        "factors": [[_factor(graph, f) for f in fs] for fs in factors],
-        "cached": {**maths.text(d.cached_unicode()), "reuses": list(d.reuses)},
+        "chain": forms["chain"], "product": forms["product"],
+        "factors": [[_factor(d.graph, f) for f in fs] for fs in d.factors],
+        "cached": {**forms["cached"], "reuses": list(d.reuses)},
         "matrix": _matrix(d),
         "text": str(d),
         "value": _value(d, values),
     }
-    out["product"] = _chain(d, [[maths.expr(f.expr, order) for f in fs] for fs in factors],
-                            d.factors_unicode())
     if expand:
-        out["expanded"] = (maths.text(d.expanded_unicode()) if graph.is_tensor
-                           else maths.expr(d.expanded, order))
+        out["expanded"] = maths.expanded(d)
     return out
-
-
-def _chain(d: Derivation, terms: list[list[maths.Maths]], unicode: str) -> maths.Maths:
-    """A sum over paths of products of maths fields; Σ prefixes come from the Unicode."""
-    if d.graph.is_tensor or not terms:
-        return maths.text(unicode)
-    return {"unicode": unicode, "mathml": maths.sum_of_products(terms)["mathml"]}
 
 
 def _factor(graph: Graph, f: Factor) -> dict[str, Any]:
