@@ -284,10 +284,10 @@ def _mul(e: sp.Mul) -> _M:
         top = top if top.prec >= _PREC_MUL else _paren(top)
         bot = bot if bot.prec > _PREC_MUL else _paren(bot)
         return _seq(top, mo("/"), bot, prec=_PREC_MUL, lead=top.lead)
-    return join_factors([_m(f) for f in e.args], [isinstance(f, sp.Number) for f in e.args])
+    return _join_factors([_m(f) for f in e.args], [isinstance(f, sp.Number) for f in e.args])
 
 
-def join_factors(factors: Sequence[_M], numbers: Sequence[bool]) -> _M:
+def _join_factors(factors: Sequence[_M], numbers: Sequence[bool]) -> _M:
     """``a(1 − a)``, ``2(a − y)``, ``2x`` implicit; ``·`` elsewhere, as the Unicode has it."""
     parts: list[str] = []
     lead = ""
@@ -337,6 +337,22 @@ def _index_sum(e: IndexSum) -> _M:
 
 
 # --- graphs and derivations ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of equations: ``lhs = rhs`` as inner MathML, with its Unicode beside it.
+
+    ``note`` is a remark after the equation (the cached adjoints it reuses); an empty
+    ``lhs`` continues the previous row (``      = x · σ′(z) · 2(a − y)``).
+    """
+
+    lhs: str
+    rhs: str
+    lhs_text: str
+    rhs_text: str
+    note: str = ""
+    note_text: str = ""
 
 
 def definition_mathml(node: Node, order: Mapping[str, int] | None = None) -> str:
@@ -521,22 +537,6 @@ def expanded_mathml(d: Derivation) -> str:
         sums = _path_sums(d, fs)
         terms.append(_M((*sums, *body.parts), _PREC_ADD, "Σ" if sums else body.lead))
     return _join_terms(terms)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of equations: ``lhs = rhs`` as inner MathML, with its Unicode beside it.
-
-    ``note`` is a remark after the equation (the cached adjoints it reuses); an empty
-    ``lhs`` continues the previous row (``      = x · σ′(z) · 2(a − y)``).
-    """
-
-    lhs: str
-    rhs: str
-    lhs_text: str
-    rhs_text: str
-    note: str = ""
-    note_text: str = ""
 
 
 def derivation_rows(d: Derivation) -> list[Row]:
