@@ -27,7 +27,7 @@ from .jobs import GraphCache, Jobs, Results
 
 GRAPH_FIELDS: dict[str, tuple[Any, bool]] = {
     "graph": (str, True), "params": (str, False), "of": (str, False)}
-MAX_GRAPH_TEXT = 20_000  # characters; the parser has its own, tighter caps per line
+MAX_GRAPH_TEXT = 60_000  # characters; the body cap (64 KiB) and the parser's caps come first
 
 
 @dataclass

@@ -1,0 +1,316 @@
+"""The tutor's JSON API through Starlette's TestClient: every endpoint, every error kind,
+escaping, static files, the deadline, training."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradgraph as gg
+from gradgraph.serve import create_app
+
+with warnings.catch_warnings():  # starlette asks for httpx2, which is not installed here
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parents[2]
+SLIDES, VALUES = gg.examples.SLIDES, gg.examples.SLIDES_VALUES
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+            '"><svg onload=alert(1)>', "javascript:alert(1)"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(deadline=2.0)) as c:
+        yield c
+
+
+def error(r, status: int, kind: str | None = None) -> str:
+    assert r.status_code == status, r.text[:300]
+    body = r.json()["error"]
+    assert "\n" not in body["message"] and "Traceback" not in body["message"]
+    if kind is not None:
+        assert body["kind"] == kind
+    return body["message"]
+
+
+# --- happy paths ----------------------------------------------------------------------
+
+
+def test_health_and_security_headers(client):
+    r = client.get("/api/health")
+    assert r.json()["version"] == gg.__version__
+    assert r.headers["content-security-policy"] == CSP
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/no/such/page").headers["content-security-policy"] == CSP
+
+
+def test_graph_structure_has_ids_edges_and_backward_steps(client):
+    r = client.post("/api/graph", json={"graph": SLIDES})
+    g = r.json()
+    assert [n["id"] for n in g["nodes"]] == [f"n{i}" for i in range(7)]
+    assert g["cost"] == "C_0" and g["params"] == ["w^(L)", "b^(L)"]
+    edge = next(e for e in g["edges"] if e["parent"] == "z^(L)")
+    assert edge["id"] == "e_n3_n4" and edge["partial"]["unicode"] == "σ′(z⁽ᴸ⁾)"
+    assert edge["partial"]["mathml"].startswith("<math")
+    assert len(g["backward"]) == len(g["edges"])
+    assert g["backward"][0]["text"].startswith("∂C₀/∂")
+    assert set(g["defaults"]) == set(g["leaves"])
+
+
+def test_evaluate_matches_the_library(client):
+    r = client.post("/api/evaluate", json={"graph": SLIDES, "values": VALUES})
+    out = r.json()
+    expected = gg.Graph.from_text(SLIDES).gradients(VALUES)
+    for name, value in expected.items():
+        assert out["adjoints"][name] == pytest.approx(float(value), rel=1e-12)
+    assert out["values"]["a^(L)"] == pytest.approx(0.66, abs=1e-3)
+    assert out["batch"] is None
+    again = client.post("/api/evaluate", json={"graph": SLIDES,
+                                               "values": {**VALUES, "w^(L)": 1.0}}).json()
+    assert again["adjoints"]["w^(L)"] != out["adjoints"]["w^(L)"]  # served from the cache
+
+
+def test_evaluate_a_batch_on_a_layer_graph(client):
+    text = (ROOT / "lessons" / "graphs" / "layer.gg").read_text(encoding="utf-8")
+    values = {"W^(L)": [[1, 2], [3, 4]], "b^(L)": [0, 1], "a^(L-1)": [[0.5, -1], [1, 2]],
+              "y": [[1, 0], [0, 1]]}
+    out = client.post("/api/evaluate", json={"graph": text, "values": values}).json()
+    expected = gg.Graph.from_text(text).gradients(
+        {k: np.array(v, dtype=float) for k, v in values.items()})
+    assert np.allclose(out["adjoints"]["W^(L)"], expected["W^(L)"])
+    assert out["batch"] == 2
+
+
+def test_derive_gives_the_chain_and_its_value(client):
+    r = client.post("/api/derive", json={"graph": SLIDES, "wrt": "w^(L)", "expand": True,
+                                         "values": VALUES})
+    d = r.json()
+    assert d["paths"] == [["w^(L)", "z^(L)", "a^(L)", "C_0"]]
+    assert d["chain"]["unicode"] == "∂z⁽ᴸ⁾/∂w⁽ᴸ⁾ · ∂a⁽ᴸ⁾/∂z⁽ᴸ⁾ · ∂C₀/∂a⁽ᴸ⁾"
+    assert [f["edge"] for f in d["factors"][0]] == ["e_n0_n3", "e_n3_n4", "e_n4_n6"]
+    assert d["cached"]["reuses"] == ["z^(L)"]
+    grads = gg.Graph.from_text(SLIDES).gradients(VALUES)
+    assert d["value"] == pytest.approx(float(grads["w^(L)"]), rel=1e-12)
+    assert "expanded" in d and d["expanded"]["mathml"].startswith("<math")
+
+
+def test_render_draws_svg_with_the_pages_ids(client):
+    r = client.post("/api/render", json={"graph": SLIDES, "wrt": "w^(L)", "values": VALUES})
+    out = r.json()
+    if out["svg"] is None:
+        pytest.skip(out["message"])
+    assert 'id="e_n3_n4"' in out["svg"] and 'id="n0"' in out["svg"]
+    step = client.post("/api/render", json={"graph": SLIDES, "step": 0}).json()
+    assert step["steps"] == 6
+    msg = error(client.post("/api/render", json={"graph": SLIDES, "step": 99}), 400,
+                "RenderError")
+    assert "out of range" in msg
+
+
+def test_check_names_the_wrong_edge(client):
+    wrong = client.post("/api/check", json={
+        "graph": SLIDES, "question": "dC_0/dw^(L)",
+        "answer": "a^(L-1)*sigma(z^(L))*2*(a^(L)-y)"}).json()
+    assert wrong["verdict"] == "not equal" and wrong["wrong_edges"] == ["e_n3_n4"]
+    right = client.post("/api/check", json={
+        "graph": SLIDES, "question": "dC_0/dw^(L)",
+        "answer": "a^(L-1)*sigma'(z^(L))*2*(a^(L)-y)"}).json()
+    assert right["correct"] is True and right["wrong_edges"] == []
+    bad = client.post("/api/check", json={"graph": SLIDES, "answer": "x +* 2",
+                                          "question": "dC_0/dw^(L)"}).json()
+    assert bad["verdict"] == "invalid"
+
+
+def test_examples_are_bundled_graphs(client):
+    names = [e["name"] for e in client.get("/api/examples").json()]
+    assert names[:2] == ["chain", "mazur"] and "layer" in names
+
+
+def test_lessons_never_send_answers_and_grade_here(client):
+    lessons = client.get("/api/lessons").json()
+    assert lessons[0]["name"] == "chain-rule" and lessons[0]["exercises"] > 0
+    page = client.get("/api/lessons/chain-rule").json()
+    exercises = [s for s in page["steps"] if s["kind"] == "exercise"]
+    assert exercises and all("answer" not in s for s in exercises)
+    ex = next(s for s in exercises if s["check"] == "derivative")
+    verdict = client.post("/api/lessons/chain-rule/answer",
+                          json={"exercise": ex["id"], "answer": "1"}).json()
+    assert verdict["correct"] is False
+    hint = client.post("/api/lessons/chain-rule/hint",
+                       json={"exercise": ex["id"], "shown": 0}).json()
+    assert hint["hint"] and hint["left"] == ex["hints_count"] - 1
+    error(client.get("/api/lessons/no-such-lesson"), 404)
+    error(client.post("/api/lessons/chain-rule/answer",
+                      json={"exercise": "nope", "answer": "1"}), 404)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+def test_bad_json_wrong_fields_and_types(client):
+    error(client.post("/api/graph", content=b"{nope",
+                      headers={"content-type": "application/json"}), 422)
+    error(client.post("/api/graph", json=[1, 2]), 422)
+    error(client.post("/api/graph", json={"graph": SLIDES, "colour": 1}), 422)
+    error(client.post("/api/graph", json={"graph": 3}), 422)
+    error(client.post("/api/evaluate", json={"graph": SLIDES, "values": {"w^(L)": True}}),
+          400, "ValueInputError")
+    error(client.post("/api/evaluate", json={"graph": SLIDES}), 422)
+    error(client.post("/api/graph", content=b'{"graph": NaN}',
+                      headers={"content-type": "application/json"}), 422)
+    error(client.post("/api/graph", content=b"graph", headers={"content-type": "text/plain"}),
+          415)
+
+
+def test_body_too_large(client):
+    error(client.post("/api/graph", json={"graph": "C = x" + " + x" * 20_000}), 413)
+
+
+def test_parse_error_is_one_line(client):
+    msg = error(client.post("/api/graph", json={"graph": "z = w*"}), 400, "ParseError")
+    assert msg == "the expression ends too early at line 1, column 7"
+
+
+def test_unknown_node(client):
+    msg = error(client.post("/api/derive", json={"graph": SLIDES, "wrt": "q"}), 400,
+                "GraphError")
+    assert "no node named 'q'" in msg
+    error(client.post("/api/evaluate", json={"graph": SLIDES, "values": {"q": 1}}), 400)
+
+
+def test_no_state_change_on_get(client):
+    for path in ("/api/graph", "/api/evaluate", "/api/check", "/api/train"):
+        error(client.get(path), 405)
+
+
+def test_deadline_stops_a_hostile_graph_without_blocking_others():
+    slow = gg.examples.chain_text(600)  # seconds of SymPy work; the deadline is 0.5 s
+    with TestClient(create_app(deadline=0.5)) as client:
+        client.post("/api/evaluate", json={"graph": SLIDES, "values": VALUES})  # cached now
+        deadline_case(client, slow)
+
+
+def deadline_case(client, slow: str) -> None:
+    answers = {}
+    worker = threading.Thread(target=lambda: answers.setdefault(
+        "slow", client.post("/api/graph", json={"graph": slow})))
+    worker.start()
+    cheap = client.post("/api/evaluate", json={"graph": SLIDES, "values": VALUES})
+    still_running = worker.is_alive()
+    worker.join()
+    assert cheap.status_code == 200 and still_running
+    error(answers["slow"], 408, "SandboxTimeout")
+
+
+def test_a_check_that_cannot_finish_is_undecided(client):
+    r = client.post("/api/check", json={"graph": "C = a*b*c*d*e*f*g*h",
+                                        "question": "dC/da",
+                                        "answer": "(a+b+c+d+e+f+g+h)^100"})
+    assert r.json()["verdict"] in ("not equal", "undecided")  # never "correct", never a hang
+
+
+# --- escaping and files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_xss_payloads_stay_text(client, payload):
+    responses = [
+        client.post("/api/graph", json={"graph": f"# {payload}\nC = w*x"}),
+        client.post("/api/graph", json={"graph": f"C = {payload}"}),
+        client.post("/api/derive", json={"graph": SLIDES, "wrt": payload}),
+        client.post("/api/check", json={"graph": SLIDES, "question": "dC_0/dw^(L)",
+                                         "answer": payload}),
+        client.post("/api/check", json={"graph": SLIDES, "question": payload,
+                                         "answer": "1"}),
+        client.post("/api/lessons/chain-rule/answer",
+                    json={"exercise": "cost-value", "answer": payload}),
+        client.post("/api/evaluate", json={"graph": SLIDES, "values": {payload: 1}}),
+        client.get(f"/api/lessons/{payload}"),
+    ]
+    for r in responses:
+        # No byte of a response can open a tag; fields the page inserts as markup
+        # (MathML, SVG, *_html) never carry the payload; the rest is set as text.
+        assert b"<script" not in r.content and b"<img" not in r.content
+        assert b"<svg onload" not in r.content
+        for markup in markup_fields(r.json()):
+            for bad in ("<script", "onerror", "onload", "javascript:"):
+                assert bad not in markup
+
+
+def markup_fields(data, key: str = ""):
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from markup_fields(v, k)
+    elif isinstance(data, list):
+        for v in data:
+            yield from markup_fields(v, key)
+    elif isinstance(data, str) and (key in ("mathml", "svg", "frames")
+                                    or key.endswith("_html")):
+        yield data
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../../etc/passwd", "/static/..%2f..%2fetc%2fpasswd",
+    "/static/%2e%2e/%2e%2e/etc/passwd", "/static/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/static/.%2e/app.py", "/static/", "/static/.", "/static//etc/passwd",
+    "/static/..\\..\\app.py", "/static/%00index.html",
+])
+def test_static_refuses_traversal_and_listing(client, path):
+    r = client.get(path)
+    assert r.status_code == 404
+    assert b"root:" not in r.content and b"create_app" not in r.content
+
+
+def test_static_serves_pages_with_module_types(client):
+    assert client.get("/").headers["content-type"].startswith("text/html")
+    assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+
+
+# --- training -------------------------------------------------------------------------
+
+
+def events(client, job: str) -> list[tuple[str, dict]]:
+    out = []
+    with client.stream("GET", f"/api/train/{job}/events") as stream:
+        kind = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                out.append((kind, json.loads(line[6:])))
+    return out
+
+
+def test_training_streams_epochs_then_done(client):
+    job = client.post("/api/train", json={"hidden": [8], "epochs": 3}).json()["job"]
+    got = events(client, job)
+    assert [k for k, _ in got] == ["epoch", "epoch", "epoch", "done"]
+    assert [d["epoch"] for _, d in got[:3]] == [1, 2, 3]
+    done = got[-1][1]
+    assert 0 < done["test"]["accuracy"] <= 1 and len(done["history"]["loss"]) == 3
+    assert done["derivation"]["head"]["unicode"].startswith("∂")
+
+
+def test_training_cancel_stops_the_run(client):
+    job = client.post("/api/train", json={"hidden": [8], "epochs": 200}).json()["job"]
+    assert client.post(f"/api/train/{job}/cancel").json() == {"cancelled": True}
+    got = events(client, job)
+    assert got[-1][0] == "cancelled" and len(got) < 200
+
+
+def test_training_options_are_checked(client):
+    error(client.post("/api/train", json={"epochs": 201}), 400, "TrainingError")
+    error(client.post("/api/train", json={"hidden": [2000]}), 400, "TrainingError")
+    error(client.post("/api/train", json={"optimizer": "adom"}), 400, "TrainingError")
+    error(client.post("/api/train", json={"schedule": {"kind": "wobbly"}}), 400)
+    error(client.post("/api/train", json={"data": "/etc/passwd"}), 400)
+    error(client.get("/api/train/nope/events"), 404)
