@@ -6,6 +6,7 @@ include Content-Security-Policy violations. Screenshots go to /tmp/gradgraph-sho
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -17,6 +18,9 @@ from .serve_fixture import server  # noqa: F401 - the live server fixture
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/gradgraph-shots")
+# GRADGRAPH_README_SHOTS=1 also refreshes the README's pictures (the window, not the page).
+README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
+README_NAMES = {"playground-derivation", "lesson-exercise", "check-wrong", "train-done"}
 NEURON = "z = w*x + b; a = sigma(z); C = (a - y)^2"
 NEURON_VALUES = '{"w": 2, "x": 0.48, "b": -0.2967, "y": 1}'
 WRONG = "x*sigma(z)*2*(a - y)"  # σ where σ′ belongs: the classic slip
@@ -38,6 +42,8 @@ def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if os.environ.get("GRADGRAPH_README_SHOTS") and name in README_NAMES:
+        page.screenshot(path=str(README_SHOTS / f"tutor-{name}.png"))
 
 
 def node(page, name: str):
@@ -140,6 +146,13 @@ def test_an_xss_payload_typed_as_graph_text_stays_text(page, server):  # noqa: F
     page.wait_for_selector("#ck-result:not([hidden]), #ck-answer-error:not([hidden])")
     assert page.evaluate("window.__xss") is None
     assert page.locator("img").count() == 0
+    # Echoed back in an error message, the payload is shown as the characters typed.
+    page.goto(f"{server}/#/train")
+    page.locator("#tr-hidden").fill(payload)
+    page.locator("#tr-start").click()
+    assert payload in page.locator("#tr-error").inner_text()
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
 
 
 def test_narrow_window_has_no_sideways_scroll(page, server):  # noqa: F811
@@ -265,4 +278,59 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
     assert result["ticks"] == [0, 0.25, 0.5, 0.75, 1]
     assert result["route"] == ["playground", "z = w*x; C = z^2", {"w": 1}]
     assert page.evaluate("window.__x") is None
+    assert page.console_errors == []
+
+
+# --- sharing, Graphviz missing, a lesson's training run -----------------------------------
+
+
+def test_a_shared_link_restores_graph_values_target_and_step(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    page.locator("#pg-values .leaf:has-text('w') input[type=number]").fill("3")
+    page.locator("#pg-wrt").select_option("b")
+    page.locator("#pg-next").click()
+    page.locator("#pg-next").click()
+    page.locator("#pg-share").click()
+    page.wait_for_selector("#pg-share-msg:not(:empty)")
+    shared = page.url
+    fresh = page.context.new_page()
+    fresh.goto(shared)
+    fresh.wait_for_selector("body[data-ready='playground']")
+    fresh.wait_for_selector("#pg-diagram g.edge.active")
+    assert fresh.locator("#pg-step-count").inner_text().startswith("Edge 2 of")
+    assert fresh.locator("#pg-values .leaf:has-text('w') input[type=number]").input_value() == "3"
+    assert fresh.locator("#pg-wrt").input_value() == "b"
+    assert page.console_errors == []
+
+
+def test_without_graphviz_a_notice_and_derivations_still_work(page, server):  # noqa: F811
+    missing = "Graphviz's dot was not found on PATH"
+    page.route("**/api/health", lambda route: route.fulfill(json={
+        "version": "test", "graphviz": False, "graphviz_message": missing}))
+    page.route("**/api/render", lambda route: route.fulfill(json={"svg": None, "message": missing}))
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    banner = page.locator("#health")
+    banner.wait_for()
+    assert missing in banner.inner_text() and "\n" not in banner.inner_text().strip()
+    assert missing in page.locator("#pg-diagram").inner_text()
+    page.locator("#pg-numbers button:text-is('w')").click()  # no diagram: pick from the table
+    page.wait_for_selector("#pg-inspector .derivation")
+    assert "σ′" in page.locator("#pg-inspector").text_content()
+    assert adjoint_cell(page, "w").inner_text() == "−0.07324"
+    shot(page, "playground-no-graphviz")
+    assert page.console_errors == []
+
+
+def test_a_lessons_training_step_runs_live(page, server):  # noqa: F811
+    # The lesson trains the deck's full network; the test shrinks the run it posts.
+    def tiny(route):
+        route.continue_(post_data={**route.request.post_data_json, "hidden": [8], "epochs": 3})
+
+    page.route("**/api/train", tiny)
+    open_view(page, f"{server}/#/lessons/keras-digits?step=99", "lessons")
+    step = page.locator("li.step:has(.trainstep)").first
+    step.locator("button:has-text('Train it here')").click()
+    step.locator(".result .derivation").wait_for(timeout=30_000)
+    assert len(step.locator("svg.chart polyline.train").first.get_attribute("points").split()) == 3
+    assert step.locator(".status").inner_text().startswith("Done")
     assert page.console_errors == []

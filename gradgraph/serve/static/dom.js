@@ -93,9 +93,10 @@ function superscript(n) {
 }
 
 function fmtArray(arr, digits) {
-  const shape = shapeOf(arr);
-  if (shape.length === 1 && shape[0] <= 4) return `[${arr.map((v) => fmt(v, digits)).join(', ')}]`;
-  return `${shape.join('×')} array`;
+  const flat = arr.flat(Infinity);
+  // A handful of numbers reads better than a shape; a batch of one is just its row.
+  if (flat.length <= 3) return `[${flat.map((v) => fmt(v, Math.min(digits, 3))).join(', ')}]`;
+  return `${shapeOf(arr).join('×')} array`;
 }
 
 export function shapeOf(value) {

@@ -166,10 +166,8 @@ function diagramStep(step) {
     drawGraph(picture, step);
   }
   if (step.caption) figure.append(h('figcaption', { text: step.caption }));
-  if (step.graph) {
-    const href = formatHash('playground', [], { g: step.graph, v: step.values || '', wrt: step.wrt || '' });
-    figure.append(h('p', { class: 'aside' }, h('a', { href, text: 'Open this graph in the Playground →' })));
-  }
+  const link = playgroundLink(step);
+  if (link) figure.append(link);
   return figure;
 }
 
@@ -187,7 +185,14 @@ async function drawGraph(picture, step) {
 }
 
 function deriveStep(step) {
-  return step.derivation ? derivationView(step.derivation) : null;
+  if (!step.derivation) return null;
+  return h('div', {}, derivationView(step.derivation), playgroundLink(step));
+}
+
+function playgroundLink(step) {
+  if (!step.graph) return null;
+  const href = formatHash('playground', [], { g: step.graph, v: step.values || '', wrt: step.wrt || '' });
+  return h('p', { class: 'aside' }, h('a', { href, text: 'Open this graph in the Playground →' }));
 }
 
 function equationsStep(step) {

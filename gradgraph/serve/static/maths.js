@@ -1,7 +1,7 @@
 // Maths on the page: MathML typeset by the browser, the Unicode beside it for copying,
 // and a derivation laid out as on the slides (per path, cached, expanded on request).
 
-import { copyText, fmt, h } from './dom.js';
+import { copyText, fmt, h, matrixTable, shapeOf } from './dom.js';
 import { mathFragment } from './safe.js';
 import { prettyName } from './values.js';
 
@@ -82,7 +82,8 @@ export function derivationView(d, { onExpand, onFactor } = {}) {
   }
   if (d.matrix && d.matrix.unicode) box.append(row('Matrix form', h('pre', { class: 'plain', text: d.matrix.unicode })));
   if (d.value !== null && d.value !== undefined) {
-    box.append(row('Value', h('strong', { class: 'value', text: fmt(d.value, 6) })));
+    const small = Array.isArray(d.value) && shapeOf(d.value).length <= 2 && d.value.flat().length <= 36;
+    box.append(row('Value', small ? matrixTable(d.value) : h('strong', { class: 'value', text: fmt(d.value, 6) })));
   }
   if (d.text) {
     box.append(h('details', { class: 'unicode' }, h('summary', { text: 'Unicode text (for copying)' }),

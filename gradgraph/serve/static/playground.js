@@ -245,11 +245,11 @@ function numbersLine(node) {
 function fillNumbersLine(line, node) {
   if (!S.numbers) return;
   const cost = S.structure.cost;
-  const value = S.numbers.values[node.name];
-  const adj = S.numbers.adjoints[node.name];
-  clear(line, 'value ', h('strong', { text: fmt(value) }), '   ·   ',
-    `∂${nodeByName(cost)?.unicode ?? cost}/∂${node.unicode || node.name} `, h('strong', { class: 'adjoint', text: fmt(adj) }));
-  if (Array.isArray(value) && shapeOf(value).length <= 2 && shapeOf(value)[0] <= 6) line.append(matrixTable(value));
+  const shown = (x, cls) => (Array.isArray(x) && shapeOf(x).length <= 2 && x.flat().length <= 36
+    ? matrixTable(x) : h('strong', { class: cls, text: fmt(x) }));
+  clear(line, 'value ', shown(S.numbers.values[node.name], ''), '   ·   ',
+    `∂${nodeByName(cost)?.unicode ?? cost}/∂${node.unicode || node.name} `,
+    shown(S.numbers.adjoints[node.name], 'adjoint'));
 }
 
 function refreshInspectorNumbers() {
