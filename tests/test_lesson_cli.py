@@ -268,6 +268,15 @@ def test_an_existing_file_that_is_not_a_lesson_is_named_as_such(
         assert result.exit_code == (1 if command == "check" else 2)
 
 
+@pytest.mark.parametrize("name", ["₀", "²", "9" * 5000, "01", "1.0"])
+def test_names_that_look_like_numbers(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(cli, ["lesson", "show", name])
+    if name == "01":  # a number with a leading zero is still lesson 1
+        assert result.exit_code == 0 and "1. " in result.output.splitlines()[0]
+    else:
+        assert result.exit_code == 2 and "no lesson called" in result.stderr
+
+
 def test_devices_pipes_and_folders_are_not_lessons(runner: CliRunner, tmp_path: Path) -> None:
     import os
 

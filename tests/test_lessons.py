@@ -546,3 +546,17 @@ def test_html_export_inlines_the_diagrams(tmp_path: Path) -> None:
     assert 'type="radio"' in page and "<script" not in page.lower()
     assert "http://" not in page.split("<svg", 1)[0]  # nothing fetched before the diagrams
     assert "∂C₀/∂w⁽ᴸ⁾" in page  # math readable as Unicode text
+
+
+@pytest.mark.parametrize("values", ["w = 1e308\nx = 0.5\nb = 0.0\ny = 2.0",
+                                    "w = 1.0\nx = 1e200\nb = 0.0\ny = 2.0"])
+def test_values_that_overflow_are_the_authors_error_at_load(tmp_path: Path,
+                                                            values: str) -> None:
+    # Found by tests/security/test_fuzz.py: scalar programs raise OverflowError.
+    text = (Path(__file__).parent / "lessons" / "tiny.toml").read_text(encoding="utf-8")
+    start = text.index("[values.v]\n") + len("[values.v]\n")
+    end = text.index("\n\n", start)
+    path = write_lesson(tmp_path, "01-tiny.toml", text[:start] + values + text[end:])
+    with pytest.raises(LessonError, match=r"line \d+: step 3 .*cannot be evaluated at these "
+                                          r"values: computing C at these values overflows"):
+        load_lesson(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -75,6 +76,8 @@ def parse_values(spec: str | None) -> dict[str, float]:
             value = float(number)
         except ValueError:
             raise ValueInputError(f"'{number.strip()}' is not a number (in '{item}')") from None
+        if not math.isfinite(value):  # nan, inf, 1e999: never a value a graph can use
+            raise ValueInputError(f"'{number.strip()}' is not a finite number (in '{item}')")
         out[parse_name(name)] = value
     return out
 

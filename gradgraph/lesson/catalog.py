@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,10 +77,13 @@ def find(name: str, folder: Path | None = None) -> Path:
     if is_path and (os.sep in name or "/" in name):
         raise LessonError(f"no lesson file {name}")
     files = lesson_files(folder)
+    # ASCII digits only: str.isdigit() is also true of '₀' and '²', which int() refuses,
+    # and a few digits only: int() refuses more than 4300 of them.
+    asked = int(name) if re.fullmatch(r"[0-9]{1,6}", name) else None
     for path in files:
         number, stem_name = split_stem(path.stem)
         if name in (stem_name, path.stem, path.name) or (
-                name.isdigit() and number is not None and int(name) == number):
+                asked is not None and number is not None and asked == number):
             return path
     if name and os.path.lexists(given):  # a file named without .toml: read it as one
         return given

@@ -21,13 +21,15 @@ import numpy as np
 import sympy as sp
 
 from .. import ops
-from ..errors import GradgraphError
+from ..errors import GradgraphError, ValueInputError
 from ..graph import Graph
 from ..notation import partial_unicode, to_unicode, unicode_name
 from ..numeric import compile_graph
 from ..parse import parse_expression, symbol
 from .loader import parse_partial
 from .model import ExerciseStep, Lesson
+
+ARITHMETIC_ERRORS = (OverflowError, ZeroDivisionError, FloatingPointError)
 
 LETTERS = "abcdefghijkl"
 _LETTER = re.compile(r"^\(?([a-l])\s*[).:]?$")
@@ -133,9 +135,13 @@ def expected_number(lesson: Lesson, ex: ExerciseStep) -> float:
 def node_value(graph: Graph, what: str, values: Mapping[str, float]) -> float:
     """The value of a node, or of ``dC/dw``, at ``values``."""
     pair = parse_partial(what) if what.startswith(("d", "∂")) and "/" in what else None
-    if pair is not None:
-        return float(np.asarray(graph.gradients(values, of=pair[0])[pair[1]]))
-    return float(np.asarray(graph.evaluate(values)[graph.resolve(what)]))
+    try:
+        if pair is not None:
+            return float(np.asarray(graph.gradients(values, of=pair[0])[pair[1]]))
+        return float(np.asarray(graph.evaluate(values)[graph.resolve(what)]))
+    except ARITHMETIC_ERRORS as e:  # scalar programs raise where arrays give inf
+        raise ValueInputError(f"computing {what} at these values overflows or divides by "
+                              f"zero ({type(e).__name__})") from None
 
 
 def format_number(x: float) -> str:

@@ -248,11 +248,9 @@ class _Loader(Fields):
         from .grading import node_value  # grading imports this module
 
         g = self.graphs[graph].graph
+        target = step.value if isinstance(step, m.ExerciseStep) else None
         try:
-            if isinstance(step, m.ExerciseStep) and step.value is not None:
-                node_value(g, step.value, self.values[values])
-            else:
-                g.evaluate(self.values[values])
+            node_value(g, target or g.cost, self.values[values])
         except GradgraphError as e:
             raise self.fail(table, "values", f"step {table[1] + 1} ({step.kind}): graph "
                             f"'{graph}' cannot be evaluated at these values: {e}") from None
