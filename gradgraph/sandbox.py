@@ -22,8 +22,10 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import GradgraphError
@@ -50,6 +52,36 @@ class SandboxTimeout(SandboxError):
 
 class SandboxLimitError(SandboxError):
     """The work hit the memory or CPU limit, or the child process died."""
+
+
+class SoftTimeout(Exception):  # noqa: N818 - raised inside the work, never to users
+    """A part of the work ran past the share of the deadline given to it."""
+
+
+@contextmanager
+def soft_deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`SoftTimeout` in the block after ``seconds`` (SIGALRM: main thread
+    of a POSIX process, such as a sandbox child; elsewhere the block is not cut short,
+    and the hard deadline still holds). For a step whose result is optional (a proof,
+    a reveal text), so that running late costs that step, not the whole check."""
+    usable = hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        if seconds <= 0:
+            raise SoftTimeout
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
+        raise SoftTimeout
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def run(fn: Callable[..., Any], args: tuple[Any, ...] = (),

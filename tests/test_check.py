@@ -227,7 +227,7 @@ def test_exact_algebra_proves_and_overrules_float_cancellation() -> None:
 def test_unprovable_but_right_is_accepted_and_says_so() -> None:
     r = check("C = t*relu(x)", "dC/dt", "(x + abs(x))/2")
     assert r.correct is True and not r.proved
-    assert r.message.endswith("(equal at 30 points; SymPy could not prove it)")
+    assert re.search(r"\(equal at \d+ points; SymPy could not prove it\)$", r.message)
 
 
 def test_tanh_identity_that_simplify_cannot_prove_is_accepted() -> None:  # row 17

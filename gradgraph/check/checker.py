@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from .. import sandbox
+from ..derive import Derivation
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
+from ..notation import partial_unicode
 from .display import echo_unicode
 from .equivalence import judge
 from .indexed import IndexedText, IndexProblem
 from .indices import Elements
 from .layers import Layers
-from .messages import factor_sentences, not_equal, result, undecided
-from .prepare import Prepared
+from .messages import factor_sentences, not_equal, result, stopped
+from .prepare import Prepared, question_derivation
 from .question import (
     check_answer_text,
     parse_answer,
@@ -25,12 +29,10 @@ from .question import (
     show_pair,
     split_answer,
 )
-from .result import CheckResult, FactorCheck
+from .result import CheckResult, FactorCheck, from_plain, reveal_texts, to_plain
 
 DEFAULT_DEADLINE = 3.0
 DEFAULT_MEMORY_MB = 1024
-
-Report = dict[str, Any]
 
 
 def check(graph: Graph | str, question: str | None, answer: str, *,
@@ -54,7 +56,16 @@ def check(graph: Graph | str, question: str | None, answer: str, *,
 
 
 class Checker:
-    """Checks many answers on one graph, preparing each question once (batch grading)."""
+    """Checks many answers on one graph (batch grading).
+
+    The parent reads the question and the answer (the safe parser: bounded, and an
+    unreadable one raises :class:`CheckError` before any process starts) and derives
+    the chain once per question (one ``diff`` per edge). Everything else that touches
+    the graph's or the learner's formulas runs in one child process per answer, killed
+    at the deadline: preparing the question (points that straddle the answer's kinks,
+    user ops evaluated, the true values), judging, simplifying, and writing the
+    message. The child sends back plain data.
+    """
 
     def __init__(self, graph: Graph | str, *,
                  limits: Mapping[str, tuple[float, float]] | None = None,
@@ -67,7 +78,7 @@ class Checker:
         self.deadline = float(deadline)
         self.memory_mb = memory_mb
         self.seed = seed
-        self._prepared: dict[Hashable, Prepared] = {}
+        self._derivations: dict[Hashable, Derivation | None] = {}
         # Layers: index notation, checked on the same network with one node per neuron.
         self._layers: tuple[IndexedText, Layers] | None = None
         if self.graph.is_tensor:
@@ -82,60 +93,87 @@ class Checker:
             return self._check_indexed(*self._layers, question, answer)
         (of, wrt), rhs, offset = split_answer(
             question, answer, lambda text: parse_question(self.graph, text), show_pair)
-        prep = self._prepare((of, wrt), lambda: Prepared.build(self.graph, of, wrt,
-                                                               self.limits, self.seed))
         expr = parse_answer(self.graph, rhs, offset)
-        return self._verdict(prep, expr, echo_unicode(rhs))
+        d = self._derivation((of, wrt), lambda: question_derivation(self.graph, of, wrt))
+        echo = echo_unicode(rhs)
+
+        def work(start: float) -> CheckResult:
+            prep = Prepared.build(self.graph, of, wrt, self.limits, self.seed, [expr], d,
+                                  self._kinks_until(start))
+            return self._verdict(prep, expr, echo, start)
+
+        return self._run(work, partial_unicode(of, wrt), echo, d)
 
     def _check_indexed(self, text: IndexedText, layers: Layers, question: str | None,
                        answer: str) -> CheckResult:
         q, rhs, offset = text.split(question, answer)
-        prep = self._prepare(q, lambda: layers.prepare(q, self.seed))
         expr = text.parse_answer(rhs, offset)
+        d = self._derivation(q, lambda: layers.derivation(q))
         echo = echo_unicode(rhs)
-        problem = text.problem(q, expr)
-        if problem is None:
-            return self._verdict(prep, expr, echo, text.notes(q, expr))
-        return self._index_problem(prep, echo, problem)
 
-    def _prepare(self, key: Hashable, build: Callable[[], Prepared]) -> Prepared:
-        if key not in self._prepared:
-            self._prepared[key] = build()
-        return self._prepared[key]
+        def work(start: float) -> CheckResult:
+            prep = layers.prepare(q, self.seed, [expr], d, self._kinks_until(start))
+            problem = text.problem(q, expr)
+            if problem is None:
+                return self._verdict(prep, expr, echo, start, text.notes(q, expr))
+            return self._index_problem(prep, echo, problem, start)
 
-    def _verdict(self, prep: Prepared, expr: sp.Expr, echo: str,
-                 notes: Sequence[str] = ()) -> CheckResult:
-        report = self._judge(prep, expr, echo)
-        return report if isinstance(report, CheckResult) else result(prep, echo, report, notes)
+        return self._run(work, q.text, echo, d)
 
-    def _judge(self, prep: Prepared, expr: sp.Expr, echo: str) -> Report | CheckResult:
-        """The child's report, or an "undecided" result when it was stopped."""
+    def _derivation(self, key: Hashable, build: Callable[[], Derivation | None]
+                    ) -> Derivation | None:
+        if key not in self._derivations:
+            self._derivations[key] = build()
+        return self._derivations[key]
+
+    def _kinks_until(self, start: float) -> float:
+        """Looking for kinks may use the first quarter of the deadline."""
+        return start + 0.25 * self.deadline
+
+    def _run(self, work: Callable[[float], CheckResult], question: str, echo: str,
+             d: Derivation | None) -> CheckResult:
+        """``work`` in the child, under the deadline; its plain-data result as a
+        :class:`CheckResult` again, or "undecided" when the child was stopped."""
         if not sandbox.FORK_AVAILABLE:
             raise CheckError("checking answers needs the 'fork' start method (Linux, macOS)")
         try:
-            return sandbox.run(judge, (prep, expr, self.deadline), timeout=self.deadline,
+            data = sandbox.run(_in_child, (work, self.deadline), timeout=self.deadline,
                                memory_mb=self.memory_mb)
         except sandbox.SandboxTimeout:
-            return undecided(prep, echo, "timeout",
-                             f"the check took too long (more than {self.deadline:g} s)")
+            return stopped(question, echo, d, "timeout",
+                           f"the check took too long (more than {self.deadline:g} s)")
         except sandbox.SandboxLimitError as e:
-            return undecided(prep, echo, "limit", f"the check was stopped: {e}")
+            return stopped(question, echo, d, "limit", f"the check was stopped: {e}")
         except GradgraphError:
             raise
         except Exception as e:  # a checker bug must not stop a class's grading
             raise CheckError(f"the checker failed on this answer ({type(e).__name__}: "
                              f"{e})") from e
+        return from_plain(data, d)
 
-    def _index_problem(self, prep: Prepared, echo: str, problem: IndexProblem) -> CheckResult:
+    def _verdict(self, prep: Prepared, expr: sp.Expr, echo: str, start: float,
+                 notes: Sequence[str] = ()) -> CheckResult:
+        return result(prep, echo, judge(prep, expr, self.deadline, start), notes)
+
+    def _index_problem(self, prep: Prepared, echo: str, problem: IndexProblem,
+                       start: float) -> CheckResult:
         """Not equal, whatever else: the sentence on the indices, then what the repaired
         answer shows (right as repaired, or which factor is still wrong)."""
         parts = [problem.sentence]
         factors: tuple[FactorCheck, ...] = ()
         if problem.repaired is not None:
-            report = self._judge(prep, problem.repaired, echo)
-            if isinstance(report, dict) and report["status"] == "equal":
+            report = judge(prep, problem.repaired, self.deadline, start)
+            if report["status"] == "equal":
                 parts.append(problem.fixed)
-            elif isinstance(report, dict):
+            else:
                 factors = tuple(FactorCheck(**f) for f in report["factors"])
                 parts += factor_sentences(prep, factors) + list(report["notes"])
         return not_equal(prep, echo, parts, "index", factors=factors)
+
+
+def _in_child(work: Callable[[float], CheckResult], deadline: float) -> dict[str, Any]:
+    """The child's whole job: the verdict, and the reveal text, as plain data."""
+    start = time.monotonic()
+    with np.errstate(all="ignore"):  # overflow at ±1000 is expected, and handled
+        res = work(start)
+    return to_plain(res, reveal_texts(res.expected, start + 0.9 * deadline))

@@ -13,11 +13,15 @@ Runs in the child (it touches the learner's expression), under the soft deadline
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from .display import factor_text
+from .numbers import evaluate
 
 # A constant this small relative to the values (or a factor this close to 1) is what
 # float64 rounding of the learner's own decimals leaves: 16 units in the last place.
@@ -69,6 +73,45 @@ def constant_offset(yours: sp.Expr, truth: sp.Expr, scale: float
     return None
 
 
+def residual(yours: sp.Expr, truth: sp.Expr, scale: float,
+             env: Mapping[sp.Symbol, np.ndarray], n: int, order: Mapping[str, int],
+             truth_values: np.ndarray) -> dict[str, Any] | None:
+    """``{"kind": "term", "value": "10⁻⁴·x"}`` when ``yours − truth`` is, by exact
+    algebra, a function that is nonzero on a set of positive measure but too small at
+    the points for the numbers to show (x³ + 10⁻⁴x for x³); None when algebra cannot
+    tell.
+
+    Two cases are sure: a nonzero rational function of the leaves (no op in it) is
+    nonzero almost everywhere; so is one product whose every factor is nonzero at one
+    of the points (each op application is continuous or locally constant there).
+    ``env`` holds the leaves' values at the ``n`` points, ``truth_values`` the true
+    values there (NaN: not to be used); a difference within rounding noise of the true
+    value, or of ``scale`` (the largest ordinary one), is noise, not a near miss.
+    """
+    memo: dict[sp.Expr, sp.Expr] = {}
+    atoms: dict[sp.Expr, sp.Symbol] = {}
+    d = sp.expand(atomize(yours, memo, atoms) - atomize(truth, memo, atoms))
+    if d == 0 or d.is_Number:
+        return None
+    dummies = set(atoms.values())
+    back = {out: e for e, out in memo.items() if out in dummies}
+    if not d.free_symbols & dummies:
+        if sp.cancel(d) == 0:
+            return None
+    elif not (d.is_Mul or d.is_Pow or d in dummies):
+        return None
+    original = d.xreplace(back)
+    factors = [f for f in sp.Mul.make_args(original) if not f.is_Number]
+    with np.errstate(all="ignore"):
+        values = [np.broadcast_to(evaluate(f, env, n), (n,)) for f in factors]
+        whole = np.broadcast_to(evaluate(original, env, n), (n,))
+    nonzero = np.all([np.isfinite(v) & (v != 0) for v in values], axis=0)
+    noise = NOISE * np.maximum(np.abs(truth_values), max(scale, 1e-300))
+    if not np.any(nonzero & np.isfinite(truth_values) & (np.abs(whole) > noise)):
+        return None
+    return {"kind": "term", "value": factor_text(original, order)}
+
+
 def _plain(c: sp.Expr) -> tuple[int, int] | float:
     """A constant as plain data for the parent: (p, q) for a rational, else a float."""
     if isinstance(c, sp.Rational):
@@ -76,9 +119,12 @@ def _plain(c: sp.Expr) -> tuple[int, int] | float:
     return float(c)
 
 
-def constant_text(value: tuple[int, int] | float) -> str:
+def constant_text(value: tuple[int, int] | float | str) -> str:
     """``(1, 10**12)`` -> ``1e−12``; ``(2, 3)`` -> ``2/3``: a decimal as the learner
-    would write it (every digit it needs), a small fraction as a fraction."""
+    would write it (every digit it needs), a small fraction as a fraction; a term
+    (already text) as it is."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, tuple):
         p, q = value
         if q == 1 or (q <= 1000 and not _decimal_denominator(q)):

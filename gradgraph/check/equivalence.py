@@ -12,37 +12,39 @@ accepted on the numbers.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from .. import ops
-from .constants import atomize, clearest_point, constant_offset, exact_decimals
+from ..sandbox import soft_deadline
+from .constants import atomize, clearest_point, constant_offset, exact_decimals, residual
 from .feedback import feedback
-from .numbers import compare, evaluate, proportional, value_at
+from .numbers import compare, evaluate_flagged, proportional, value_at
 from .prepare import Prepared, canonical
 
 
-class _SoftTimeout(Exception):
-    """The part of the child's budget given to ``simplify`` ran out."""
+def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None = None
+          ) -> dict[str, Any]:
+    """Runs in the sandbox: the verdict as plain data (see ``messages.result``).
 
-
-def judge(prep: Prepared, answer: sp.Expr, deadline: float) -> dict[str, Any]:
-    """Runs in the sandbox: the verdict as plain data (see ``messages.result``)."""
-    start = time.monotonic()
+    ``start``: when the child began (the question was prepared since), so that the
+    soft-timed algebra leaves room for the messages within ``deadline``.
+    """
+    start = time.monotonic() if start is None else start
     formulas = prep.instances.formulas(answer)
-    yours = np.concatenate([evaluate(f, prep.env, prep.n) for f in formulas])
-    status, index, defined = compare(yours, prep.truth)
+    flags = prep.flags()
+    values = [evaluate_flagged(f, prep.env, prep.n, flags) for f in formulas]
+    yours = np.concatenate([v.values for v in values])
+    unusable = np.concatenate([v.unusable for v in values]) | prep.truth_overflow()
+    status, index, defined = compare(yours, prep.truth, unusable, prep.magnitudes())
+    rough = prep.rough() | unusable
     report: dict[str, Any] = {
         "status": status, "index": index, "defined": defined,
         "yours": value_at(yours, index), "truth": value_at(prep.truth, index),
-        "ratio": proportional(yours, prep.truth), "factors": [], "notes": [],
+        "ratio": proportional(yours, prep.truth, rough), "factors": [], "notes": [],
         "exact": False, "proved": False, "constant": None,
     }
     if status == "few":
@@ -53,19 +55,28 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float) -> dict[str, Any]:
         pass
     try:
         # The learner's decimals as written (0.1 is 1/10): exact algebra on them.
-        pairs = [(canonical(prep.graph, exact_decimals(f)), c)
+        pairs = [(canonical(prep.graph, exact_decimals(f)), exact_decimals(c))
                  for f, c in zip(formulas, prep.canonicals, strict=True)]
         if status == "equal":  # the verdict stands unless algebra finds a near miss
             budget = 0.6 * deadline - (time.monotonic() - start)
-            report["proved"], report["constant"] = _settle(pairs, budget, _scale(prep.truth))
+            moderate = prep.moderate() & ~rough
+            report["proved"], report["constant"] = _settle(
+                pairs, budget, _scale(prep.truth[moderate]), _leaf_env(prep),
+                np.split(np.where(rough, np.nan, prep.truth), len(pairs)))
             report["exact"] = report["proved"]
             if report["constant"] is not None:
-                _near_miss_point(report, yours, prep.truth)
+                _near_miss_point(report, yours, prep.truth, ~moderate)
         else:  # an exact zero overrules the numbers: worth the hard deadline (may be killed)
             report["exact"] = report["proved"] = all(exactly_zero(a - c) for a, c in pairs)
     except Exception:  # noqa: BLE001 - SymPy gave up (PolynomialError, ...): not proved
         pass
     return report
+
+
+def _leaf_env(prep: Prepared) -> tuple[dict[sp.Symbol, np.ndarray], int, Any]:
+    """The leaves' values at the points, for exact algebra's residuals."""
+    env = {prep.graph[name].symbol: values for name, values in prep.leaf_values.items()}
+    return env, prep.n, prep.order
 
 
 def exactly_zero(difference: sp.Expr) -> bool:
@@ -90,46 +101,28 @@ def exactly_zero(difference: sp.Expr) -> bool:
     return False
 
 
-@contextmanager
-def _soft_deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`_SoftTimeout` after ``seconds`` (main thread of a POSIX child)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
-        raise _SoftTimeout
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float
+def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float,
+            leaves: tuple[dict[sp.Symbol, np.ndarray], int, Any], truths: list[np.ndarray]
             ) -> tuple[bool, dict[str, Any] | None]:
     """(proved, near miss) for an answer the numbers call equal: exact algebra, then a
-    constant difference or factor (a near miss the tolerance hid: not equal), then ops
-    written out in exp and cancelled, then ``simplify``. Slow algebra is cut short here
-    (soft deadline) instead of costing the whole check: without a proof or a near
-    miss the verdict stands on the numbers."""
+    constant difference or factor, or a difference exact algebra shows is nonzero
+    almost everywhere (a near miss the tolerance hid: not equal), then ops written out
+    in exp and cancelled, then ``simplify``. Slow algebra is cut short here (soft
+    deadline) instead of costing the whole check: without a proof or a near miss the
+    verdict stands on the numbers."""
     if budget < 0.05:
         return False, None
     try:
-        with _soft_deadline(budget):
+        with soft_deadline(budget):
             if all(exactly_zero(a - c) for a, c in pairs):
                 return True, None
-            for a, c in pairs:
-                found = constant_offset(a, c, scale)
+            for (a, c), truth in zip(pairs, truths, strict=True):
+                found = constant_offset(a, c, scale) or residual(a, c, scale, *leaves, truth)
                 if found is not None:
                     return False, found
             return all(exactly_zero(a - c) or _simplifies_to_zero(a - c)
                        for a, c in pairs), None
-    except Exception:  # noqa: BLE001 - _SoftTimeout or SymPy giving up: no proof, no near miss
+    except Exception:  # noqa: BLE001 - SoftTimeout or SymPy giving up: no proof, no near miss
         return False, None
 
 
@@ -139,9 +132,10 @@ def _scale(truth: np.ndarray) -> float:
     return float(finite.max()) if finite.size else 0.0
 
 
-def _near_miss_point(report: dict[str, Any], yours: np.ndarray, truth: np.ndarray) -> None:
-    """The point that shows a near miss best, as the counterexample."""
-    index = clearest_point(yours, truth)
+def _near_miss_point(report: dict[str, Any], yours: np.ndarray, truth: np.ndarray,
+                     skip: np.ndarray) -> None:
+    """The point that shows a near miss best (an ordinary one), as the counterexample."""
+    index = clearest_point(np.where(skip, np.nan, yours), np.where(skip, np.nan, truth))
     report.update(index=index, yours=value_at(yours, index), truth=value_at(truth, index))
 
 

@@ -36,7 +36,7 @@ def feedback(prep: Prepared, answer: sp.Expr, yours: np.ndarray
     if term is not None:
         return _factor_feedback(prep, term)
     if prep.paths:  # several paths, or an indexed chain the answer did not write as one
-        return [], _path_feedback(prep.paths, yours)
+        return [], _path_feedback(prep.paths, yours, prep.rough_points())
     return [], []
 
 
@@ -69,7 +69,7 @@ def _factor_rows(prep: Prepared, coeff: sp.Number, learner: list[sp.Expr]
     if len(learner) > MAX_FACTORS:
         return []
     values = [prep.instances.values(f, prep.env, prep.n) for f in learner]
-    groups = _match(expected, values)
+    groups = _match(expected, values, prep.rough_points())
     used = {j for idx, _ in groups.values() for j in idx}
     left = [j for j in range(len(learner)) if j not in used]
     owner = _coefficient_owner(expected, groups, coeff)
@@ -86,7 +86,8 @@ def _factor_rows(prep: Prepared, coeff: sp.Number, learner: list[sp.Expr]
     return rows
 
 
-def _match(expected: list[ExpectedFactor], values: list[np.ndarray]) -> dict[int, Group]:
+def _match(expected: list[ExpectedFactor], values: list[np.ndarray], ignore: np.ndarray
+           ) -> dict[int, Group]:
     """Expected factor -> (learner factors whose product is k × it, k); small groups first,
     exact matches (k = 1) before multiples."""
     groups: dict[int, Group] = {i: ((), 1.0) for i, ef in enumerate(expected) if ef.rest == 1}
@@ -96,7 +97,7 @@ def _match(expected: list[ExpectedFactor], values: list[np.ndarray]) -> dict[int
             for i, ef in enumerate(expected):
                 if i in groups:
                     continue
-                found = _find_group(ef, values, used, size, exact)
+                found = _find_group(ef, values, used, size, exact, ignore)
                 if found is not None:
                     groups[i] = found
                     used.update(found[0])
@@ -104,14 +105,14 @@ def _match(expected: list[ExpectedFactor], values: list[np.ndarray]) -> dict[int
 
 
 def _find_group(ef: ExpectedFactor, values: list[np.ndarray], used: set[int], size: int,
-                exact: bool) -> Group | None:
+                exact: bool, ignore: np.ndarray) -> Group | None:
     free = [j for j in range(len(values)) if j not in used]
     if len(free) > MAX_FREE_FOR_PAIRS // (size - 1 or 1) and size > 1:
         return None  # too many combinations to be worth it
     for combo in itertools.combinations(free, size):
         with np.errstate(all="ignore"):
             product = reduce(np.multiply, (values[j] for j in combo))
-        k = proportional(product, ef.values)
+        k = proportional(product, ef.values, ignore)
         if k is not None and (not exact or abs(k - 1) <= 1e-7):
             return combo, k
     return None
@@ -168,7 +169,8 @@ def _layer_swap(mine: sp.Expr, rest: sp.Expr) -> tuple[str, str] | None:
     return None
 
 
-def _path_feedback(paths: list[tuple[str, np.ndarray]], yours: np.ndarray) -> list[str]:
+def _path_feedback(paths: list[tuple[str, np.ndarray]], yours: np.ndarray,
+                   ignore: np.ndarray) -> list[str]:
     """"Missing the path …" when the answer is the sum over some of the paths only."""
     if len(paths) > MAX_PATHS_MATCHED:
         return []
@@ -176,7 +178,7 @@ def _path_feedback(paths: list[tuple[str, np.ndarray]], yours: np.ndarray) -> li
         for combo in itertools.combinations(range(len(paths)), size):
             with np.errstate(all="ignore"):
                 total = reduce(np.add, (paths[i][1] for i in combo))
-            if _near_one(proportional(yours, total)):
+            if _near_one(proportional(yours, total, ignore)):
                 missing = [paths[i][0] for i in range(len(paths)) if i not in combo]
                 return [f"Missing the path{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}: the derivative sums over every path."]

@@ -11,7 +11,8 @@ learner's term is matched against, and its paths for "missing the path …".
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -105,7 +106,10 @@ class Layers:
         self._inline = {n.element_symbol: n.expr for n in graph.nodes
                         if n.generated and n.expr is not None and not n.sums}
 
-    def prepare(self, q: IndexedQuestion, seed: int) -> Prepared:
+    def prepare(self, q: IndexedQuestion, seed: int, answers: Sequence[sp.Expr] = (),
+                derivation: Derivation | None = None, until: float = math.inf) -> Prepared:
+        """The question at its instances; the points also straddle the kinks of the
+        ``answers`` (indexed, instantiated here). ``derivation``: the parent's, if any."""
         letters = q.letters(self.graph)
         instances = index_values(letters, MAX_INSTANCES, seed)
         expected, shown = [], []
@@ -113,17 +117,32 @@ class Layers:
             of = scalar_name(q.of, index_of(q.of_index, v))
             expected.append(self._truth(of, scalar_name(q.wrt, index_of(q.wrt_index, v))))
             shown.append(shown_leaves(self.scalars, of))
-        leaf_values, env, n, truths = points_for(self.scalars, expected, self.limits, seed,
-                                                 self._distributions)
         indexed = Indexed(self.elements, letters, instances)
-        d = self._derivation(q)
+        canonicals = tuple(canonical(self.scalars, e) for e in expected)
+        kinks = [*canonicals, *self._instantiated(indexed, answers)]
+        sample = points_for(self.scalars, expected, self.limits, seed, self._distributions,
+                            kinks, until)
+        env, n = sample.env, sample.n
+        d = derivation if derivation is not None else self.derivation(q)
         labels = tuple(", ".join(f"{c} = {v[c]}" for c in letters) for v in instances)
         paths = self._paths(q, instances[0], env, n) if len(instances) == 1 else \
             self._tensor_paths(q, d, indexed, env, n)
-        return Prepared(self.scalars, q.text, d, n, leaf_values, env, np.concatenate(truths),
-                        self._factors(q, d, indexed, env, n, seed), paths,
-                        tuple(canonical(self.scalars, e) for e in expected), tuple(shown),
-                        self.graph.order, indexed, labels, self._limit_names())
+        return Prepared(self.scalars, q.text, d, n, sample.leaf_values, env,
+                        np.concatenate(sample.truths),
+                        self._factors(q, d, indexed, env, n, seed), paths, canonicals,
+                        tuple(shown), self.graph.order, indexed, labels, self._limit_names(),
+                        sample)
+
+    def _instantiated(self, indexed: Indexed, answers: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """The answers at the question's instances, in the leaves (for their kinks);
+        one whose indices do not fit the question (a missing Σ) has none to give."""
+        out = []
+        for a in answers:
+            try:
+                out += [canonical(self.scalars, f) for f in indexed.formulas(a)]
+            except GradgraphError:
+                continue
+        return out
 
     def _limit_names(self) -> dict[str, str]:
         """Each neuron's leaf -> its layer's name: ``limits`` are given per tensor."""
@@ -141,7 +160,8 @@ class Layers:
             target = self.graph[node.tensor_expr.args[1].name]
             if target.expr is None and len(target.shape) == 1:
                 names = [scalar_name(target.name, (i,)) for i in range(target.shape[0])]
-                e = np.exp(np.stack([out[name] for name in names]))
+                stacked = np.stack([out[name] for name in names])
+                e = np.exp(stacked - stacked.max(axis=0))  # no overflow at ±1000
                 for name, row in zip(names, e / e.sum(axis=0), strict=True):
                     out[name] = row
         return out
@@ -191,7 +211,9 @@ class Layers:
             out.append((" → ".join(unicode_name(p) for p in path), np.concatenate(values)))
         return out
 
-    def _derivation(self, q: IndexedQuestion) -> Derivation | None:
+    def derivation(self, q: IndexedQuestion) -> Derivation | None:
+        """The layered derivation (None when ``q.wrt`` does not feed ``q.of``, or it has
+        too many paths to list: the verdict does not need it)."""
         if q.wrt not in ancestors(self.graph, q.of):
             return None
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..derive import Derivation
 from ..errors import GradgraphError
 from ..notation import unicode_name
 from .constants import constant_text
@@ -16,7 +17,7 @@ from .display import leaf_number, nice_number, pair
 from .domain import domain_leaves
 from .numbers import close
 from .prepare import Prepared
-from .result import CheckResult, FactorCheck, Fix, fix_text
+from .result import TOO_LONG, CheckResult, FactorCheck, Fix, fix_text
 
 MAX_SHOWN = 8  # leaf values a counterexample message names
 
@@ -28,6 +29,21 @@ def undecided(prep: Prepared, echo: str, reason: str, why: str, fix: Fix | None 
     tail = f"; {fix_text(fix)}" if fix is not None else ""
     return CheckResult(None, f"? undecided: {why}{tail}", prep.question, echo, reason,
                        expected=prep.derivation, fix=fix)
+
+
+def stopped(question: str, echo: str, d: Derivation | None, reason: str, why: str
+            ) -> CheckResult:
+    """"? undecided: why" for a check the parent stopped (deadline, limit)."""
+    revealed = None
+    if d is not None:  # the chain's symbols stay short; its formulas may not
+        try:
+            chain = d.chain_unicode()
+        except GradgraphError:  # too many paths to list
+            chain = TOO_LONG
+        revealed = {"text": TOO_LONG, "chain": chain, "factors": TOO_LONG,
+                    "expanded": TOO_LONG, "note": ""}
+    return CheckResult(None, f"? undecided: {why}", question, echo, reason, expected=d,
+                       revealed=revealed)
 
 
 def result(prep: Prepared, echo: str, report: Mapping[str, Any],
@@ -67,14 +83,17 @@ def _near_miss(prep: Prepared, echo: str, report: Mapping[str, Any], notes: list
     """Not equal: off by a constant the numeric tolerance hid, which exact algebra found."""
     constant = report["constant"]
     value = constant_text(constant["value"])
-    if constant["kind"] == "difference":
+    if constant["kind"] == "term":
+        said = f"Yours differs from the true value by {value} (too small"
+    elif constant["kind"] == "difference":
         said = f"Yours differs from the true value by the constant {value} (too small"
     else:
         said = f"Yours is the true value times the constant {value} (too close to 1"
     parts = [*notes, f"{said} for the numbers to show; exact algebra finds it)."]
     example = _counterexample(prep, report["index"], report["yours"], report["truth"])
     parts.append(_example_sentence(example))
-    return not_equal(prep, echo, parts, "constant differs", counterexample=example,
+    reason = "values differ" if constant["kind"] == "term" else "constant differs"
+    return not_equal(prep, echo, parts, reason, counterexample=example,
                      proved=True, points=report["defined"])
 
 

@@ -1,13 +1,15 @@
-"""What the parent prepares once per question: the points, the true values, the factors.
+"""What a question needs: the points, the true values, the chain's factors.
 
-The child process judges answers against a :class:`Prepared`; nothing in it comes from
-the learner's text.
+Built in the child process, per answer (the graph and the answer are untrusted: user
+ops, big powers), under the deadline; the points straddle the answer's own kinks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 
 import numpy as np
 import sympy as sp
@@ -17,7 +19,8 @@ from ..derive import Derivation, derive
 from ..graph import Graph
 from ..notation import partial_unicode, unicode_name
 from .display import factor_text
-from .numbers import MIN_DEFINED, POSITIVE, evaluate, sample_points
+from .kinks import straddling_points
+from .numbers import MAGNITUDES, MIN_DEFINED, POSITIVE, evaluate, evaluate_flagged, sample_points
 
 Env = dict[sp.Symbol, np.ndarray]
 
@@ -65,6 +68,7 @@ class Prepared:
 
     ``graph`` is the graph the numbers run on (for layers, one node per neuron);
     ``truth`` and ``canonicals`` hold one block per instance (a graph of scalars: one).
+    Built in the child, per answer: the points straddle the answer's own kinks.
     """
 
     graph: Graph
@@ -83,43 +87,135 @@ class Prepared:
     labels: tuple[str, ...] = ()  # per instance, "k = 1" (layers only)
     # A leaf of ``graph`` -> the name ``limits`` takes for it (layers: the tensor's).
     limit_names: Mapping[str, str] = field(default_factory=dict)
+    sample: Sample | None = None  # overflow flags and magnitudes of the points
 
     @classmethod
     def build(cls, graph: Graph, of: str, wrt: str, limits: Mapping[str, tuple[float, float]],
-              seed: int) -> Prepared:
-        d = _derivation(graph, of, wrt)
+              seed: int, answers: Sequence[sp.Expr] = (), derivation: Derivation | None = None,
+              until: float = math.inf) -> Prepared:
+        """``answers``: formulas whose kinks the points straddle too; ``derivation``:
+        the parent's (else derived here); ``until``: when to stop looking for kinks."""
+        d = derivation if derivation is not None else question_derivation(graph, of, wrt)
         expected = d.expr if d is not None else sp.S.Zero
-        leaf_values, env, n, (truth,) = points_for(graph, [expected], limits, seed)
-        return cls(graph, partial_unicode(of, wrt), d, n, leaf_values, env, truth,
-                   _expected_factors(graph, d, env, n), path_values(graph, d, env, n),
-                   (canonical(graph, expected),), (shown_leaves(graph, of),), graph.order)
+        truths = (canonical(graph, expected),)
+        kinks = [*truths, *(canonical(graph, a) for a in answers)]
+        sample = points_for(graph, [expected], limits, seed, kinks=kinks, until=until)
+        env, n = sample.env, sample.n
+        return cls(graph, partial_unicode(of, wrt), d, n, sample.leaf_values, env,
+                   sample.truths[0], _expected_factors(graph, d, env, n),
+                   path_values(graph, d, env, n), truths, (shown_leaves(graph, of),),
+                   graph.order, sample=sample)
+
+    def flags(self) -> dict[sp.Symbol, np.ndarray]:
+        """The points where an intermediate overflowed, per node symbol."""
+        return dict(self.sample.flags) if self.sample is not None else {}
+
+    def truth_overflow(self) -> np.ndarray:
+        """Per stacked point: whether the true value overflowed there."""
+        if self.sample is None:
+            return np.zeros(self.truth.shape, dtype=bool)
+        return np.concatenate(self.sample.truth_over)
+
+    def magnitudes(self) -> np.ndarray | None:
+        """Per stacked point: the size of the values it computes with."""
+        if self.sample is None:
+            return None
+        return np.tile(self.sample.magnitudes, len(self.sample.truths))
+
+    def rough(self) -> np.ndarray:
+        """Per stacked point: left out of factor matching (overflow or large magnitude)."""
+        if self.sample is None:
+            return np.zeros(self.truth.shape, dtype=bool)
+        return np.tile(self.sample.rough, len(self.sample.truths))
+
+    def rough_points(self) -> np.ndarray:
+        """Per point (not stacked): left out of factor matching."""
+        if self.sample is None:
+            return np.zeros(self.n, dtype=bool)
+        return self.sample.rough
+
+    def moderate(self) -> np.ndarray:
+        """Per stacked point: one of the random points of ordinary size (for the
+        rounding noise a near-miss constant is measured against)."""
+        keep = np.zeros(self.n, dtype=bool)
+        keep[:self.sample.base_n if self.sample is not None else self.n] = True
+        return np.tile(keep, self.truth.size // max(self.n, 1))
 
 
 Points = dict[str, np.ndarray]
 
 
-def points_for(graph: Graph, expected: list[sp.Expr], limits: Mapping[str, tuple[float, float]],
-               seed: int, adjust: Callable[[Points], Points] = lambda p: p
-               ) -> tuple[Points, Env, int, list[np.ndarray]]:
-    """(leaf values, forward values, points, each expected formula's values).
+@dataclass
+class Sample:
+    """The points and what was computed at them."""
 
-    When one of the formulas is defined at too few points (logs, roots), positive
-    points are added. ``adjust`` puts the points in a domain ranges cannot say (targets
-    that sum to 1).
+    leaf_values: Points
+    env: Env
+    flags: dict[sp.Symbol, np.ndarray]  # where a node's value overflowed
+    n: int
+    truths: list[np.ndarray]
+    truth_over: list[np.ndarray]
+    magnitudes: np.ndarray  # per point: the largest finite |value| of any node
+    rough: np.ndarray  # per point: overflow somewhere, or a large-magnitude point
+    base_n: int  # the first points are the ordinary random ones
+
+
+def points_for(graph: Graph, expected: list[sp.Expr], limits: Mapping[str, tuple[float, float]],
+               seed: int, adjust: Callable[[Points], Points] = lambda p: p,
+               kinks: Sequence[sp.Expr] = (), until: float = math.inf) -> Sample:
+    """The points and the expected formulas' values at them.
+
+    Ordinary random points first, then large magnitudes (±10 … ±1000); when one of
+    the formulas is defined at too few points (logs, roots), positive points; then
+    points on both sides of the kinks and edges of ``kinks`` (formulas in the leaves).
+    ``adjust`` puts the points in a domain ranges cannot say (targets that sum to 1).
     """
     rng = np.random.default_rng(seed)
-    leaf_values = adjust(sample_points(graph.leaves, limits, rng))
-    env, n = forward(graph, leaf_values)
-    truths = [evaluate(e, env, n) for e in expected]
-    if min(np.isfinite(t).sum() for t in truths) < MIN_DEFINED:
+    base = sample_points(graph.leaves, limits, rng)
+    base_n = len(next(iter(base.values()))) if base else 1
+    large = sample_points(graph.leaves, limits, np.random.default_rng([seed, 1]), MAGNITUDES)
+    leaf_values = adjust(_joined(base, large))
+    sample = _evaluated(graph, expected, leaf_values, base_n)
+    if min(np.isfinite(t).sum() for t in sample.truths) < MIN_DEFINED:
         extra = sample_points(graph.leaves, limits, rng, POSITIVE)
-        leaf_values = adjust({k: np.concatenate([v, extra[k]]) for k, v in leaf_values.items()})
-        env, n = forward(graph, leaf_values)
-        truths = [evaluate(e, env, n) for e in expected]
-    return leaf_values, env, n, truths
+        sample = _evaluated(graph, expected, adjust(_joined(leaf_values, extra)), base_n)
+    symbols = {graph[name].symbol: name for name in graph.leaves}
+    around = straddling_points(kinks, symbols, leaf_values, limits, graph.order, until,
+                               adjust)
+    if around is not None:
+        sample = _evaluated(graph, expected, _joined(sample.leaf_values, around), base_n)
+    return sample
 
 
-def _derivation(graph: Graph, of: str, wrt: str) -> Derivation | None:
+def _joined(a: Points, b: Points) -> Points:
+    return {k: np.concatenate([v, b[k]]) for k, v in a.items()}
+
+
+def _evaluated(graph: Graph, expected: list[sp.Expr], leaf_values: Points, base_n: int
+               ) -> Sample:
+    env, flags, n = forward_flagged(graph, leaf_values)
+    values = [evaluate_flagged(e, env, n, flags) for e in expected]
+    magnitudes = _magnitudes(env, n)
+    large = np.zeros(n, dtype=bool)
+    large[base_n:] = True
+    over = reduce(np.logical_or, flags.values(), np.zeros(n, dtype=bool))
+    for v in values:
+        over = over | v.unusable
+    return Sample(leaf_values, env, flags, n, [v.values for v in values],
+                  [v.unusable for v in values], magnitudes,
+                  over | (large & (magnitudes > 100)), base_n)
+
+
+def _magnitudes(env: Env, n: int) -> np.ndarray:
+    """Per point, the largest finite |value| any node takes there."""
+    out = np.zeros(n)
+    for values in env.values():
+        a = np.abs(np.broadcast_to(values, (n,)))
+        out = np.maximum(out, np.where(np.isfinite(a), a, 0.0))
+    return out
+
+
+def question_derivation(graph: Graph, of: str, wrt: str) -> Derivation | None:
     """The derivation, or None when ``wrt`` does not feed ``of`` (the derivative is 0)."""
     if wrt not in ancestors(graph, of):
         return None
@@ -133,14 +229,24 @@ def ancestors(graph: Graph, name: str) -> set[str]:
 
 def forward(graph: Graph, leaf_values: Mapping[str, np.ndarray]) -> tuple[Env, int]:
     """Every node's values at the points, from the leaves' values."""
+    env, _, n = forward_flagged(graph, leaf_values)
+    return env, n
+
+
+def forward_flagged(graph: Graph, leaf_values: Mapping[str, np.ndarray]
+                    ) -> tuple[Env, dict[sp.Symbol, np.ndarray], int]:
+    """:func:`forward`, and where each node's value overflowed."""
     n = len(next(iter(leaf_values.values()))) if leaf_values else 1
     env: Env = {}
+    flags: dict[sp.Symbol, np.ndarray] = {}
     for node in graph.nodes:
         if node.expr is None:
             env[node.symbol] = leaf_values[node.name]
         else:
-            env[node.symbol] = evaluate(node.expr, env, n)
-    return env, n
+            env[node.symbol], flagged = evaluate_flagged(node.expr, env, n, flags)
+            if flagged.any():
+                flags[node.symbol] = flagged
+    return env, flags, n
 
 
 def _expected_factors(graph: Graph, d: Derivation | None, env: Env, n: int

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 from ..derive import Derivation
 from ..notation import unicode_name
+from ..sandbox import soft_deadline
 
 # Every verdict, in the words messages and JSON use: "invalid" is input the checker
 # cannot read (the library raises CheckError; batch grading reports it as a row),
@@ -84,6 +87,9 @@ class CheckResult:
     proved: bool = False
     points: int = 0
     fix: Fix | None = None
+    # The expected derivation as text (chain, factors, expanded, note, text), written
+    # in the checker's child under its deadline; None: written from ``expected``.
+    revealed: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -110,7 +116,7 @@ class CheckResult:
             "needs_limits": list(self.fix.names) if self.fix is not None else [],
         }
         if reveal:
-            out["expected"] = _reveal(self.expected)
+            out["expected"] = _reveal(self.expected, self.revealed)
         return out
 
 
@@ -121,11 +127,58 @@ def invalid_dict(message: str, question: str | None, answer: str | None) -> dict
             "points": 0, "counterexample": None, "factors": [], "needs_limits": []}
 
 
-def _reveal(d: Derivation | None) -> dict[str, str]:
+REVEALED = ("chain", "factors", "expanded", "note")
+TOO_LONG = "(too long to write out in time)"
+
+
+def _reveal(d: Derivation | None, revealed: Mapping[str, str] | None = None
+            ) -> dict[str, str]:
+    if revealed is not None:
+        return {k: revealed[k] for k in REVEALED}
     if d is None:
         return {"chain": "0", "factors": "0", "expanded": "0", "note": ""}
     return {"chain": d.chain_unicode(), "factors": d.factors_unicode(),
             "expanded": d.expanded_unicode(), "note": named_sums_note(d)}
+
+
+def reveal_texts(d: Derivation | None, until: float) -> dict[str, str]:
+    """The derivation's texts for ``--reveal``, each written before ``until`` (a
+    time.monotonic() value; a deep graph's expanded form can be enormous) or said to
+    be too long."""
+    if d is None:
+        return {**_reveal(None), "text": "0"}
+    parts: dict[str, Callable[[], str]] = {
+        "text": lambda: str(d), "chain": d.chain_unicode, "factors": d.factors_unicode,
+        "note": lambda: named_sums_note(d), "expanded": d.expanded_unicode}
+    out = {}
+    for key, write in parts.items():
+        try:
+            with soft_deadline(until - time.monotonic()):
+                out[key] = write()
+        except Exception:  # noqa: BLE001 - SoftTimeout, or a form that cannot be printed
+            out[key] = TOO_LONG
+    return out
+
+
+def to_plain(r: CheckResult, revealed: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``r`` as plain data (what crosses the process boundary): no SymPy, no
+    derivation."""
+    return {"correct": r.correct, "message": r.message, "question": r.question,
+            "answer": r.answer, "reason": r.reason, "counterexample": r.counterexample,
+            "factors": [asdict(f) for f in r.factors], "proved": bool(r.proved),
+            "points": int(r.points), "fix": None if r.fix is None else
+            [r.fix.option, list(r.fix.names)], "revealed": dict(revealed or {}) or None}
+
+
+def from_plain(data: Mapping[str, Any], expected: Derivation | None) -> CheckResult:
+    """The :class:`CheckResult` that :func:`to_plain` wrote, with the parent's
+    derivation as ``expected``."""
+    fix = data["fix"]
+    return CheckResult(data["correct"], data["message"], data["question"], data["answer"],
+                       data["reason"], data["counterexample"],
+                       tuple(FactorCheck(**f) for f in data["factors"]), expected,
+                       data["proved"], data["points"],
+                       None if fix is None else Fix(fix[0], tuple(fix[1])), data["revealed"])
 
 
 def named_sums_note(d: Derivation) -> str:
