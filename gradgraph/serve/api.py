@@ -50,31 +50,49 @@ def graph_key(body: dict[str, Any]) -> tuple[str, str, str]:
     return (text, body.get("params") or "", body.get("of") or "")
 
 
-async def accepted_graph(server: Server, key: tuple[str, str, str]) -> Graph:
-    """The graph of ``key`` built in this process, once a child has built it in time.
-
-    Concurrent requests for the same new text wait for one build (single flight).
-    """
-    graph = server.graphs.get(key)
-    if graph is not None:
-        return graph
+async def single_flight(server: Server, key: Hashable,
+                        compute: Callable[[], Awaitable[Any]]) -> Any:
+    """``compute()``, or the result of the identical computation already under way
+    (a page's first request for a new graph, made by a whole class at once, runs once)."""
     pending = server.building.get(key)
     if pending is not None:
-        return await asyncio.shield(pending)
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # this request itself was cancelled
+            return await single_flight(server, key, compute)  # its leader went away
     future: asyncio.Future = asyncio.get_running_loop().create_future()
     server.building[key] = future
     try:
-        await server.jobs.run(structure.accept, *key)
-        graph = await anyio.to_thread.run_sync(structure.build_compiled, *key)
-        server.graphs.put(key, graph)
-        future.set_result(graph)
-        return graph
+        result = await compute()
+    except asyncio.CancelledError:
+        future.cancel()  # the leading request went away; a waiter takes over
+        raise
     except BaseException as e:
         future.set_exception(e)
-        future.exception()  # mark it retrieved when nobody else waits
+        future.exception()  # retrieved: nobody else may be waiting
         raise
+    else:
+        future.set_result(result)
+        return result
     finally:
         del server.building[key]
+
+
+async def accepted_graph(server: Server, key: tuple[str, str, str]) -> Graph:
+    """The graph of ``key`` built in this process, once a child has built it in time."""
+    graph = server.graphs.get(key)
+    if graph is not None:
+        return graph
+
+    async def build() -> Graph:
+        await server.jobs.run(structure.accept, *key)
+        built = await anyio.to_thread.run_sync(structure.build_compiled, *key)
+        server.graphs.put(key, built)
+        return built
+
+    return await single_flight(server, ("graph",) + key, build)
 
 
 async def cached(server: Server, endpoint: str, body: dict[str, Any],
@@ -86,10 +104,14 @@ async def cached(server: Server, endpoint: str, body: dict[str, Any],
     hit = server.results.get(key)
     if hit is not None:
         return hit
-    answer = await compute()
-    if keep(answer):
-        server.results.put(key, answer)
-    return answer
+
+    async def work() -> Any:
+        answer = await compute()
+        if keep(answer):
+            server.results.put(key, answer)
+        return answer
+
+    return await single_flight(server, key, work)
 
 
 # --- handlers ----------------------------------------------------------------------

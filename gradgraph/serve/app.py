@@ -25,6 +25,7 @@ from ..errors import GradgraphError
 from . import api, lesson_pages, training
 from .http import HTTPProblem, error_response
 from .jobs import DEFAULT_LIMIT, Jobs
+from .warm import warm
 
 log = logging.getLogger("gradgraph.serve")
 
@@ -141,6 +142,8 @@ def create_app(lessons_dir: str | Path | None = None, deadline: float = DEFAULT_
                         lessons_dir=Path(lessons_dir) if lessons_dir else None,
                         jobs=Jobs(float(deadline), max_jobs, max_queue))
     server.extra["training"] = training.Runs(max_training)
+    for key, graph in warm().items():  # before any thread or child exists: see warm.py
+        server.graphs.put(key, graph)
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/static/{path:path}", static, methods=["GET"]),

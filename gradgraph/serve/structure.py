@@ -12,6 +12,7 @@ from typing import Any
 from ..derive import Derivation, Factor, derive, local_partial
 from ..errors import DerivationError, GradgraphError
 from ..graph import Graph, Node
+from ..numeric import compile_graph
 from ..render.steps import backward_edges
 from . import maths
 from .numbers import batch_size, defaults, leaf_values, plain
@@ -75,10 +76,9 @@ def _backward(graph: Graph, of: str) -> list[dict[str, Any]]:
 def evaluate_info(graph: Graph, values: Mapping[str, Any]) -> dict[str, Any]:
     """Forward values and adjoints of every node (parameter adjoints: batch means)."""
     given = leaf_values(graph, values)
-    forward = graph.evaluate(given)
-    adjoints = graph.gradients(given)
-    return {"values": {k: plain(v) for k, v in forward.items()},
-            "adjoints": {k: plain(v) for k, v in adjoints.items()},
+    result = compile_graph(graph, graph.cost)(given)  # one run: values and adjoints
+    return {"values": {k: plain(v) for k, v in result.values.items()},
+            "adjoints": {k: plain(v) for k, v in result.gradients.items()},
             "cost": graph.cost, "batch": batch_size(graph, given)}
 
 
