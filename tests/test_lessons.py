@@ -297,7 +297,8 @@ def test_a_corrupt_progress_file_is_set_aside(state_dir: Path) -> None:
     progress.record("x", 1, 2)
     progress.save()
     assert json.loads((state_dir / "progress.json").read_text(encoding="utf-8"))["schema"] == 1
-    assert not [p for p in state_dir.iterdir() if p.suffix == ".tmp"]
+    assert sorted(p.name for p in state_dir.iterdir()) == ["progress.json",
+                                                          "progress.json.corrupt"]
 
 
 @pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
@@ -559,4 +560,24 @@ def test_values_that_overflow_are_the_authors_error_at_load(tmp_path: Path,
     path = write_lesson(tmp_path, "01-tiny.toml", text[:start] + values + text[end:])
     with pytest.raises(LessonError, match=r"line \d+: step 3 .*cannot be evaluated at these "
                                           r"values: computing C at these values overflows"):
+        load_lesson(path)
+
+
+def test_a_progress_file_that_is_a_pipe_is_set_aside_not_waited_on(state_dir: Path) -> None:
+    import os
+
+    state_dir.mkdir(parents=True)
+    os.mkfifo(state_dir / "progress.json")  # no writer: reading it would block for ever
+    progress = Progress.load()
+    assert "is not a regular file" in progress.warning and progress.lessons == {}
+    assert (state_dir / "progress.json.corrupt").exists()
+
+
+def test_a_graph_asset_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "g.gg")
+    path = write_lesson(tmp_path, "01-x.toml", MINIMAL + '[graphs.g]\nfile = "g.gg"\n'
+                        '[[steps]]\nkind = "text"\ntext = "hi"\n')
+    with pytest.raises(LessonError, match="g.gg: is not a regular file"):
         load_lesson(path)

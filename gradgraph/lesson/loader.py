@@ -169,7 +169,7 @@ class _Loader(Fields):
         if full.suffix not in ASSET_SUFFIXES:
             raise self.fail(table, "file", f"'{rel}': graph files end in "
                             f"{' or '.join(ASSET_SUFFIXES)}")
-        if not full.is_file():
+        if not full.exists():  # a folder, FIFO or device is refused by read_capped
             raise self.fail(table, "file", f"no such file '{rel}' in the lesson folder")
         return full
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GradgraphError, LessonError
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, read_file
 
 SCHEMA = 1
 MAX_PROGRESS_BYTES = 1_000_000
@@ -53,14 +53,14 @@ class Progress:
     @classmethod
     def load(cls, path: Path | None = None) -> Progress:
         path = path or state_dir() / "progress.json"
-        try:
-            if path.stat().st_size > MAX_PROGRESS_BYTES:
-                return cls._set_aside(path, "too large")
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, _parse(raw))
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return cls(path)
-        except (OSError, ValueError, TypeError, KeyError) as e:
+        try:  # read_file refuses a folder, a FIFO or a device without waiting on it
+            data = read_file(path, MAX_PROGRESS_BYTES, "progress file", LessonError)
+            return cls(path, _parse(json.loads(data.decode("utf-8"))))
+        except LessonError as e:
+            return cls._set_aside(path, str(e).removeprefix(f"{path}: "))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
             return cls._set_aside(path, type(e).__name__)
 
     @classmethod

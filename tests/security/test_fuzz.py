@@ -72,10 +72,14 @@ sys.addaudithook(_audit)  # hooks cannot be removed; this one is inert outside e
 
 
 @contextlib.contextmanager
-def guarded(seconds: float = CASE_SECONDS) -> Iterator[None]:
-    """Run one example under a deadline with the canary and the audit hook armed."""
+def guarded(what: object = None, seconds: float = CASE_SECONDS) -> Iterator[None]:
+    """Run one example under a deadline with the canary and the audit hook armed.
+
+    A hang raises :class:`Hang` naming ``what``: it is not an Exception, so Hypothesis
+    reports it at once instead of shrinking (each try would cost the whole deadline).
+    """
     def alarm(signum: int, frame: Any) -> None:
-        raise Hang(f"an example ran past {seconds:g} s")
+        raise Hang(f"ran past {seconds:g} s: {what!r}"[:3000])
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -90,9 +94,9 @@ def guarded(seconds: float = CASE_SECONDS) -> Iterator[None]:
     assert not _WATCH["events"], f"a payload started something: {_WATCH['events']}"
 
 
-def only_gradgraph_errors(fn: Callable[[], Any]) -> None:
+def only_gradgraph_errors(fn: Callable[[], Any], what: object) -> None:
     """``fn()`` may return or raise GradgraphError (one line); anything else fails."""
-    with guarded():
+    with guarded(what):
         try:
             fn()
         except GradgraphError as e:
@@ -101,7 +105,7 @@ def only_gradgraph_errors(fn: Callable[[], Any]) -> None:
 
 def cli_run(args: list[str]) -> None:
     """The CLI exits 0, 1 or 2 with at most one error line, never with a traceback."""
-    with guarded():
+    with guarded(args):
         result = CliRunner().invoke(cli, args, catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         import traceback
@@ -188,12 +192,12 @@ def programs(draw: st.DrawFn) -> str:
 
 
 def parser_property(text: str) -> None:
-    only_gradgraph_errors(lambda: parse_expression(text))
-    only_gradgraph_errors(lambda: gg.Graph.from_text(f"C = {text}"))
+    only_gradgraph_errors(lambda: parse_expression(text), text)
+    only_gradgraph_errors(lambda: gg.Graph.from_text(f"C = {text}"), text)
 
 
 def program_property(text: str) -> None:
-    only_gradgraph_errors(lambda: gg.Graph.from_text(text))
+    only_gradgraph_errors(lambda: gg.Graph.from_text(text), text)
 
 
 @QUICK
@@ -224,7 +228,7 @@ def test_programs_long(text: str) -> None:
 
 def test_every_payload_is_refused_and_runs_nothing() -> None:
     # The canary and the audit hook are real: this control proves they can fail.
-    with pytest.raises(AssertionError, match="canary"), guarded():
+    with pytest.raises(AssertionError, match="canary"), guarded("control"):
         CANARY.touch()
     CANARY.unlink()
     for payload in PAYLOADS:
@@ -237,8 +241,9 @@ GRAPH = gg.Graph.from_text("z = w*x + b; a = sigma(z); C = (a - y)^2")
 
 
 def answer_property(answer: str, question: str) -> None:
-    only_gradgraph_errors(lambda: parse_answer(GRAPH, answer, 0))
-    only_gradgraph_errors(lambda: gg.check(GRAPH, question, answer, deadline=0.5))
+    only_gradgraph_errors(lambda: parse_answer(GRAPH, answer, 0), answer)
+    only_gradgraph_errors(lambda: gg.check(GRAPH, question, answer, deadline=0.5),
+                          (question, answer))
 
 
 questions = st.one_of(st.sampled_from(("dC/dw", "dC/db", "∂C/∂x", "dC/dz", "w", "dC/dq")),
@@ -305,7 +310,7 @@ def lesson_texts(draw: st.DrawFn) -> str:
 def lesson_property(text: str) -> None:
     path = WORK / "01-fuzz.toml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    only_gradgraph_errors(lambda: load_lesson(path))
+    only_gradgraph_errors(lambda: load_lesson(path), text)
 
 
 @QUICK
