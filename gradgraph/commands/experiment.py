@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..fileio import OutputPathError, check_writable
 from .common import CommandError, run_safely
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -88,15 +89,17 @@ def _ints(option: str, text: str) -> list[int]:
 
 
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> Path | None:
-    """Refuse an unusable output path before minutes of training, not after."""
+    """Refuse an unusable output path before minutes of training, not after: a wrong
+    suffix, a missing or read-only folder, a folder or device where the file should go."""
     if path is None:
         return None
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise CommandError(f"{option} {path}: use a file ending in {', '.join(suffixes)}")
-    if not p.parent.is_dir():
-        raise CommandError(f"{option} {path}: directory '{p.parent}' does not exist")
-    return p
+    try:
+        return check_writable(p)
+    except OutputPathError as e:
+        raise CommandError(f"{option}: {e}") from None
 
 
 def _experiment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -126,7 +129,8 @@ def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
     plot_path = _check_output(plot, PLOT_FORMATS, "--plot")
     json_out = _check_output(json_path, (".json",), "--json")
     if json_out is None and plot_path is not None:
-        json_out = plot_path.with_suffix(".json")
+        json_out = _check_output(str(plot_path.with_suffix(".json")), (".json",),
+                                 "--plot (the JSON beside it)")
     experiment = experiments.module(module)
     progress = _Progress(quiet)
     try:
@@ -159,6 +163,7 @@ def experiment_group() -> None:
       gradgraph experiment landscape --batch-sizes 16,512 --dims 2 --plot landscape.png
       gradgraph experiment optimizers --plot race.png
       gradgraph experiment adam-bias-correction --plot ablation.png
+      gradgraph experiment capacity --plot capacity.png
     """
 
 
@@ -234,10 +239,40 @@ def optimizers_command(epochs: int, full: bool, seed: int, plot: str | None,
 @experiment_group.command("adam-bias-correction",
                           short_help="Kingma & Ba §6.4: Adam with/without bias correction.")
 @click.option("--epochs", type=click.IntRange(1, 1000),
-              help="Epochs per run (default: 5; --full: 100).")
+              help="Epochs per run (default: 10; --full: 100).")
 @_experiment_options
 @run_safely
 def adam_bias_command(epochs: int | None, full: bool, seed: int, plot: str | None,
                       json_path: str | None, quiet: bool) -> None:
     """Kingma & Ba §6.4: Adam with vs without bias correction as β₂ → 1 (a VAE)."""
     _run("adam_bias", plot, json_path, quiet, quick=not full, seed=seed, epochs=epochs)
+
+
+@experiment_group.command("capacity",
+                          short_help="Under/over-fitting: validation error's U-curve.")
+@click.option("--widths", type=str,
+              help="Hidden widths (capacity), comma-separated (default: 1,2,4,…,128; "
+                   "--full: 1,2,4,…,256).")
+@click.option("--l2", "l2s", type=str,
+              help="L2 strengths λ (λ·ΣW²), comma-separated (default: 0,0.01,0.03; --full: "
+                   "0,0.001,0.003,0.01,0.03,0.1).")
+@click.option("--epochs", type=click.IntRange(1, 5000),
+              help="Training length; errors are recorded after every epoch (default: 100; "
+                   "--full: 300).")
+@click.option("--train-size", type=click.IntRange(10, 1027), default=300, show_default=True,
+              help="Training images (the validation set is 500 others).")
+@click.option("--label-noise", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="Fraction of training labels replaced by random classes.")
+@_experiment_options
+@run_safely
+def capacity_command(widths: str | None, l2s: str | None, epochs: int | None, train_size: int,
+                     label_noise: float, full: bool, seed: int, plot: str | None,
+                     json_path: str | None, quiet: bool) -> None:
+    """Underfitting, optimum, overfitting: training and validation error against hidden
+    width, epochs and L2; the optimum chosen on validation, reported on test."""
+    lams = _floats("--l2", l2s) if l2s is not None else None
+    if lams is not None and any(lam < 0 for lam in lams):
+        raise CommandError("--l2: values must be >= 0")
+    sizes = _ints("--widths", widths) if widths is not None else None
+    _run("capacity", plot, json_path, quiet, quick=not full, seed=seed, widths=sizes,
+         l2s=lams, epochs=epochs, train_size=train_size, label_noise=label_noise)

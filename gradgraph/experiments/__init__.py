@@ -19,6 +19,7 @@ EXPERIMENTS = {
     "landscape": "landscape",
     "optimizers": "optimizers",
     "adam-bias-correction": "adam_bias",
+    "capacity": "capacity",
 }
 
 

@@ -37,6 +37,8 @@ __all__ = [
     "rng_for",
     "single_thread",
     "json_beside",
+    "Verdict",
+    "verdict_line",
 ]
 
 # progress(done, total, message): ``done`` of ``total`` units of work are finished;
@@ -158,6 +160,16 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+# (reproduced, reason): see ExperimentResult.verdict.
+Verdict = tuple[bool | None, str]
+
+
+def verdict_line(reproduced: bool | None, reason: str) -> str:
+    """``Reproduced: yes — …`` for the end of a table."""
+    word = {True: "yes", False: "NO", None: "not judged"}[reproduced]
+    return f"Reproduced: {word} — {reason}"
+
+
 def json_beside(plot: str | Path) -> Path:
     """Where results go by default: ``zhang.png`` -> ``zhang.json``."""
     return Path(plot).with_suffix(".json")
@@ -170,15 +182,27 @@ class ExperimentResult:
     name: ClassVar[str] = "experiment"
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, JSON-ready (arrays as lists, NaN as None)."""
+        """Every field, JSON-ready (arrays as lists, NaN as None), with the verdict:
+        ``reproduced`` (true, false, or null where the sweep cannot judge) and ``reason``."""
         body = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return _jsonable({"experiment": self.name, **body})
+        reproduced, reason = self.verdict()
+        return _jsonable({"experiment": self.name, "reproduced": reproduced, "reason": reason,
+                          **body})
 
     def save_json(self, path: str | Path) -> None:
         text = json.dumps(self.to_dict(), indent=1, allow_nan=False, ensure_ascii=False)
         atomic_write_text(path, text + "\n")
 
-    def table(self) -> str:  # pragma: no cover - abstract
+    def table(self) -> str:
+        """The results as text, ending with whether the paper's result was reproduced."""
+        return self.table_body() + "\n" + verdict_line(*self.verdict())
+
+    def table_body(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def verdict(self) -> Verdict:  # pragma: no cover - abstract
+        """(reproduced, one-line reason): True/False, or None where the sweep (a subset
+        of the protocol's settings) lacks what the qualitative result is about."""
         raise NotImplementedError
 
     def draw(self, fig: Any) -> None:  # pragma: no cover - abstract

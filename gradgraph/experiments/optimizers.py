@@ -25,6 +25,7 @@ from .common import (
     ExperimentResult,
     Progress,
     Timer,
+    Verdict,
     digits,
     fmt,
     init_params,
@@ -52,6 +53,10 @@ RACE: tuple[tuple[str, Callable[[], optim.Optimizer], str, str], ...] = (
     ("signSGD 1e-3", lambda: optim.Sign(lr=1e-3), "tab:gray", "-"),
 )
 _STYLE = {label: (colour, ls) for label, _, colour, ls in RACE}
+# What the verdict compares: §4(e)'s fastest, its slowest, and a pair that should match.
+_SLIDES_ADAPTIVE = ("RMSprop 0.01, ρ 0.9 (slides)", "Adam 0.01, β₂ 0.99 (slides)")
+_SLOWEST = "SGD 0.01 (Keras default)"
+_EQUIVALENT = ("SGD 0.1 (slides)", "Momentum 0.9, lr 0.01")
 
 
 @dataclass
@@ -82,7 +87,29 @@ class OptimizersResult(ExperimentResult):
             })
         return out
 
-    def table(self) -> str:
+    def verdict(self) -> Verdict:
+        """§4(e): the slides' adaptive settings fit fastest, Keras's default SGD 0.01
+        slowest, no run diverges; momentum μ at lr ρ tracks SGD at ρ/(1 − μ)."""
+        final = {s["optimizer"]: s["train_loss"][-1] for s in self.summary()}
+        fast = [label for label in _SLIDES_ADAPTIVE if label in final]
+        if _SLOWEST not in final or not fast:
+            return None, (f"not judged: needs '{_SLOWEST}' and one of "
+                          f"{', '.join(repr(x) for x in _SLIDES_ADAPTIVE)}")
+        diverged = [s["optimizer"] for s in self.summary() if s["diverged"]]
+        if diverged:
+            return False, f"{diverged[0]} diverged"
+        fastest, slowest = min(final, key=final.get), max(final, key=final.get)
+        ok = fastest in fast and slowest == _SLOWEST
+        reason = (f"after {self.epochs} epoch(s) {fastest} fits fastest (train CE "
+                  f"{final[fastest]:.2g}) and {slowest} slowest ({final[slowest]:.2g})")
+        pair = [final.get(label) for label in _EQUIVALENT]
+        if None not in pair:
+            ratio = pair[1] / pair[0]
+            ok = ok and 1 / 1.5 <= ratio <= 1.5
+            reason += f"; momentum 0.9 at 0.01 ends at {ratio:.2f}× SGD 0.1's loss"
+        return ok, reason
+
+    def table_body(self) -> str:
         marks = sorted({1, min(5, self.epochs), self.epochs})
         summary = self.summary()
         header = ["optimizer", *(f"train CE, epoch {m}" for m in marks),

@@ -24,6 +24,7 @@ from .common import (
     ExperimentResult,
     Progress,
     Timer,
+    Verdict,
     digits,
     fmt,
     init_params,
@@ -55,7 +56,27 @@ class VanishingResult(ExperimentResult):
         norms = self.norms[key]
         return norms[0] / norms[-1]
 
-    def table(self) -> str:
+    def per_layer(self, key: str) -> float:
+        """The mean factor by which the norm shrinks (< 1) or grows per layer, input-wards."""
+        return self.ratio(key) ** (1.0 / self.depth)
+
+    def verdict(self) -> Verdict:
+        """Sigmoid nets lose more than half the gradient per layer whatever the init, while
+        ReLU with Glorot or He init keeps it within 0.7–1.4× per layer."""
+        sigmoid = [k for k in self.norms if k.startswith("sigmoid/")]
+        relu = [k for k in ("relu/glorot", "relu/he") if k in self.norms]
+        if not sigmoid or not relu:
+            return None, "not judged: needs sigmoid and ReLU with Glorot or He init"
+        worst = max(sigmoid, key=self.per_layer)
+        best = min(relu, key=lambda k: abs(np.log(self.per_layer(k))))
+        shrinks = self.per_layer(worst) < 0.5
+        flat = 0.7 <= self.per_layer(best) <= 1.4
+        reason = (f"per layer, {_label(worst)} keeps {self.per_layer(worst):.2f}× of the "
+                  f"gradient at best (first/last {self.ratio(worst):.1g}), {_label(best)} "
+                  f"{self.per_layer(best):.2f}× (first/last {self.ratio(best):.2g})")
+        return shrinks and flat, reason
+
+    def table_body(self) -> str:
         mid = (self.depth + 2) // 2
         header = ["activation / init", "l=1", f"l={mid}", f"l={self.depth + 1}", "first/last"]
         rows = [[_label(key), fmt(v[0], ".2g"), fmt(v[mid - 1], ".2g"),
