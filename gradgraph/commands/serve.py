@@ -27,7 +27,9 @@ def is_loopback(host: str) -> bool:
 def reserve(host: str, port: int) -> socket.socket:
     """A bound, listening socket, or a one-line error (port in use, bad address)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+    # without it Nagle holds a response's body behind its headers for ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
