@@ -38,11 +38,14 @@ def open_view(page, address: str, view: str) -> None:
     page.wait_for_selector(f"body[data-ready='{view}']", timeout=20_000)
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, focus=None) -> None:
+    """The whole page to SHOTS; for the README, the window around `focus` (a locator)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     if os.environ.get("GRADGRAPH_README_SHOTS") and name in README_NAMES:
+        if focus is not None:
+            focus.evaluate("el => el.scrollIntoView({block: 'center'})")
         page.screenshot(path=str(README_SHOTS / f"tutor-{name}.png"))
 
 
@@ -85,7 +88,8 @@ def test_clicking_a_node_shows_its_derivation_with_sigma_prime(page, server):  #
     assert "σ′" in inspector.inner_text() or "σ′" in page.locator("#pg-inspector").text_content()
     assert page.locator("#pg-inspector math").count() >= 3  # typeset, not just text
     assert "sel=" in page.url  # the selection is in the shareable link
-    node(page, "z").click()
+    node(page, "z").focus()  # every node is a keyboard button
+    page.keyboard.press("Enter")
     page.wait_for_selector("#pg-inspector .reuses")  # cached form: reuses ∂C/∂a
     page.locator("#pg-inspector button:text-is('Expand')").click()
     page.wait_for_selector("#pg-inspector .drow:has-text('In the leaves') math")
@@ -157,11 +161,18 @@ def test_an_xss_payload_typed_as_graph_text_stays_text(page, server):  # noqa: F
 
 def test_narrow_window_has_no_sideways_scroll(page, server):  # noqa: F811
     page.set_viewport_size({"width": 420, "height": 900})
+    fits = "document.documentElement.scrollWidth <= window.innerWidth + 1"
     open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
     node(page, "w").click()
     page.wait_for_selector("#pg-inspector .derivation")
     shot(page, "playground-narrow")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.evaluate(fits)
+    for view, path, ready in [("lessons", "lessons/chain-rule?step=4", "li.step svg"),
+                              ("check", "check", "#ck-form"), ("train", "train", "#tr-form")]:
+        open_view(page, f"{server}/#/{path}", view)
+        page.wait_for_selector(ready)
+        shot(page, f"{view}-narrow")
+        assert page.evaluate(fits), view
     assert page.console_errors == []
 
 
@@ -207,7 +218,8 @@ def test_a_lesson_exercise_gets_hints_factor_feedback_then_a_tick(page, server):
     exercise.locator("button[type=submit]").click()
     exercise.locator(".verdict.bad").wait_for()
     assert exercise.locator("table.factortable tr.wrong").count() >= 1
-    shot(page, "lesson-exercise")
+    exercise.locator(".diagram g.edge.gg-wrong").wait_for()  # the slip, on the graph
+    shot(page, "lesson-exercise", focus=exercise.locator(".verdict"))
     answer.fill("a^(L-1)*sigma'(z^(L))*2*(a^(L) - y)")
     exercise.locator("button[type=submit]").click()
     exercise.locator(".verdict.ok").wait_for()
@@ -235,6 +247,14 @@ def test_a_training_run_streams_epochs_into_the_curves(page, server):  # noqa: F
     page.wait_for_selector("#tr-result .derivation")
     assert "hidden" in page.url
     shot(page, "train-done")
+    # A long run, cancelled once it has started streaming.
+    page.locator("#tr-epochs").fill("200")
+    page.locator("#tr-start").click()
+    status = "document.querySelector('#tr-status').textContent"
+    page.wait_for_function(f"() => /^Epoch/.test({status})")
+    page.locator("#tr-cancel").click()
+    page.wait_for_function(f"() => /^Cancelled/.test({status})", timeout=15_000)
+    assert page.locator("#tr-start").is_enabled() and page.locator("#tr-cancel").is_disabled()
     assert page.console_errors == []
 
 

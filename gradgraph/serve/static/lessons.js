@@ -155,7 +155,10 @@ function diagramStep(step) {
   if (frames.length) {
     let at = 0;
     const label = h('span', { class: 'count' });
-    const draw = () => { picture.show(frames[at]); label.textContent = `frame ${at + 1} of ${frames.length}`; };
+    const draw = () => {
+      picture.show(frames[at], step.message || 'No diagram.');
+      label.textContent = `frame ${at + 1} of ${frames.length}`;
+    };
     figure.append(h('div', { class: 'stepper' },
       h('button', { type: 'button', text: '← Back', on: { click: () => { at = Math.max(0, at - 1); draw(); } } }), label,
       h('button', { type: 'button', text: 'Step →', on: { click: () => { at = Math.min(frames.length - 1, at + 1); draw(); } } })));
@@ -280,6 +283,7 @@ function exerciseStep(step) {
       return;
     }
     showVerdict(feedback, verdict);
+    if (verdict.wrong_edges?.length && step.graph) showWrongEdges(feedback, step.graph, verdict.wrong_edges);
     progress.answers[step.id] = { answer, correct: verdict.correct === true };
     saveProgress(name, progress);
     const m = current.box.querySelector('.meterline');
@@ -291,13 +295,30 @@ function exerciseStep(step) {
 
 function showVerdict(box, verdict) {
   clear(box, verdictView(verdict, { showExpected: false }));
-  if (verdict.correct && verdict.explain) box.append(h('p', { class: 'explain', text: verdict.explain }));
+  if (!verdict.correct) return;
+  if (verdict.explain_html) box.append(h('div', { class: 'explain' }, proseFragment(verdict.explain_html)));
+  else if (verdict.explain) box.append(h('p', { class: 'explain', text: verdict.explain }));
+}
+
+// Where the slip is, on the exercise's graph; names and definitions only, so the picture
+// points at the edge without printing its partial (the answer).
+async function showWrongEdges(box, graph, wrong) {
+  const picture = h('div', { class: 'diagram small' });
+  box.append(h('p', { class: 'aside', text: 'The edge where your chain goes wrong:' }), picture);
+  const diagram = new Diagram(picture);
+  try {
+    const r = await post('/api/render', { graph, show: 'names,defs' });
+    diagram.show(r.svg, r.message);
+  } catch (err) {
+    diagram.show(null, err.message);
+  }
+  diagram.mark('gg-wrong', wrong);
 }
 
 function setupHints(step, list, button) {
   const { name, progress } = current;
   const shown = progress.hints[step.id] || [];
-  for (const hint of shown) list.append(h('li', { text: hint }));
+  for (const hint of shown) list.append(hintItem(hint));
   const total = step.hints_count ?? 0;
   const label = () => {
     const left = total - shown.length;
@@ -310,7 +331,7 @@ function setupHints(step, list, button) {
       const r = await post(`/api/lessons/${encodeURIComponent(name)}/hint`, { exercise: step.id, shown: shown.length });
       if (r.hint) {
         shown.push(r.hint);
-        list.append(h('li', { text: r.hint }));
+        list.append(hintItem(r.hint, r.hint_html));
         progress.hints[step.id] = shown;
         saveProgress(name, progress);
       }
@@ -319,6 +340,10 @@ function setupHints(step, list, button) {
     }
     label();
   });
+}
+
+function hintItem(text, html) {
+  return html ? h('li', {}, proseFragment(html)) : h('li', { text });
 }
 
 const KINDS = {

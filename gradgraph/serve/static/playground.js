@@ -291,11 +291,12 @@ function inspectEdge(box, edge) {
   clear(box,
     h('div', { class: 'ihead' }, h('span', { class: 'badge edge', text: 'edge' }),
       h('h2', { text: `${pu} → ${cu}` })),
-    h('p', { class: 'big' }, math(edge.partial)),
+    h('p', { class: 'big' }, edge.symbol ? math(edge.symbol) : null, edge.symbol && edge.partial ? h('span', { class: 'eq', text: ' = ' }) : null,
+      edge.partial ? math(edge.partial) : null),
     h('p', {}, `The local partial: how much ${cu} moves when ${pu} moves, everything else held still. `
       + `In the backward pass this edge carries ∂${cost?.unicode}/∂${cu} back to ${pu}: `
       + `∂${cost?.unicode}/∂${pu} += ∂${cu}/∂${pu} · ∂${cost?.unicode}/∂${cu}.`),
-    h('p', { class: 'unicode-line' }, h('code', { text: edge.partial?.unicode ?? '' })),
+    edge.partial ? h('p', { class: 'unicode-line' }, h('code', { text: `${edge.symbol?.unicode ?? ''} = ${edge.partial.unicode}` })) : null,
     h('div', { class: 'actions' },
       parent ? h('button', { type: 'button', text: `Derivation of ∂${cost?.unicode}/∂${pu}`, on: { click: () => pick(parent.id, 'node') } }) : null,
       child && child.name !== S.structure.cost ? h('button', { type: 'button', text: `Derivation of ∂${cost?.unicode}/∂${cu}`, on: { click: () => pick(child.id, 'node') } }) : null));

@@ -182,7 +182,10 @@ export class TrainRun {
     this.source = source;
     source.addEventListener('epoch', (e) => this.onEpoch(JSON.parse(e.data)));
     source.addEventListener('done', (e) => this.onDone(JSON.parse(e.data)));
-    source.addEventListener('cancelled', () => this.finish('Cancelled.'));
+    source.addEventListener('cancelled', (e) => {
+      const epochs = e.data ? JSON.parse(e.data).epochs : null;
+      this.finish(epochs === null || epochs === undefined ? 'Cancelled.' : `Cancelled after ${epochs} epoch${epochs === 1 ? '' : 's'}.`);
+    });
     source.addEventListener('error', (e) => {
       if (e.data) say(this.error, JSON.parse(e.data).message);
       else if (this.source) say(this.error, 'the training stream was interrupted');
@@ -218,7 +221,7 @@ export class TrainRun {
     box.append(h('h2', { text: 'The model you trained is a graph' }));
     const picture = h('div', { class: 'diagram' });
     box.append(picture);
-    new Diagram(picture).show(done.svg, 'No diagram (Graphviz is not installed).');
+    new Diagram(picture).show(done.svg, done.message || 'No diagram.');
     if (done.derivation) {
       box.append(h('h3', { text: 'Its chain rule' }), derivationView(done.derivation));
     }
