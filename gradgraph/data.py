@@ -20,6 +20,7 @@ from .fileio import _load_npz_bytes, read_file
 
 MAX_NPZ_BYTES = 1 << 30  # a user's .npz data file
 MAX_CSV_BYTES = 64 << 20  # CSV is parsed in Python: 64 MB is already ~10 s
+MAX_CLASSES = 10_000
 
 __all__ = [
     "Split",
@@ -305,4 +306,9 @@ def _validate(
         i = int(np.argmax(bad_y))
         where = f"row {row_of(i)}" + (f", column {label_col}" if label_col else "")
         raise DataError(f"{path}: {where}: label {y[i]} must be a non-negative integer")
+    if y.size and y_float.max() >= MAX_CLASSES:  # one-hot of a label of 10**12: terabytes
+        i = int(np.argmax(y_float))
+        where = f"row {row_of(i)}" + (f", column {label_col}" if label_col else "")
+        raise DataError(f"{path}: {where}: label {y[i]} is too large (labels are classes "
+                        f"0 … k−1, with at most {MAX_CLASSES} classes)")
     return X, y.astype(np.int64)

@@ -210,3 +210,13 @@ def test_a_huge_data_file_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
     path = write(tmp_path, "big.csv", "1,0\n" * 30)
     with pytest.raises(DataError, match="data file too large .120 bytes; the limit is 100"):
         data.load_arrays(path)
+
+
+@pytest.mark.parametrize("label", [10**12, 2**62, 1e30, data.MAX_CLASSES])
+def test_a_label_too_large_to_one_hot_is_refused_at_load(tmp_path, label):
+    y = np.zeros(5, dtype=type(label) if isinstance(label, float) else np.int64)
+    y[3] = label
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((5, 2)), y=y)
+    with pytest.raises(DataError, match="row 4: label .* is too large .*at most 10000 classes"):
+        data.load_arrays(path)

@@ -135,6 +135,15 @@ def test_a_test_size_that_leaves_too_few_training_examples(runner: CliRunner,
                "-q").exit_code == 0
 
 
+def test_features_too_large_to_standardise(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    path = tmp_path / "huge.npz"
+    np.savez(path, X=rng.random((40, 3)) * 1e300, y=np.arange(40) % 2)
+    result = run(runner, "--data", str(path), "-q")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "features too large to standardise (up to 9.97e+299); rescale" in result.stderr
+
+
 def test_help(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["train", "--help"])
     assert result.exit_code == 0 and "--batchnorm" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def _load(data: str | None, test_size: float, random_state: int) -> tuple[Any, .
         split = load_digits_split(test_size=test_size, random_state=random_state)
         return (split.X_train, split.Y_train, split.X_test, split.Y_test,
                 "scikit-learn digits (8×8, 10 classes)")
+    import numpy as np
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
@@ -49,10 +51,17 @@ def _load(data: str | None, test_size: float, random_state: int) -> tuple[Any, .
         raise DataError(f"{data}: needs at least 4 samples and 2 classes (labels 0 … k−1)")
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=random_state)
-    scaler = StandardScaler().fit(X_train)
-    return (scaler.transform(X_train), one_hot(y_train, classes), scaler.transform(X_test),
-            one_hot(y_test, classes), f"{Path(data).name} ({X.shape[1]} features, "
-                                      f"{classes} classes)")
+    # Features near the float64 limit overflow in the variance: say so in one line
+    # instead of printing numpy's and scikit-learn's warnings.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if not (np.isfinite(X_train).all() and np.isfinite(X_test).all()):
+        raise DataError(f"{data}: features too large to standardise (up to "
+                        f"{np.abs(X).max():.3g}); rescale the data")
+    return (X_train, one_hot(y_train, classes), X_test, one_hot(y_test, classes),
+            f"{Path(data).name} ({X.shape[1]} features, {classes} classes)")
 
 
 def _optimizer(name: str, lr: float | None, momentum: float | None) -> Any:
