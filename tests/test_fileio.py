@@ -350,3 +350,21 @@ def test_read_file_caps_and_words_errors(tmp_path):
     with pytest.raises(FileFormatError, match="data file too large .11 bytes; the limit is 10"):
         fileio.read_file(path, 10, "data file")
     assert fileio.read_file(path, 11) == b"x" * 11
+
+
+def test_a_folder_that_refuses_new_files_is_named_with_the_os_reason(tmp_path, monkeypatch):
+    # As root the chmod test above is skipped: make the OS refuse the probe instead.
+    real_open = os.open
+
+    def refuse(path, flags, *args):
+        if ".gradgraph-tmp-" in str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(fileio.OutputPathError, match=r"cannot write '.*m.npz': folder '.*' "
+                                                     r"does not accept new files \(Permission"):
+        fileio.check_writable(tmp_path / "m.npz")
+    with pytest.raises(fileio.OutputPathError, match="m.npz': Permission denied"):
+        fileio.save_npz(tmp_path / "m.npz", sample(), {})
+    assert listing(tmp_path) == []
