@@ -33,8 +33,25 @@ export class Diagram {
     for (const g of svg.querySelectorAll('g.node, g.edge')) this.wire(g);
     clear(this.box, svg);
     this.box.classList.remove('stale');
+    this.addZoom(svg);
     this.reapply();
     return true;
+  }
+
+  // A big graph is fitted to the box; a button shows it at its natural size (scrolling).
+  addZoom(svg) {
+    const natural = Number(svg.dataset.natural);
+    if (!(natural > this.box.clientWidth + 16)) return;
+    const button = h('button', { type: 'button', class: 'small zoom' });
+    const apply = () => {
+      svg.style.width = this.zoomed ? `${natural}px` : '';
+      svg.style.maxWidth = this.zoomed ? 'none' : `${natural}px`;
+      button.textContent = this.zoomed ? 'Fit to the box' : 'Actual size';
+      button.setAttribute('aria-pressed', String(Boolean(this.zoomed)));
+    };
+    button.addEventListener('click', () => { this.zoomed = !this.zoomed; apply(); });
+    apply();
+    this.box.prepend(button);
   }
 
   /** Dim the last picture while the text it showed no longer parses. */

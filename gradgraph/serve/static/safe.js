@@ -90,6 +90,9 @@ export function svgElement(svgText) {
   svg.removeAttribute('height');
   const el = document.adoptNode(svg);
   // pt → px; the CSSOM (unlike a style attribute) is allowed by the CSP.
-  if (width > 0) el.style.maxWidth = `${Math.round(width * 4 / 3)}px`;
+  if (width > 0) {
+    el.dataset.natural = String(Math.round(width * 4 / 3));
+    el.style.maxWidth = `${el.dataset.natural}px`;
+  }
   return el;
 }
