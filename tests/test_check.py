@@ -367,3 +367,108 @@ def test_blow_up_answer_is_undecided_within_the_deadline() -> None:  # row 9
 def test_the_deadline_is_validated() -> None:
     with pytest.raises(CheckError, match="deadline"):
         Checker(SLIDE, deadline=0)
+
+
+# --- the deadline holds for every step on untrusted formulas (issue 11, item 2) --------
+
+BIG = "(a+b+c+d+e+f+g+h)**60"
+
+
+def _nested_ops(levels: int) -> str:
+    """f0(x) = x*x; fᵢ(x) = fᵢ₋₁(fᵢ₋₁(x)): fₙ inlines to 2ⁿ operations."""
+    lines = ["f0(x) = x*x"] + [f"f{i}(x) = f{i - 1}(f{i - 1}(x))" for i in range(1, levels)]
+    return "\n".join([*lines, f"C = f{levels - 1}(w)"])
+
+
+def _within_deadline(graph: Graph | str, question: str, answer: str, deadline: float = 1.0
+                     ) -> CheckResult:
+    start = time.monotonic()
+    r = check(graph, question, answer, deadline=deadline)
+    assert time.monotonic() - start < deadline + 1.5, r.message
+    return r
+
+
+def test_nested_user_ops_are_undecided_within_the_deadline(monkeypatch) -> None:
+    # The parser may refuse such a nest up front; the checker must hold without that.
+    monkeypatch.setattr("gradgraph.ops.MAX_OP_SIZE", 10**30, raising=False)
+    graph = Graph.from_text(_nested_ops(40))
+    r = _within_deadline(graph, "dC/dw", "2*w")
+    assert r.correct is None and r.reason == "timeout"
+    assert r.message == "? undecided: the check took too long (more than 1 s)"
+
+
+@pytest.mark.parametrize(("graph", "question", "answer"), [
+    (f"C = w*{BIG}", "dC/dw", f"{BIG} + 1"),  # in the graph and the answer
+    ("p(u) = (u + 1)**60; C = w*p(a+b+c+d+e+f+g+h)", "dC/dw", f"{BIG} + 1"),  # a user op
+    (f"C = t*log(-{BIG} - 1)", "dC/dt", "log(-a^2 - 1)"),  # undecided, its domain message
+    (f"C = w*{BIG}", "dC/dw", f"{BIG}*(1 + 1e-12)"),  # the numbers agree: near-miss algebra
+])
+def test_big_polynomials_end_within_the_deadline(graph: str, question: str,
+                                                  answer: str) -> None:
+    r = _within_deadline(graph, question, answer)
+    assert r.correct is not True
+
+
+def test_a_deep_graph_whose_leaf_form_explodes_ends_within_the_deadline() -> None:
+    # uᵢ₊₁ = uᵢ² + uᵢ: written in the leaves the true derivative is a 2⁴⁰-leaf tree; the
+    # "undecided" message walks it for the variables to give ranges to.
+    lines = ["u1 = x*x + x"] + [f"u{i + 1} = u{i}*u{i} + u{i}" for i in range(1, 40)]
+    graph = Graph.from_text("\n".join([*lines, "C = t*log(-u40^2 - 1)"]))
+    r = _within_deadline(graph, "dC/dt", "log(-u40^2 - 1)")
+    assert r.correct is None
+
+
+def test_the_parent_evaluates_nothing(monkeypatch, slide) -> None:
+    """Every number on the graph's and the answer's formulas is computed in the child
+    (killed at the deadline): calls in the child do not reach the parent's list."""
+    import os
+
+    from gradgraph.check import numbers
+
+    calls: list[int] = []
+    original = numbers._ev
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(os.getpid())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(numbers, "_ev", spy)
+    assert slide.check("dC/dw", RIGHT).correct is True
+    assert slide.check("dC/dw", "x*(a-y)").correct is False
+    assert calls == []
+
+
+def test_what_crosses_the_process_boundary_is_plain_data(monkeypatch, slide) -> None:
+    from gradgraph import sandbox
+
+    seen: list[object] = []
+    original = sandbox.run
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        seen.append(original(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(sandbox, "run", spy)
+    slide.check("dC/dw", "x*(a-y)")
+    slide.check("dC/dw", RIGHT)
+
+    def plain(v: object) -> bool:
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        if isinstance(v, list):
+            return all(plain(x) for x in v)
+        return v is None or type(v) in (str, int, float, bool)
+
+    assert len(seen) == 2 and all(plain(v) for v in seen)
+
+
+def test_reveal_text_is_written_in_the_child(slide) -> None:
+    r = slide.check("dC/dw", "x*(a-y)")
+    assert r.revealed is not None and r.revealed["factors"] == "x · σ′(z) · 2(a − y)"
+    assert r.to_dict(reveal=True)["expected"]["expanded"] == r.revealed["expanded"]
+
+
+@pytest.mark.parametrize("bounds", [(1e308, 1.7e308), (-1e13, 0.0), (0.0, math.inf)])
+def test_absurd_limits_are_refused(bounds: tuple[float, float]) -> None:
+    with pytest.raises(CheckError, match="limits for 'x'"):
+        Checker("C = w*x", limits={"x": bounds})

@@ -189,3 +189,31 @@ def test_batch_needs_a_graph_and_no_answer_argument(runner, tmp_path) -> None:
     assert both.exit_code == 2
     missing = runner.invoke(cli, ["check", "-g", SLIDE, "--answers", str(tmp_path / "no.toml")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_invalid_answer_is_an_error_on_stderr(runner) -> None:
+    result = runner.invoke(cli, ["check", "-g", SLIDE, "dC/dw = x*(a-"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("! invalid: cannot read the answer")
+    assert result.stderr.count("\n") == 1
+
+
+def test_invalid_answer_with_json_is_a_verdict_on_stdout(runner) -> None:
+    result = runner.invoke(cli, ["check", "-g", SLIDE, "dC/dw = x*(a-", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["verdict"] == "invalid"
+
+
+@pytest.mark.parametrize("spec", ["x=1e308:1.7e308", "x=-1e20:1", "x=0:inf", "x=nan:1"])
+def test_absurd_limits_are_refused_in_one_line(runner, spec: str) -> None:
+    result = runner.invoke(cli, ["check", "-g", "C = w*x", "dC/dw = x", "--limit", spec])
+    assert result.exit_code == 2
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert "limits for 'x'" in result.stderr and "Warning" not in result.output
+
+
+def test_a_wrong_answer_beyond_a_kink_is_not_equal(runner) -> None:
+    result = runner.invoke(cli, ["check", "--graph", "C = w*x", "dC/dw = x + relu(x-50)"])
+    assert result.exit_code == 1
+    assert result.output.startswith("✗ not equal.")

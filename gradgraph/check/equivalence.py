@@ -64,7 +64,13 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
                 pairs, budget, _scale(prep.truth[moderate]), _leaf_env(prep),
                 np.split(np.where(rough, np.nan, prep.truth), len(pairs)))
             report["exact"] = report["proved"]
-            if report["constant"] is not None:
+            found = report["constant"]
+            if found is not None and "point" in found:  # where the term shows
+                index = found.pop("instance") * prep.n + found.pop("point")
+                report.update(index=index, yours=value_at(yours, index),
+                              truth=value_at(prep.truth, index))
+            elif found is not None:
+                found.pop("instance", None)
                 _near_miss_point(report, yours, prep.truth, ~moderate)
         else:  # an exact zero overrules the numbers: worth the hard deadline (may be killed)
             report["exact"] = report["proved"] = all(exactly_zero(a - c) for a, c in pairs)
@@ -116,10 +122,10 @@ def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float,
         with soft_deadline(budget):
             if all(exactly_zero(a - c) for a, c in pairs):
                 return True, None
-            for (a, c), truth in zip(pairs, truths, strict=True):
+            for k, ((a, c), truth) in enumerate(zip(pairs, truths, strict=True)):
                 found = constant_offset(a, c, scale) or residual(a, c, scale, *leaves, truth)
                 if found is not None:
-                    return False, found
+                    return False, {**found, "instance": k}
             return all(exactly_zero(a - c) or _simplifies_to_zero(a - c)
                        for a, c in pairs), None
     except Exception:  # noqa: BLE001 - SoftTimeout or SymPy giving up: no proof, no near miss

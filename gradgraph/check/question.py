@@ -21,6 +21,7 @@ from ..parse import parse_expression, parse_name
 
 MAX_ANSWER = 2_000
 MAX_QUESTION = 200
+MAX_LIMIT, MAX_LIMIT_TEXT = 1e12, "1e12"  # the largest |value| a test range may reach
 
 Q = TypeVar("Q")
 
@@ -199,5 +200,8 @@ def resolve_limits(graph: Graph, limits: Mapping[str, Any]) -> dict[str, tuple[f
             raise CheckError(f"limits for '{name}' must be two numbers (low, high)") from None
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise CheckError(f"limits for '{name}' must be finite with low < high")
+        if max(abs(lo), abs(hi)) > MAX_LIMIT:  # products of such values overflow float64
+            raise CheckError(f"limits for '{name}' must lie within ±{MAX_LIMIT_TEXT} "
+                             f"(got {lo:g} to {hi:g})")
         out[node] = (lo, hi)
     return out

@@ -64,7 +64,8 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
     the message names the --limit ranges to give, or the --deadline ran out);
     invalid (a question or answer that cannot be read).
     Exit status for one ANSWER: 0 correct, 1 not equal or undecided,
-    2 invalid, or a graph or option that cannot be used.
+    2 invalid (said on stderr; with --json the verdict is on stdout), or a
+    graph or option that cannot be used.
     With --answers: 0 when the file was graded (whatever the verdicts), 2 when
     the file or graph cannot be used; an answer that cannot be read is reported
     as "invalid" on its row and the others are still graded.
@@ -93,7 +94,7 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
     checker = Checker(_graph(graph_text, params), limits=_limits(limits), deadline=deadline)
     try:
         result = checker.check(question, answer).for_cli()
-    except CheckError as e:  # a verdict on the input, said like the others
+    except CheckError as e:  # input that cannot be read: an error, on stderr
         _print_invalid(str(e), question, answer, as_json)
         click.get_current_context().exit(2)
     _print_one(result, as_json, reveal)
@@ -127,8 +128,13 @@ def _exists(text: str) -> bool:
 
 def _print_invalid(message: str, question: str | None, answer: str | None,
                    as_json: bool) -> None:
+    """One line on stderr, like every other error ("! invalid: …"); with --json the
+    verdict object on stdout, where a script reads every verdict."""
     data = invalid_dict(message, question, answer)
-    click.echo(_dumps(data) if as_json else data["message"])
+    if as_json:
+        click.echo(_dumps(data))
+    else:
+        click.echo(data["message"], err=True)
 
 
 def _print_one(result: CheckResult, as_json: bool, reveal: bool) -> None:
@@ -141,20 +147,33 @@ def _print_one(result: CheckResult, as_json: bool, reveal: bool) -> None:
 
 
 def _revealed(result: CheckResult) -> str:
-    d = result.expected
-    if d is None:
+    texts = _reveal_texts(result)
+    if result.expected is None:
         return f"expected: {result.question} = 0"
     pad = " " * len("expected: ")
-    note = named_sums_note(d)
-    return (f"expected: {d}".replace("\n", "\n" + pad)
-            + f"\n{pad}{' ' * len(result.question)} = {d.expanded_unicode()}"
+    note = texts["note"]
+    return (f"expected: {texts['text']}".replace("\n", "\n" + pad)
+            + f"\n{pad}{' ' * len(result.question)} = {texts['expanded']}"
             + (f"  {note}" if note else ""))
 
 
 def _revealed_factors(result: CheckResult) -> str:
     """The expected derivative in one line, as its chain's factors (a table's row)."""
+    if result.expected is None:
+        return f"expected: {result.question} = 0"
+    return f"expected: {result.question} = {_reveal_texts(result)['factors']}"
+
+
+def _reveal_texts(result: CheckResult) -> Mapping[str, str]:
+    """The derivation's texts, as the checker's child wrote them under the deadline
+    (the parent never prints an expanded form, which can be enormous)."""
+    if result.revealed is not None:
+        return result.revealed
     d = result.expected
-    return f"expected: {result.question} = {d.factors_unicode() if d is not None else 0}"
+    if d is None:
+        return {"text": "0", "factors": "0", "expanded": "0", "note": ""}
+    return {"text": str(d), "factors": d.factors_unicode(),
+            "expanded": d.expanded_unicode(), "note": named_sums_note(d)}
 
 
 def _limits(specs: tuple[str, ...] | Mapping[str, Any]) -> dict[str, tuple[float, float]]:
