@@ -354,3 +354,18 @@ def test_a_lessons_training_step_runs_live(page, server):  # noqa: F811
     assert len(step.locator("svg.chart polyline.train").first.get_attribute("points").split()) == 3
     assert step.locator(".status").inner_text().startswith("Done")
     assert page.console_errors == []
+
+
+def test_an_undecided_check_is_settled_by_giving_ranges(page, server):  # noqa: F811
+    open_view(page, url(server, "check", g="C = sqrt(x)^2", q="dC/dx", a="1"), "check")
+    page.wait_for_selector("#ck-result .verdict.unsure")
+    assert page.locator("#ck-result .vmark").inner_text() == "?"
+    page.locator("#ck-more summary").click()
+    page.locator("#ck-limits").fill("x: 0..")
+    page.locator("#ck-submit").click()
+    assert "x: 0.." in page.locator("#ck-limits-error").inner_text()  # beside its input
+    page.locator("#ck-limits").fill("x: 0.1..2")
+    page.locator("#ck-submit").click()
+    page.wait_for_selector("#ck-result .verdict.ok")
+    assert "r=x" in page.url
+    assert page.console_errors == []

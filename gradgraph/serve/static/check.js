@@ -14,12 +14,28 @@ function fields() {
   return {
     graph: $('#ck-graph').value, question: $('#ck-question').value.trim(),
     answer: $('#ck-answer').value, params: $('#ck-params').value.trim(),
+    limits: $('#ck-limits').value.trim(),
   };
 }
 
 function saveUrl() {
   const f = fields();
-  setQuery('check', [], { g: f.graph, q: f.question, a: f.answer, p: f.params });
+  setQuery('check', [], { g: f.graph, q: f.question, a: f.answer, p: f.params, r: f.limits });
+}
+
+/** `x: 0..1; y: -1..1` → {x: [0, 1], y: [-1, 1]}; Error(one line) when unreadable. */
+export function parseLimits(text) {
+  const limits = {};
+  for (const part of text.split(/[;\n]/).map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^:]+):\s*(\S+?)\s*\.\.\s*(\S+)$/.exec(part);
+    const lo = m ? Number(m[2]) : NaN;
+    const hi = m ? Number(m[3]) : NaN;
+    if (!m || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
+      throw new Error(`“${part}”: write a range as name: low..high, like x: 0..1`);
+    }
+    limits[m[1].trim()] = [lo, hi];
+  }
+  return limits;
 }
 
 /** Which input an API error is about, so the message sits beside it. */
@@ -33,12 +49,21 @@ async function submit(event) {
   saveUrl();
   say($('#ck-graph-error'), '');
   say($('#ck-answer-error'), '');
+  say($('#ck-limits-error'), '');
   const f = fields();
+  let limits;
+  try {
+    limits = parseLimits(f.limits);
+  } catch (err) {
+    $('#ck-more').open = true;
+    return say($('#ck-limits-error'), err.message);
+  }
   if (!f.graph.trim()) return say($('#ck-graph-error'), 'Paste or pick a graph first.');
   if (!f.answer.trim()) return say($('#ck-answer-error'), 'Type your derivative first.');
   const req = { graph: f.graph, answer: f.answer };
   if (f.question) req.question = f.question;
   if (f.params) req.params = f.params;
+  if (Object.keys(limits).length) req.limits = limits;
   $('#ck-submit').disabled = true;
   let verdict;
   try {
@@ -99,5 +124,7 @@ export function show(r) {
   $('#ck-question').value = q.get('q') || '';
   $('#ck-answer').value = q.get('a') || '';
   $('#ck-params').value = q.get('p') || '';
+  $('#ck-limits').value = q.get('r') || '';
+  $('#ck-more').open = Boolean(q.get('r'));
   if (q.get('a')) submit();
 }

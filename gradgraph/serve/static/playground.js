@@ -72,6 +72,8 @@ function adoptStructure() {
   S.values = values;
   if (S.wrt && !nodeByName(S.wrt)) S.wrt = '';
   if (S.step >= st.backward.length) S.step = -1;
+  if (S.openWith) S.sel = nodeByName(S.openWith)?.id ?? null; // a fresh example opens on its derivation
+  S.openWith = null;
   if (S.sel && !nodeById(S.sel) && !st.edges.some((e) => e.id === S.sel)) S.sel = null;
   diagram.setNames(Object.fromEntries(st.nodes.map((n) => [n.id, n.unicode || n.name])));
   diagram.select(S.sel);
@@ -365,6 +367,7 @@ function useExample(ex) {
   S.wrt = ex.wrt || '';
   S.step = -1;
   S.sel = null;
+  S.openWith = ex.wrt || null;
   $('#pg-text').value = S.text;
   $('#pg-params').value = '';
   loadGraph();
