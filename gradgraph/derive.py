@@ -32,6 +32,10 @@ from .parse import symbol
 from .tensors import element_name
 
 MAX_PATHS = 256
+# A chain-rule product past this many factors (over all paths) is not worth printing:
+# a 10,000-node chain would print 10,000 factors. The cached form (adjoints, --all)
+# stays linear at any size, so the refusal points there.
+MAX_FACTORS = 1_000
 MAX_LINE = 160  # characters of a product worth printing in the all-adjoints view
 
 
@@ -67,7 +71,25 @@ def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
         raise DerivationError(f"'{parent}' is not an input of '{child}'")
     if node.kind == "softmax":
         return _softmax_jacobian(graph, node)
-    return sp.factor_terms(sp.diff(node.expr, graph[parent].element_symbol))
+    return sp.factor_terms(_diff(node.expr, graph[parent].element_symbol))
+
+
+def _diff(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``sympy.diff(expr, x)``, with the common cases (sums, products, x itself) done
+    directly: SymPy's general machinery costs a millisecond an edge, which made
+    drawing or deriving a 10,000-node graph take half a minute."""
+    if expr == x:
+        return sp.S.One
+    if x not in expr.free_symbols:
+        return sp.S.Zero
+    if isinstance(expr, sp.Add):
+        return sp.Add(*(_diff(a, x) for a in expr.args))
+    if isinstance(expr, sp.Mul):
+        holding = [a for a in expr.args if x in a.free_symbols]
+        if len(holding) == 1:
+            rest = [a for a in expr.args if a is not holding[0]]
+            return sp.Mul(*rest) * _diff(holding[0], x)
+    return sp.diff(expr, x)
 
 
 def _softmax_jacobian(graph: Graph, node: Node) -> sp.Expr:
@@ -148,6 +170,7 @@ class Adjoints:
         Only the nodes between ``name`` and the output are visited, and each once, so
         a wide graph elsewhere costs nothing.
         """
+        _refuse_long_chains(name, *self.path_counts(name))
         memo = self.__dict__.setdefault("_paths", {self.of: [()]})
         todo = [name]
         while todo:
@@ -163,12 +186,31 @@ class Adjoints:
             paths: list[tuple[Factor, ...]] = []
             for t in adj.terms if adj else ():
                 paths.extend((t, *rest) for rest in memo[t.child])
-                if len(paths) > MAX_PATHS:
-                    raise DerivationError(
-                        f"more than {MAX_PATHS} chain-rule paths lead to '{node}'; "
-                        "use the cached form (--all) instead"
-                    )
             memo[node] = paths
+        return memo[name]
+
+    def path_counts(self, name: str) -> tuple[int, int]:
+        """(paths, factors over all paths) from ``name`` to the output, as integers.
+
+        Counted child by child, without listing a path, so asking is linear in the
+        graph; the counts stop growing past the limits (a wide graph has 2ⁿ paths).
+        """
+        memo = self.__dict__.setdefault("_counts", {self.of: (1, 0)})
+        cap = MAX_FACTORS + MAX_PATHS + 1
+        todo = [name]
+        while todo:
+            node = todo[-1]
+            adj = self.adjoints.get(node)
+            pending = [t.child for t in (adj.terms if adj else ()) if t.child not in memo]
+            if pending:
+                todo.extend(pending)
+                continue
+            todo.pop()
+            if node in memo:
+                continue
+            kids = [memo[t.child] for t in (adj.terms if adj else ())]
+            memo[node] = (min(sum(p for p, _ in kids), cap),
+                          min(sum(p + f for p, f in kids), cap))
         return memo[name]
 
     def __str__(self) -> str:
@@ -177,10 +219,13 @@ class Adjoints:
         for name, adj in self.adjoints.items():
             if name == self.of:
                 continue
-            d = self.derivation(name)
             head = partial_unicode(self.graph[self.of].element, self.graph[name].element)
             cached = adj.cached_unicode()
-            factors = d.factors_unicode()
+            # Each factor prints as at least "x · ": past MAX_LINE/4 factors the product
+            # would be dropped below anyway, so it is never built (linear at any size).
+            paths, count = self.path_counts(name)
+            small = paths <= MAX_PATHS and count <= MAX_LINE // 4
+            factors = self.derivation(name).factors_unicode() if small else head
             # No tautologies (∂C/∂a = ∂C/∂a), and no 600-character products: past
             # MAX_LINE the cached form, with what it reuses, is the readable one.
             parts = [head] + [p for p in (cached, factors) if p != head]
@@ -194,18 +239,36 @@ class Adjoints:
             lines.append(line)
         return "\n".join(lines)
 
+    def _latex_line(self, name: str) -> str:
+        """The chain-rule product when it is small, else the cached form (linear)."""
+        paths, count = self.path_counts(name)
+        if paths <= MAX_PATHS and count <= MAX_LINE // 4:
+            return self.derivation(name).latex()
+        of = self.graph[self.of].element
+        head = partial_latex(of, self.graph[name].element)
+        terms = " + ".join(t.symbol_latex if t.child == self.of
+                           else f"{t.symbol_latex} {partial_latex(of, t.child_el)}"
+                           for t in self.adjoints[name].terms)
+        return f"{head} = {terms or '0'}"
+
     def derivation(self, wrt: str) -> Derivation:
         return Derivation(self.graph, self.of, self.graph.resolve(wrt), self)
 
     def latex(self) -> str:
-        lines = [self.derivation(n).latex() for n in self.adjoints if n != self.of]
+        lines = [self._latex_line(n) for n in self.adjoints if n != self.of]
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
-def adjoints(graph: Graph, of: str | None = None) -> Adjoints:
-    """Every node's adjoint ∂(of)/∂node; one ``diff`` per edge (linear in the graph)."""
+def adjoints(graph: Graph, of: str | None = None, wrt: str | None = None) -> Adjoints:
+    """Every node's adjoint ∂(of)/∂node; one ``diff`` per edge (linear in the graph).
+
+    With ``wrt``, only the nodes on some path from ``wrt`` to ``of`` (what one
+    derivation needs).
+    """
     target = graph.resolve(of or graph.cost)
     relevant = {target, *graph.ancestors(target)}
+    if wrt is not None:
+        relevant &= {wrt, *_descendants(graph, wrt)}
     out: dict[str, Adjoint] = {}
     for node in reversed(graph.nodes):
         if node.name not in relevant:
@@ -213,6 +276,60 @@ def adjoints(graph: Graph, of: str | None = None) -> Adjoints:
         terms = tuple(_terms(graph, node, out))
         out[node.name] = Adjoint(target, node.name, terms, graph)
     return Adjoints(graph, target, out)
+
+
+def _refuse_long_chains(name: str, paths: int, factors: int) -> None:
+    """The chain-rule products of one node are listed only when they are few and short."""
+    cached = ("its adjoint in cached form reuses its children's instead (gradgraph "
+              "derive --all, or gradgraph.adjoints)")
+    if paths > MAX_PATHS:
+        raise DerivationError(f"more than {MAX_PATHS} chain-rule paths lead to '{name}'; "
+                              f"{cached}")
+    if factors > MAX_FACTORS:
+        raise DerivationError(f"the chain rule for '{name}' is a product of more than "
+                              f"{MAX_FACTORS:,} factors; {cached}")
+
+
+def check_chain(graph: Graph, of: str | None, wrt: str) -> None:
+    """Refuse, before any algebra, a derivation whose chain-rule products are too many
+    or too long to list (:data:`MAX_PATHS`, :data:`MAX_FACTORS`).
+
+    :func:`derive` itself stays lazy (a diagram still captions the cached form), so a
+    caller that will print the products asks here first: counting is linear and takes
+    no ``diff``, while the partials of a 10,000-node chain take seconds.
+    """
+    target = graph.resolve(of or graph.cost)
+    name = graph.resolve(wrt)
+    relevant = {target, *graph.ancestors(target)} & {name, *_descendants(graph, name)}
+    _refuse_long_chains(name, *_count_paths(graph, name, target, relevant))
+
+
+def _count_paths(graph: Graph, wrt: str, of: str, relevant: set[str]) -> tuple[int, int]:
+    """(paths, factors) from ``wrt`` to ``of`` on the graph's edges, before any ``diff``.
+
+    The same counts as :meth:`Adjoints.path_counts`, from the structure alone (a fused
+    softmax and cross-entropy counts one edge more).
+    """
+    cap = MAX_FACTORS + MAX_PATHS + 1
+    counts: dict[str, tuple[int, int]] = {of: (1, 0)}
+    for node in reversed(graph.nodes):
+        if node.name not in relevant or node.name == of:
+            continue
+        kids = [counts[c] for c in graph.children(node.name) if c in counts]
+        counts[node.name] = (min(sum(p for p, _ in kids), cap),
+                             min(sum(p + f for p, f in kids), cap))
+    return counts.get(wrt, (0, 0))
+
+
+def _descendants(graph: Graph, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for child in graph.children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _terms(graph: Graph, node: Node, done: Mapping[str, Adjoint]) -> list[Factor]:
@@ -479,8 +596,8 @@ def derive(graph: Graph, of: str | None = None, wrt: str | None = None) -> Deriv
     """
     if wrt is None:
         raise DerivationError("say which node to differentiate with respect to (wrt=...)")
-    everything = adjoints(graph, of)
     name = graph.resolve(wrt)
+    everything = adjoints(graph, of, wrt=name)
     if name not in everything.adjoints:
         raise DerivationError(
             f"{partial_unicode(everything.of, name)} = 0: '{name}' does not feed into "

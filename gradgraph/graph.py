@@ -9,6 +9,7 @@ text, so the same input always gives the same graph (and byte-identical DOT).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,16 @@ import sympy as sp
 from . import ops
 from .errors import GraphError, ParseError, ShapeError
 from .notation import SUBSCRIPT, latex_name, to_latex, to_unicode, unicode_name
-from .parse import Assign, Declare, IndexSum, OpDef, parse_name, parse_program, symbol
+from .parse import (
+    Assign,
+    Declare,
+    IndexSum,
+    OpDef,
+    parse_expression,
+    parse_name,
+    parse_program,
+    symbol,
+)
 
 ROLES = ("input", "param", "const", "intermediate", "cost")
 # Leaves with these base names are parameters unless the text or ``params`` says
@@ -140,18 +150,26 @@ class Graph:
     user_ops: dict[str, ops.OpSpec] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # names as first written
     _by_name: dict[str, Node] = field(init=False, repr=False)
+    _by_id: dict[str, str] = field(init=False, repr=False)
     _children: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _batched: frozenset[str] = field(init=False, repr=False)
+    _roles: dict[tuple[str, ...], tuple[str, ...]] = field(init=False, repr=False)
+    _is_tensor: bool = field(init=False, repr=False)
     _compiled: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Everything a per-node caller asks about the whole graph (children, roles,
+        # is_tensor, batched) is worked out once here: a scan per query made drawing
+        # and deriving quadratic in the number of nodes.
         self._by_name = {n.name: n for n in self.nodes}
-        kids: dict[str, list[str]] = {n.name: [] for n in self.nodes}
+        self._by_id = {n.id: n.name for n in self.nodes}
+        kids: dict[str, dict[str, None]] = {n.name: {} for n in self.nodes}
         for n in self.nodes:
             for p in n.parents:
-                if n.name not in kids[p]:
-                    kids[p].append(n.name)
+                kids[p][n.name] = None  # a dict keeps the order and makes this O(1)
         self._children = {k: tuple(v) for k, v in kids.items()}
+        self._roles = {}
+        self._is_tensor = any(n.shape for n in self.nodes)
         self._batched = _batched_names(self.nodes)
 
     # --- construction ---------------------------------------------------------------
@@ -170,10 +188,17 @@ class Graph:
         return _Builder(program.statements, params, cost, program.order).build()
 
     @classmethod
-    def from_expr(cls, expr: sp.Expr, params: str | Iterable[str] | None = None,
+    def from_expr(cls, expr: sp.Expr | str, params: str | Iterable[str] | None = None,
                   name: str = "C") -> Graph:
-        """Build a graph from a SymPy expression; ``name`` is the cost node's name."""
-        adopted = _adopt(sp.sympify(expr))
+        """Build a graph from a SymPy expression; ``name`` is the cost node's name.
+
+        A string is read by gradgraph's own parser (never ``sympify``, which runs
+        Python). A SymPy object may hold only symbols, numbers, ``+ × ^`` and
+        registered ops (see :func:`gradgraph.ops.checked_expr`); else :class:`GraphError`.
+        """
+        if isinstance(expr, str):
+            expr = parse_expression(expr)
+        adopted = _adopt(ops.checked_expr(expr, "the expression given to from_expr"))
         return _Builder([Assign(name, adopted, 1)], params, name).build()
 
     # --- lookup ---------------------------------------------------------------------
@@ -205,11 +230,12 @@ class Graph:
 
     def resolve(self, name: str) -> str:
         """Canonical node name for what a user typed (``b^(L)``, ``b⁽ᴸ⁾``, ``n3``)."""
+        if not isinstance(name, str):
+            raise GraphError(f"a node is named by a string, got {type(name).__name__}")
         if name in self._by_name:
             return name
-        by_id = {n.id: n.name for n in self.nodes}
-        if name in by_id:
-            return by_id[name]
+        if name in self._by_id:
+            return self._by_id[name]
         try:
             canonical = parse_name(name)
         except ParseError:
@@ -255,7 +281,9 @@ class Graph:
         return self._children[self.resolve(name)]
 
     def _names(self, *roles: str) -> tuple[str, ...]:
-        return tuple(n.name for n in self.nodes if n.role in roles)
+        if roles not in self._roles:  # computed once per combination, in node order
+            self._roles[roles] = tuple(n.name for n in self.nodes if n.role in roles)
+        return self._roles[roles]
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -272,7 +300,7 @@ class Graph:
     @property
     def is_tensor(self) -> bool:
         """True when the graph has layers (declared shapes)."""
-        return any(n.shape for n in self.nodes)
+        return self._is_tensor
 
     @property
     def batched(self) -> frozenset[str]:
@@ -359,6 +387,8 @@ class _Builder:
         self.user_ops: dict[str, ops.OpSpec] = {}
         self.order: list[str] = []  # assignment order, generated nodes first
         self.generated: set[str] = set()
+        self.before: dict[str, list[str]] = {}  # owner -> nodes generated from it
+        self.counter = itertools.count(1)  # u_1, u_2, … for generated nodes
         self.lifted: dict[sp.Expr, str] = {}  # one node per distinct op application
 
     def build(self) -> Graph:
@@ -374,6 +404,9 @@ class _Builder:
         reserved = set(self.defs) | used | set(self.declared)
         for name in list(self.order):
             self.split(name, reserved)
+        # Generated nodes go just before the assignment they came from, in creation
+        # order (one pass; inserting into the list one by one was quadratic).
+        self.order = [m for name in self.order for m in (*self.before.pop(name, ()), name)]
         return self.assemble()
 
     def take(self, st: Any) -> None:
@@ -435,7 +468,7 @@ class _Builder:
 
     def split(self, name: str, reserved: set[str]) -> None:
         """Give every op application inside ``name``'s definition a node of its own."""
-        counter = iter(range(1, MAX_NODES))
+        counter = self.counter  # shared, so each name scans past the taken ones once
 
         def fresh() -> str:
             while True:
@@ -469,7 +502,7 @@ class _Builder:
     def new_node(self, new: str, expr: sp.Expr, owner: str) -> sp.Symbol:
         self.defs[new] = expr
         self.generated.add(new)
-        self.order.insert(self.order.index(owner), new)
+        self.before.setdefault(owner, []).append(new)
         self.lines[new] = self.lines[owner]
         return symbol(new)
 
@@ -536,25 +569,37 @@ class _Builder:
         return out
 
     def topological(self) -> list[str]:
-        """Depth-first post-order from each assignment in text order; finds cycles."""
+        """Depth-first post-order from each assignment in text order; finds cycles.
+
+        Iterative, with the path kept on the stack: a 10,000-line chain written
+        backwards must not hit Python's recursion limit or copy its path per node.
+        """
         order: list[str] = []
         state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        stack: list[tuple[str, Iterator[str]]] = []
 
-        def visit(name: str, path: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = " → ".join(unicode_name(n) for n in [*path[path.index(name):], name])
-                raise GraphError(f"cycle in the definitions: {cycle}")
+        def push(name: str) -> None:
             state[name] = 1
             parents = _symbols_in_order(self.defs.get(name, sp.S.Zero))
-            for p in sorted(parents, key=self.rank):
-                visit(p, [*path, name])
-            state[name] = 2
-            order.append(name)
+            stack.append((name, iter(sorted(parents, key=self.rank))))
 
-        for name in self.order:
-            visit(name, [])
+        for root in self.order:
+            if state.get(root) == 2:
+                continue
+            push(root)
+            while stack:
+                name, parents = stack[-1]
+                p = next(parents, None)
+                if p is None:
+                    stack.pop()
+                    state[name] = 2
+                    order.append(name)
+                elif state.get(p) == 1:
+                    path = [n for n, _ in stack]
+                    cycle = " → ".join(unicode_name(n) for n in [*path[path.index(p):], p])
+                    raise GraphError(f"cycle in the definitions: {cycle}")
+                elif state.get(p) is None:
+                    push(p)
         return order
 
     def rank(self, name: str) -> int:

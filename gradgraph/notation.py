@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .ops import OpFunction, PrimeFunction
+from .ops import OpFunction, PrimeFunction, as_expr
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
@@ -99,7 +99,7 @@ def to_unicode(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
     ``order`` ranks names by where the user first wrote them, so ``w*x + b`` prints
     as ``w·x + b`` and not in SymPy's alphabetical order.
     """
-    return _u(reorder(sp.sympify(expr), order))[0]
+    return _u(reorder(as_expr(expr), order))[0]
 
 
 def reorder(expr: sp.Expr, order: Mapping[str, int] | None) -> sp.Expr:
@@ -243,7 +243,7 @@ class _Latex(LatexPrinter):
 
 def to_latex(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
     """LaTeX of ``expr`` with gradgraph names (a^{(L-1)}) and ops (\\sigma')."""
-    return _Latex({"order": "none"}).doprint(reorder(sp.sympify(expr), order))
+    return _Latex({"order": "none"}).doprint(reorder(as_expr(expr), order))
 
 
 def from_superscript(text: str) -> str:

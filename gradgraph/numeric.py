@@ -20,6 +20,9 @@ is summed over the batch.
 
 from __future__ import annotations
 
+import ast
+import re
+import types
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,8 +76,9 @@ class CompiledGraph:
         gen = _Generator(graph, self.of)
         self.source = gen.source()
         namespace: dict[str, Any] = dict(RUNTIME)
-        # The source holds only ids, kernel names and printed numbers (see _Generator).
-        exec(compile(self.source, "<gradgraph>", "exec"), namespace)  # noqa: S102
+        # The source holds only ids, kernel names and printed numbers (see _Generator);
+        # check_generated makes sure of it before anything runs.
+        exec(compile(check_generated(self.source), "<gradgraph>", "exec"), namespace)  # noqa: S102
         self._program = namespace["program"]
         self._forward = namespace["forward"]
         self._step = namespace["step"]
@@ -153,8 +157,45 @@ class CompiledGraph:
         kept = "".join(f"{self.graph[n].id}, " for n in names)
         source = f"def step_keeping({leaves}):\n{body}\n    return {ret}, ({kept})\n"
         namespace: dict[str, Any] = dict(RUNTIME)
-        exec(compile(source, "<gradgraph>", "exec"), namespace)  # noqa: S102
+        exec(compile(check_generated(source), "<gradgraph>", "exec"), namespace)  # noqa: S102
         return namespace["step_keeping"]
+
+
+_LOCAL = re.compile(r"(n\d+l?|g\d+|t\d+|_m|_k_\w+|_reduce|_seed|numpy|"
+                    r"forward|program|step|step_keeping)")
+_ARRAY_ATTRS = frozenset({"T", "shape", "sum"})
+
+
+def check_generated(source: str) -> str:
+    """``source`` if it uses only what the generator writes; else :class:`GraphError`.
+
+    The generator names nodes by id and prints numbers and registry kernels, so a name,
+    string or attribute outside that vocabulary can only come from a graph built by
+    hand (``Graph(nodes)`` with a symbol or id holding Python) and is never executed.
+    """
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and not _LOCAL.fullmatch(node.id):
+            raise GraphError(f"refusing to compile the graph: it uses the name "
+                             f"{node.id[:40]!r}, which is not a node id")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            raise GraphError("refusing to compile the graph: it holds a string")
+        if isinstance(node, ast.Attribute) and not _allowed_attribute(node):
+            raise GraphError(f"refusing to compile the graph: it uses the attribute "
+                             f"{node.attr[:40]!r}")
+    return source
+
+
+def _allowed_attribute(node: ast.Attribute) -> bool:
+    if node.attr.startswith("_"):
+        return False
+    root = node.value
+    if isinstance(root, ast.Name) and root.id == "numpy":
+        target = getattr(np, node.attr, None)
+        return target is not None and not isinstance(target, types.ModuleType)
+    if isinstance(root, ast.Attribute) and isinstance(root.value, ast.Name) \
+            and root.value.id == "numpy":  # numpy.multiply.outer
+        return isinstance(getattr(np, root.attr, None), np.ufunc)
+    return node.attr in _ARRAY_ATTRS
 
 
 def _mean(loss: Any) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 import sympy.printing.numpy
 
-from .errors import GradgraphError, UnknownOpError
+from .errors import GradgraphError, GraphError, ParseError, UnknownOpError
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -198,12 +198,27 @@ def _attach_classes(spec: OpSpec) -> None:
     object.__setattr__(spec, "prime", prime)
 
 
+# A user op's body may call earlier user ops, so f1(x) = f0(f0(x)), f2(x) = f1(f1(x)), …
+# doubles at each line: 40 such lines would expand to 2⁴⁰ operations, and anything that
+# rewrites the op into elementary functions (checking, evaluating) would never return.
+MAX_OP_SIZE = 10_000
+
+
 def user_op(name: str, param: sp.Symbol, body: sp.Expr) -> OpSpec:
     """An op defined in user text, ``swish(x) = x*sigma(x)``; not added to the registry.
 
     Its definition is the body in ops; its partial stays a prime (swish′(z)) whose
-    definition is ``sympy.diff`` of the body, so it derives like a built-in.
+    definition is ``sympy.diff`` of the body, so it derives like a built-in. A body
+    outside the registry (see :func:`checked_expr`), or one whose expansion into
+    elementary operations would exceed :data:`MAX_OP_SIZE`, raises :class:`ParseError`.
     """
+    if not isinstance(param, sp.Symbol):
+        raise ParseError(f"the argument of op '{name}' must be a name")
+    checked_expr(body, what=f"the body of op '{name}'", symbols=False)
+    size, uses = expanded_size(body, param)
+    if size + uses > MAX_OP_SIZE:
+        raise ParseError(f"op '{name}' would expand to {size + uses:,} operations (the "
+                         f"limit is {MAX_OP_SIZE:,}); nested user ops double at each level")
 
     def define(x: sp.Expr) -> sp.Expr:
         return elementary(body.xreplace({param: x}))
@@ -222,8 +237,166 @@ def user_op(name: str, param: sp.Symbol, body: sp.Expr) -> OpSpec:
         user_defined=True,
     )
     object.__setattr__(spec, "body", (param, body))
+    object.__setattr__(spec, "size", (size, uses))
     _attach_classes(spec)
     return spec
+
+
+def expanded_size(expr: sp.Expr, param: sp.Symbol | None = None) -> tuple[int, int]:
+    """(operations, uses of ``param``) of ``expr`` with every user op inlined.
+
+    Computed without inlining: a call u(A) counts u's own size plus A's size once per
+    use of u's argument, with the few integers each user op keeps (``spec.size``).
+    Shared subexpressions are visited once, so this is linear in the expression's DAG.
+    """
+    memo: dict[sp.Basic, tuple[int, int]] = {}
+    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in memo:
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in memo)
+            continue
+        memo[e] = _size_of(e, param, memo)
+    return memo[expr]
+
+
+def _size_of(e: sp.Basic, param: sp.Symbol | None,
+             memo: dict[sp.Basic, tuple[int, int]]) -> tuple[int, int]:
+    if param is not None and e == param:
+        return 0, 1
+    parts = [memo[a] for a in e.args]
+    inner = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+    own = getattr(getattr(e, "spec", None), "size", None)  # user ops (and their primes)
+    if own is None or not parts:
+        return 1 + inner[0], inner[1]
+    size, uses = own
+    if isinstance(e, PrimeFunction):  # the derivative of a body is about twice its size
+        size, uses = 2 * size, 2 * uses
+    return 1 + size + uses * inner[0], uses * inner[1]
+
+
+def check_application(spec: OpSpec, arg: sp.Expr) -> None:
+    """Refuse ``spec(arg)`` up front when inlining the op would exceed :data:`MAX_OP_SIZE`."""
+    own = getattr(spec, "size", None)
+    if own is None:
+        return
+    size, uses = expanded_size(spec.func(arg))
+    if size + uses > MAX_OP_SIZE:
+        raise ParseError(f"{spec.name}(...) would expand to {size + uses:,} operations (the "
+                         f"limit is {MAX_OP_SIZE:,}); nested user ops double at each level")
+
+
+# --- what a SymPy object handed to gradgraph may hold --------------------------------
+
+MAX_EXPR_SIZE = 100_000  # nodes of an expression tree (counted, never expanded)
+MAX_INT_DIGITS = 30  # as the parser's integer literals
+MAX_INT_BITS = 100  # 30 digits, checked without printing the number
+# SymPy's own functions that are registered ops under other names (Graph.from_expr maps them).
+SYMPY_HEADS: dict[type, str] = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.Abs: "abs"}
+
+
+def checked_expr(expr: object, what: str = "the expression", symbols: bool = True
+                 ) -> sp.Expr:
+    """``expr`` when it holds only what gradgraph knows, else :class:`GraphError`.
+
+    Allowed: symbols (whose names the parser accepts, when ``symbols``), integers,
+    rationals and finite floats, ``+ × ^``, and registered ops (and their primes, and
+    SymPy's exp/log/tanh/Abs). Anything else (strings, ``Dummy``, ``pi``, ``oo``,
+    ``sin``, ``Lambda``, ``Matrix``, …) is refused, as is a tree of more than
+    :data:`MAX_EXPR_SIZE` nodes (counted on the shared DAG, never expanded).
+    """
+    if isinstance(expr, str):
+        raise GraphError(f"{what} is a string; parse it with gradgraph.parse.parse_expression")
+    if not isinstance(expr, sp.Basic):
+        raise GraphError(f"{what} must be a SymPy expression, got {type(expr).__name__}")
+    seen: set[sp.Basic] = set()
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        _check_node(e, what, symbols)
+        todo.extend(e.args)
+    if _tree_size(expr) > MAX_EXPR_SIZE:
+        raise GraphError(f"{what} is too large (more than {MAX_EXPR_SIZE:,} nodes)")
+    return expr  # type: ignore[return-value]
+
+
+def _check_node(e: sp.Basic, what: str, symbols: bool) -> None:
+    if type(e) is sp.Symbol:  # Dummy and Wild are subclasses: refused below
+        if symbols:
+            _check_name(e.name, what)
+        return
+    if isinstance(e, sp.Integer | sp.Rational):
+        if max(abs(e.p).bit_length(), e.q.bit_length()) > MAX_INT_BITS:
+            raise GraphError(f"{what} holds a number with more than {MAX_INT_DIGITS} digits")
+        return
+    if isinstance(e, sp.Float):
+        if not e.is_finite:
+            raise GraphError(f"{what} holds a number that is not finite")
+        return
+    if isinstance(e, sp.Add | sp.Mul | sp.Pow) or type(e) in SYMPY_HEADS:
+        return
+    if isinstance(e, OpFunction | PrimeFunction):
+        spec = e.spec
+        if spec.user_defined or REGISTRY.get(spec.name) is spec:
+            return
+    raise GraphError(f"{what} holds {type(e).__name__}, which is not a gradgraph op; "
+                     f"the ops are {', '.join(REGISTRY)}")
+
+
+def _check_name(name: str, what: str) -> None:
+    from .parse import parse_name  # parse imports this module
+
+    try:
+        parse_name(name)
+    except ParseError:
+        raise GraphError(f"{what} holds a symbol named {name[:40]!r}, which is not a "
+                         "name gradgraph accepts") from None
+
+
+def _tree_size(expr: sp.Basic) -> int:
+    """Nodes of ``expr`` as a tree, counted on its DAG (shared parts once each)."""
+    memo: dict[sp.Basic, int] = {}
+    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in memo:
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in memo)
+            continue
+        memo[e] = min(1 + sum(memo[a] for a in e.args), MAX_EXPR_SIZE + 1)
+    return memo[expr]
+
+
+def as_expr(value: object, what: str = "the expression") -> sp.Basic:
+    """A SymPy object for a value handed to a printer or rewriter; never ``sympify``.
+
+    A string goes through gradgraph's safe parser; a Python int or finite float
+    becomes a SymPy number; a SymPy object is taken as it is (printing and rewriting
+    run no code); anything else is refused with :class:`GraphError`.
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, str):
+        from .parse import parse_expression  # parse imports this module
+
+        return parse_expression(value)
+    if isinstance(value, bool):
+        raise GraphError(f"{what} must be an expression, got a bool")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            raise GraphError(f"{what} is not finite")
+        return sp.Float(value)
+    raise GraphError(f"{what} must be a SymPy expression, got {type(value).__name__}")
 
 
 def _unavailable(x: np.ndarray) -> np.ndarray:  # pragma: no cover - never called
@@ -266,7 +439,7 @@ def elementary(expr: sp.Expr) -> sp.Expr:
             return e.func(*[rewrite(a) for a in e.args])
         return e
 
-    return rewrite(sp.sympify(expr))
+    return rewrite(as_expr(expr))
 
 
 def numeric_kernels() -> dict[str, Kernel]:

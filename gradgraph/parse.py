@@ -381,7 +381,10 @@ class Parser:
         if extra:
             raise self.error(f"op '{head.text}' uses '{extra[0]}', which is not its argument",
                              head)
-        spec = ops.user_op(head.text, param, body)
+        try:
+            spec = ops.user_op(head.text, param, body)
+        except ParseError as e:
+            raise self.error(str(e), head) from None
         self.user_ops[head.text] = spec
         return OpDef(head.text, param, body, head.line, spec)
 
@@ -467,22 +470,30 @@ class Parser:
         if nxt.kind == "PRIME":
             self.take()
             spec = self.op_for(tok)
-            return spec.prime(self.call_argument())
+            return self.applied(spec, tok, prime=True)
         if nxt.kind == "SUP" and self.peek(1).kind == "OP" and self.peek(1).text == "(":
             spec = self.op_or_none(tok, quiet=True)
             if spec is not None:  # tanh²(z) is tanh(z)², as textbooks write it
                 power = self.take()
-                return _power(spec.func(self.call_argument()), sp.Integer(int(power.text)),
-                              power)
+                return _power(self.applied(spec, tok), sp.Integer(int(power.text)), power)
         if nxt.kind == "OP" and nxt.text == "(" and not nxt.space_before:
             spec = self.op_or_none(tok)
             if spec is not None:
-                return spec.func(self.call_argument())
+                return self.applied(spec, tok)
         elif self.op_or_none(tok, quiet=True) is not None or tspec is not None:
             raise self.error(f"'{tok.text}' is a function; call it as {tok.text}(...)", tok)
         # Once a program declares tensors, every name keeps its place in products
         # (W x is not x W); gradgraph.tensors makes scalars commutative again.
         return tensor_symbol(tok.text) if self.tensors else symbol(tok.text)
+
+    def applied(self, spec: ops.OpSpec, tok: Token, prime: bool = False) -> sp.Expr:
+        """``op(arg)`` or ``op′(arg)``; a user op whose inlining would explode is refused."""
+        arg = self.call_argument()
+        try:
+            ops.check_application(spec, arg)
+        except ParseError as e:
+            raise self.error(str(e), tok) from None
+        return spec.prime(arg) if prime else spec.func(arg)
 
     def call_arguments(self, arity: int, name: str) -> list[sp.Expr]:
         open_tok = self.expect("(")
@@ -622,6 +633,24 @@ def parse_expression(text: str, user_ops: dict[str, ops.OpSpec] | None = None,
             raise parser.error("unexpected '=' (an expression, not an assignment)", tok)
         raise parser.error(f"unexpected {_describe(tok)}", tok)
     return expr
+
+
+_OP_HEAD = re.compile(rf"\s*[A-Za-z{_GREEK_CHARS}][A-Za-z0-9_]*\(")
+
+
+def count_assignments(text: str) -> int:
+    """How many assignments ``text`` holds, by a look at each statement, without parsing.
+
+    Each assignment is a node of its own, so this is a lower bound on a graph's size
+    that a caller can check before the (linear but SymPy-heavy) parse of a huge file.
+    """
+    count = 0
+    for line in text.split("\n"):
+        for statement in line.split("#", 1)[0].split(";"):
+            head, eq, _ = statement.partition("=")
+            if eq and not _OP_HEAD.match(head):
+                count += 1
+    return count
 
 
 def parse_name(text: str) -> str:

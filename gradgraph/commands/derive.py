@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..derive import adjoints, derive
+from ..derive import adjoints, check_chain, derive
 from ..notation import partial_latex, to_latex
 from .common import CommandError, load_graph, run_safely
 
@@ -36,6 +36,8 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     """
     _check_options(wrt, all_, expand, latex, matrix)
     graph = load_graph(text, file, params)
+    if not all_:
+        check_chain(graph, of, wrt)  # refused before the partials of a huge graph
     generated = [n.definition(graph.order) for n in graph.nodes if n.generated]
     if generated and not latex:
         click.echo("where " + ", ".join(generated))

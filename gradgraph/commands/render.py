@@ -11,11 +11,19 @@ import numpy as np
 from ..errors import ValueInputError
 from ..graph import Graph
 from ..notation import split_name
-from ..parse import parse_name
-from ..render import SHOW_ALL, Rendering, render, steps, write_atomic
+from ..parse import count_assignments, parse_name
+from ..render import (
+    MAX_DRAWN_NODES,
+    SHOW_ALL,
+    Rendering,
+    check_size,
+    render,
+    steps,
+    write_atomic,
+)
 from ..render.output import DEFAULT_TIMEOUT, FORMATS, check_format
 from ..tensors import scalar_name
-from .common import CommandError, load_graph, parse_values, run_safely
+from .common import CommandError, graph_source, load_graph, parse_values, run_safely
 
 
 @click.command("render")
@@ -65,7 +73,11 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
           --values "a_0^(L-1)=0.48,a_1^(L-1)=0.8,W_00^(L)=2,W_01^(L)=-1,W_10^(L)=0.5,W_11^(L)=1.5,b_0^(L)=0.1,b_1^(L)=-0.5,y_0=1,y_1=0"
     """  # noqa: E501 - an example is copied whole, so its value list stays on one line
     _check_options(view, collapse, wrt, steps_dir, output)
-    graph = load_graph(text, file, params)
+    out_fmt = _output_format(output, fmt) if output is not None else (fmt or "dot")
+    if out_fmt != "dot":
+        graph = _picture_graph(text, file, params, view, collapse)
+    else:
+        graph = load_graph(text, file, params)
     leaf_values = layer_values(graph, unique_values(values)) or None
     if steps_dir is not None:
         frames = steps(graph, of, leaf_values, show, rankdir=rankdir, timeout=timeout)
@@ -76,12 +88,35 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
     picture = render(graph, wrt, of, leaf_values, show, view, collapse, rankdir=rankdir,
                      timeout=timeout)
     if output is None:
-        _to_stdout(picture, fmt or "dot")
+        _to_stdout(picture, out_fmt)
         return
-    out_fmt = _output_format(output, fmt)
     _check_layout(picture, out_fmt)
     picture.save(output, out_fmt)
     click.echo(f"wrote {output}")
+
+
+def _picture_graph(text: str | None, file: str | None, params: str | None, view: str,
+                   collapse: bool) -> Graph:
+    """The graph for a picture, refused before any drawing when past the layout caps.
+
+    The op graph has a node per assignment, so a text with more assignments than the
+    cap is refused before it is even parsed (parsing 10,000 lines takes seconds).
+    """
+    if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
+        text, file = None, text
+    source = graph_source(text, file)
+    if view == "graph" and not collapse:
+        count = count_assignments(source)
+        if count > MAX_DRAWN_NODES:
+            raise CommandError(f"graph too large to lay out ({count} assignments, so at "
+                               f"least {count} nodes; the cap is {MAX_DRAWN_NODES}): draw "
+                               "one box per layer with --collapse, or take the DOT text "
+                               "(--format dot)")
+    graph = Graph.from_text(source, params=params)
+    too_big = check_size(graph, view, collapse)
+    if too_big is not None:
+        raise CommandError(too_big.message(cli=True))
+    return graph
 
 
 def _check_options(view: str, collapse: bool, wrt: str | None, steps_dir: str | None,

@@ -32,7 +32,7 @@ from .output import (
     run_dot,
     write_atomic,
 )
-from .scene import build_scene, edges_of
+from .scene import build_scene
 from .steps import backward_edges, step_dots
 
 # Chosen from benchmarks/render_scaling.py (one CPU core, dot 2.43). dot's layout time
@@ -55,6 +55,7 @@ __all__ = [
     "SHOW_ALL",
     "Oversize",
     "Rendering",
+    "check_size",
     "find_dot",
     "render",
     "run_dot",
@@ -112,8 +113,30 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     if collapse:
         return _rendering(collapsed_dot(scene), timeout, graph, collapsed_size(graph),
                           "collapsed graph")
-    return _rendering(op_graph_dot(scene), timeout, graph,
-                      (len(graph.nodes), len(edges_of(graph))), "graph")
+    return _rendering(op_graph_dot(scene), timeout, graph, graph_size(graph), "graph")
+
+
+def graph_size(graph: Graph) -> tuple[int, int]:
+    """(nodes, edges) of the op-graph view, counted without drawing anything."""
+    return len(graph.nodes), sum(len(n.parents) for n in graph.nodes)
+
+
+def check_size(graph: Graph, view: str = "graph", collapse: bool = False) -> Oversize | None:
+    """Why a picture of ``graph`` would be refused at layout, known before any drawing.
+
+    :func:`render` builds the DOT text (labels, partials, captions) first, which takes
+    seconds on a graph of thousands of nodes; a caller that wants a picture, not the
+    text, asks here first and refuses in well under a second.
+    """
+    if view == "network" and graph.is_tensor:
+        return oversize(graph, *dense_size(graph, detect_dense(graph)), "network")
+    if view == "network":
+        return oversize(graph, *detect_network(graph).size, "network")
+    if collapse:
+        if not has_layer_tags(graph):
+            raise RenderError(NO_LAYER_TAGS)
+        return oversize(graph, *collapsed_size(graph), "collapsed graph")
+    return oversize(graph, *graph_size(graph), "graph")
 
 
 def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None = None,
@@ -123,7 +146,7 @@ def steps(graph: Graph, of: str | None = None, values: Mapping[str, Any] | None 
     topological order, the active edge lit and the adjoint it produces shown.
     """
     # Every frame is a whole-graph layout, so the caps hold for the DOT text too.
-    nodes, edges = len(graph.nodes), len(edges_of(graph))
+    nodes, edges = graph_size(graph)
     if nodes > MAX_DRAWN_NODES or edges > MAX_DRAWN_EDGES:
         raise RenderError(f"graph too large to step through ({nodes} nodes, {edges} edges; "
                           f"the caps are {MAX_DRAWN_NODES} and {MAX_DRAWN_EDGES}): every "
