@@ -11,6 +11,7 @@ import functools
 import logging
 import mimetypes
 import re
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ Handler = Callable[[api.Server, Request], Awaitable[Response]]
 
 
 class SecurityHeaders:
-    """ASGI middleware: the CSP and nosniff headers on every HTTP response."""
+    """ASGI middleware: the CSP, nosniff and Server-Timing headers on every response."""
 
     def __init__(self, app: Any):
         self.app = app
@@ -56,10 +57,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in HEADERS if k not in names]
+                # Time spent in the app, so a client can tell server time from network
+                # and scheduling (benchmarks/serve_load.py reports it).
+                took = f"app;dur={(time.perf_counter() - started) * 1e3:.2f}".encode()
+                extra.append((b"server-timing", took))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
