@@ -10,6 +10,7 @@ import click
 from ..errors import GradgraphError, ValueInputError
 from ..fileio import read_bounded
 from ..graph import Graph
+from ..lesson.fields import one_line
 from ..parse import parse_name
 
 MAX_FILE_BYTES = 1_000_000
@@ -90,8 +91,8 @@ def run_safely(fn):  # noqa: ANN001, ANN201 - decorator over click callbacks
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         try:
             return fn(*args, **kwargs)
-        except GradgraphError as e:
-            raise CommandError(str(e)) from None
+        except GradgraphError as e:  # messages echo user text: keep them one safe line
+            raise CommandError(one_line(str(e))) from None
         except RecursionError:
             raise CommandError("input nested too deeply") from None
 

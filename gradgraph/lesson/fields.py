@@ -21,6 +21,21 @@ MAX_STRING = 20_000
 MAX_LIST = 12  # hints, choices, slide lines
 
 
+# Characters that would break a one-line message or drive the terminal: C0/C1 controls
+# (newline, ESC sequences), line/paragraph separators and bidi overrides (Trojan Source).
+_UNPRINTABLE = {c for c in range(0x20)} | {0x7F} | set(range(0x80, 0xA0)) | {
+    0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``),
+    so a message that echoes user input stays one line and cannot drive a terminal."""
+    if not any(ord(c) in _UNPRINTABLE for c in text):
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) in _UNPRINTABLE
+                   else c for c in text)
+
+
 class Fields:
     def __init__(self, path: Path, lines: KeyLines):
         self.path = path
@@ -32,7 +47,7 @@ class Fields:
         return m.Where(self.path, self.lines.line(table, key))
 
     def fail(self, table: tuple[Any, ...], key: str | None, message: str) -> LessonError:
-        return LessonError(f"{self.where(table, key)}: {message}")
+        return LessonError(one_line(f"{self.where(table, key)}: {message}"))
 
     def unknown_keys(self, table: tuple[Any, ...], got: Mapping[str, Any],
                      allowed: tuple[str, ...], what: str) -> None:

@@ -391,3 +391,24 @@ def _clean_work() -> Iterator[None]:
     for path in WORK.iterdir():
         path.unlink()
     os.rmdir(WORK)
+
+
+# --- regressions the fuzz found ------------------------------------------------------------
+
+
+def test_messages_that_echo_control_characters_stay_one_safe_line() -> None:
+    # Every command's one-line error escapes what it echoes (a newline, a terminal escape).
+    result = CliRunner().invoke(cli, ["lesson", "show", "w\nw\u202e"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "'w\\nw\\u202e'" in result.stderr
+    escape = CliRunner().invoke(cli, ["derive", "C = w*x", "--wrt", "\x1b[2Jq"])
+    assert escape.exit_code == 2 and "\x1b" not in escape.stderr and "\\x1b" in escape.stderr
+
+
+def test_lesson_errors_that_echo_a_newline_stay_one_line() -> None:
+    path = WORK / "01-kind.toml"
+    path.write_text(FIXTURE_LESSON.replace('kind = "text"\ntext = "Bye."',
+                                           'kind = """w\n"""\ntext = "Bye."'), encoding="utf-8")
+    with pytest.raises(GradgraphError, match=r"unknown step kind 'w\\n'") as info:
+        load_lesson(path)
+    assert "\n" not in str(info.value)
