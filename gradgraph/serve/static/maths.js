@@ -38,7 +38,7 @@ function pathLabel(path) {
 
 function factorList(factors, onFactor) {
   return h('ul', { class: 'factors' }, factors.map((f) => {
-    const item = h('li', {}, math(f.symbol), h('span', { class: 'eq', text: ' = ' }), math(f.expr));
+    const item = h('li', {}, math(f.symbol), h('span', { class: 'eqsign', text: ' = ' }), math(f.expr));
     if (f.edge && onFactor) {
       item.dataset.edge = f.edge;
       item.tabIndex = 0;
@@ -60,8 +60,8 @@ export function derivationView(d, { onExpand, onFactor } = {}) {
   const box = h('div', { class: 'derivation' });
   // As on the slides: the chain of symbols, then (aligned under it) the local partials.
   const head = h('div', { class: 'dhead' }, h('span', { class: 'lhs' }, math(d.head)),
-    h('span', {}, h('span', { class: 'eq', text: '= ' }), math(d.chain)));
-  if (d.product?.unicode) head.append(h('span'), h('span', {}, h('span', { class: 'eq', text: '= ' }), math(d.product)));
+    h('span', {}, h('span', { class: 'eqsign', text: '= ' }), math(d.chain)));
+  if (d.product?.unicode) head.append(h('span'), h('span', {}, h('span', { class: 'eqsign', text: '= ' }), math(d.product)));
   box.append(head);
   const paths = d.paths || [];
   (d.factors || []).forEach((factors, i) => {

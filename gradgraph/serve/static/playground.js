@@ -293,7 +293,7 @@ function inspectEdge(box, edge) {
   clear(box,
     h('div', { class: 'ihead' }, h('span', { class: 'badge edge', text: 'edge' }),
       h('h2', { text: `${pu} → ${cu}` })),
-    h('p', { class: 'big' }, edge.symbol ? math(edge.symbol) : null, edge.symbol && edge.partial ? h('span', { class: 'eq', text: ' = ' }) : null,
+    h('p', { class: 'big' }, edge.symbol ? math(edge.symbol) : null, edge.symbol && edge.partial ? h('span', { class: 'eqsign', text: ' = ' }) : null,
       edge.partial ? math(edge.partial) : null),
     h('p', {}, `The local partial: how much ${cu} moves when ${pu} moves, everything else held still. `
       + `In the backward pass this edge carries ∂${cost?.unicode}/∂${cu} back to ${pu}: `
