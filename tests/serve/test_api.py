@@ -314,3 +314,28 @@ def test_training_options_are_checked(client):
     error(client.post("/api/train", json={"schedule": {"kind": "wobbly"}}), 400)
     error(client.post("/api/train", json={"data": "/etc/passwd"}), 400)
     error(client.get("/api/train/nope/events"), 404)
+
+
+def test_too_many_jobs_is_429_at_once():
+    app = create_app(deadline=0.5, max_jobs=1, max_queue=0)
+    with TestClient(app) as client:
+        jobs = app.state.server.jobs
+        worker = threading.Thread(target=lambda: client.post(
+            "/api/graph", json={"graph": gg.examples.chain_text(600)}))
+        worker.start()
+        while jobs.pending == 0 and worker.is_alive():
+            threading.Event().wait(0.01)
+        busy = client.post("/api/derive", json={"graph": "C = 3*v*u", "wrt": "v"})
+        worker.join()
+        assert "busy" in error(busy, 429, "http")
+        ok = client.post("/api/derive", json={"graph": "C = 3*v*u", "wrt": "v"})
+        assert ok.json()["product"]["unicode"] == "3u"
+
+
+def test_at_most_the_training_limit_runs_at_once():
+    with TestClient(create_app(max_training=1)) as client:
+        first = client.post("/api/train", json={"hidden": [8], "epochs": 200}).json()["job"]
+        error(client.post("/api/train", json={"hidden": [8], "epochs": 3}), 429)
+        client.post(f"/api/train/{first}/cancel")
+        assert events(client, first)[-1][0] == "cancelled"
+        assert "job" in client.post("/api/train", json={"hidden": [8], "epochs": 1}).json()
