@@ -70,10 +70,13 @@ def adjoint_cell(page, name: str):
     ("train", "#/train", "#tr-form fieldset"),
 ])
 def test_each_page_loads_without_console_errors(page, server, view, path, ready):  # noqa: F811
+    page.add_init_script("window.__csp = []; document.addEventListener("
+                         "'securitypolicyviolation', e => window.__csp.push(e.violatedDirective))")
     open_view(page, f"{server}/{path}", view)
     page.wait_for_selector(ready, state="attached")
     name = re.sub(r"[^a-z]+", "-", path.strip("#/")).strip("-")
     shot(page, name)
+    assert page.evaluate("window.__csp") == []
     assert page.console_errors == []
 
 
