@@ -16,11 +16,12 @@ from typing import Any
 import anyio.to_thread
 from starlette.requests import Request
 
+from .. import mathml as mm
 from ..derive import derive
 from ..errors import GradgraphError
 from ..lesson import html_export as hx
 from ..lesson import model as m
-from ..lesson.blocks import Context, Figure, step_blocks, values_table
+from ..lesson.blocks import Context, Figure, Math, step_blocks, values_table
 from ..lesson.catalog import catalog, default_folder, lesson_files
 from ..lesson.grading import grade
 from ..lesson.loader import load_lesson, split_stem
@@ -88,13 +89,22 @@ def step_dict(lesson: m.Lesson, i: int, step: m.Step, deadline: float) -> dict[s
         out.update(exercise_fields(lesson, step))
         return out
     blocks = step_blocks(step, Context(lesson, i))
-    out["text_html"] = "\n".join(hx.block_html(b, f"step-{i + 1}") for b in blocks
+    out["text_html"] = "\n".join(block_html(lesson, step, b, i) for b in blocks
                                  if not isinstance(b, Figure))
     for b in blocks:
         if isinstance(b, Figure):
             out.update(figure_fields(b))
     out.update(kind_fields(lesson, step))
     return out
+
+
+def block_html(lesson: m.Lesson, step: m.Step, block: Any, i: int) -> str:
+    """A block as the HTML export writes it, equations as MathML (figures go apart, as
+    ``svg``/``frames``: the export's CSS stepper needs inline styles the CSP forbids)."""
+    rows = hx.formula_rows(lesson, step) if isinstance(block, Math) else None
+    if rows is None:
+        return hx.block_html(block, f"step-{i + 1}")
+    return hx.equations_html(rows, block.lines, block.latex)
 
 
 def figure_fields(fig: Figure) -> dict[str, Any]:
@@ -131,7 +141,9 @@ def exercise_fields(lesson: m.Lesson, ex: m.ExerciseStep) -> dict[str, Any]:
     """What the page needs to ask the question; never the answer."""
     prompt = hx.prose(ex.prompt)
     if ex.graph is not None and ex.check == "derivative":
-        prompt += hx.math_html(lesson.graphs[ex.graph].graph.definitions().splitlines())
+        graph = lesson.graphs[ex.graph].graph
+        prompt += hx.equations_html(mm.definition_rows(graph),
+                                    graph.definitions().splitlines())
     if ex.check == "number" and ex.values:
         prompt += hx.block_html(values_table(lesson.values[ex.values]), ex.id)
     return {"id": ex.id, "prompt_html": prompt, "check": ex.check,

@@ -4,6 +4,7 @@ escaping, static files, the deadline, training."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -147,6 +148,12 @@ def test_lessons_never_send_answers_and_grade_here(client):
     hint = client.post("/api/lessons/chain-rule/hint",
                        json={"exercise": ex["id"], "shown": 0}).json()
     assert hint["hint"] and hint["left"] == ex["hints_count"] - 1
+    derive = next(s for s in page["steps"] if s["kind"] == "derive")
+    assert "<math" in derive["text_html"] and derive["derivation"]["paths"]
+    assert "<math" in ex["prompt_html"]
+    for step in page["steps"]:  # the CSP forbids inline styles and scripts
+        for markup in markup_fields(step):
+            assert not re.search(r"<style|\sstyle=|<script|\son\w+=", markup)
     error(client.get("/api/lessons/no-such-lesson"), 404)
     error(client.post("/api/lessons/chain-rule/answer",
                       json={"exercise": "nope", "answer": "1"}), 404)
