@@ -4,18 +4,52 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 
+from gradgraph import experiments
 from gradgraph.cli import cli
 from gradgraph.commands import experiment as experiment_cli
 from tests.test_cli_derive import help_examples, run_example
+
+# Settings that make each quick mode take a second or two; the CLI's own quick defaults
+# (the real ones) are what users get. A value the command line gave is kept.
+TINY = {
+    "vanishing": {"seeds": 1},
+    "random_labels": {"train_size": 200},
+    "landscape": {"train_size": 300, "epochs": 4, "directions": 1, "points": 5, "grid": 5},
+    "optimizers": {"only": ["SGD 0.1", "Adam 0.01"]},
+    "adam_bias": {"epochs": 1},
+    "capacity": {"widths": [2, 16], "l2s": [0.0, 0.01], "epochs": 4},
+}
 
 
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """Run every experiment the CLI starts with TINY settings; record (name, options)."""
+    calls: list[tuple[str, dict]] = []
+    real = experiments.module
+
+    def module(name: str) -> SimpleNamespace:
+        mod = real(name)
+        short = mod.__name__.rsplit(".", 1)[1]
+
+        def run(**options: object) -> object:
+            calls.append((short, dict(options)))
+            extra = {k: v for k, v in TINY[short].items() if options.get(k) is None}
+            return mod.run(**{**options, **extra})
+
+        return SimpleNamespace(run=run)
+
+    monkeypatch.setattr(experiments, "module", module)
+    return calls
 
 
 def _ok(result) -> str:
@@ -26,11 +60,11 @@ def _ok(result) -> str:
 def test_experiment_help_lists_every_experiment(runner):
     out = _ok(runner.invoke(cli, ["experiment", "--help"]))
     for name in ("vanishing", "random-labels", "landscape", "optimizers",
-                 "adam-bias-correction"):
+                 "adam-bias-correction", "capacity"):
         assert name in out
 
 
-def test_vanishing_writes_plot_and_json_beside_it(runner, tmp_path):
+def test_vanishing_writes_plot_and_json_beside_it(runner, tmp_path, tiny):
     plot = tmp_path / "vanishing.png"
     out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--depth", "6", "--plot",
                                   str(plot)]))
@@ -59,7 +93,7 @@ def test_the_footer_times_the_whole_run_after_the_files(runner, tmp_path):
     assert out.index(f"wrote {plot}") < out.index("took")
 
 
-def test_progress_lines_show_the_current_epoch(runner, monkeypatch):
+def test_progress_lines_show_the_current_epoch(runner, monkeypatch, tiny):
     result = runner.invoke(cli, ["experiment", "random-labels", "--corruption", "0"])
     epochs = [int(n) for n in re.findall(r"epoch (\d+),", result.stderr)]
     assert epochs[0] == 1 and max(epochs) > 1, result.stderr  # the epoch it stopped at
@@ -76,13 +110,14 @@ def test_output_placeholders_read_file(runner):
 
 
 @pytest.mark.parametrize("line", help_examples("experiment"))
-def test_every_help_example_runs(line, tmp_path, monkeypatch):
+def test_every_help_example_runs(line, tmp_path, monkeypatch, tiny):
+    monkeypatch.setitem(TINY, "random_labels", {"train_size": 200, "max_epochs": 5})
     result = run_example(line, tmp_path, monkeypatch)
     plot = line.split("--plot ")[1].split()[0]
     assert (tmp_path / plot).is_file() and f"wrote {plot}" in result.stdout
 
 
-def test_random_labels_corruption_list_and_json_path(runner, tmp_path):
+def test_random_labels_corruption_list_and_json_path(runner, tmp_path, tiny):
     out = _ok(runner.invoke(cli, ["experiment", "random-labels", "--corruption", "1",
                                   "--json", str(tmp_path / "z.json"), "-q"]))
     assert "1.0" in out and "epochs to 100 % train" in out
@@ -91,7 +126,7 @@ def test_random_labels_corruption_list_and_json_path(runner, tmp_path):
     assert data["runs"][0]["train_accuracy"] == 1.0
 
 
-def test_landscape_two_batch_sizes(runner, tmp_path):
+def test_landscape_two_batch_sizes(runner, tmp_path, tiny):
     out = _ok(runner.invoke(cli, ["experiment", "landscape", "--batch-sizes", "16,512",
                                   "--plot", str(tmp_path / "l.svg"), "-q"]))
     assert "ΔL at |α|=0.5" in out
@@ -115,9 +150,62 @@ def test_optimizers_and_adam_bias_correction(runner, tmp_path):
     (["random-labels", "--corruption", "0,1.5"], "must be in [0, 1]"),
     (["landscape", "--batch-sizes", "16,0"], "whole numbers >= 1"),
     (["landscape", "--weight-decay", "-1"], ">= 0"),
+    (["capacity", "--widths", "0,4"], "whole numbers >= 1"),
+    (["capacity", "--l2", "0,-0.1"], "--l2: values must be >= 0"),
+    (["vanishing", "--plot", "/proc/x.png"], "--plot: cannot write '/proc/x.png'"),
+    (["capacity", "--json", "/proc/x.json"], "--json: cannot write '/proc/x.json'"),
+    (["vanishing", "--plot", "/"], "use a file ending in"),
 ])
-def test_user_errors_are_one_line_with_exit_code_2(runner, args, message):
+def test_user_errors_are_one_line_with_exit_code_2(runner, args, message, tiny):
     result = runner.invoke(cli, ["experiment", *args])
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert tiny == []  # refused before any experiment ran
+
+
+@pytest.mark.parametrize("args, message", [
+    (["capacity", "--label-noise", "2"], "'--label-noise': 2.0 is not in the range"),
+    (["capacity", "--train-size", "5"], "'--train-size': 5 is not in the range"),
+])
+def test_out_of_range_options_are_usage_errors(runner, args, message, tiny):
+    result = runner.invoke(cli, ["experiment", *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and tiny == []
+
+
+def test_an_unwritable_output_is_refused_before_the_experiment(runner, tmp_path, tiny):
+    folder = tmp_path / "plots.png"
+    folder.mkdir()  # a folder where the plot should go
+    result = runner.invoke(cli, ["experiment", "capacity", "--plot", str(folder)])
+    assert result.exit_code == 2 and "it is a folder" in result.stderr
+    (tmp_path / "c.json").mkdir()  # the JSON that would go beside the plot
+    result = runner.invoke(cli, ["experiment", "capacity", "--plot", str(tmp_path / "c.png")])
+    assert result.exit_code == 2 and "c.json" in result.stderr
+    assert tiny == []
+
+
+def test_capacity_options_reach_the_experiment_and_the_verdict_is_printed(runner, tmp_path,
+                                                                          tiny):
+    out = _ok(runner.invoke(cli, ["experiment", "capacity", "--widths", "2,16", "--l2",
+                                  "0,0.01", "--epochs", "3", "--train-size", "200",
+                                  "--label-noise", "0", "--plot", str(tmp_path / "c.png"),
+                                  "-q"]))
+    name, options = tiny[0]
+    assert name == "capacity" and options["widths"] == [2, 16] and options["l2s"] == [0, 0.01]
+    assert (options["epochs"], options["train_size"], options["label_noise"]) == (3, 200, 0)
+    assert "Optimum (chosen on validation)" in out and "Reproduced: " in out
+    data = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert data["experiment"] == "capacity" and data["train_size"] == 200
+    # two widths cannot show a U with its minimum inside: not judged, and said so
+    assert data["reproduced"] is None and data["reason"].startswith("the sweep needs")
+    assert "Reproduced: not judged — the sweep needs λ = 0, three widths" in out
+
+
+def test_quick_defaults_are_the_real_ones(runner, tiny):
+    runner.invoke(cli, ["experiment", "capacity", "-q"])
+    runner.invoke(cli, ["experiment", "capacity", "--full", "-q", "--epochs", "1",
+                        "--widths", "2", "--l2", "0"])
+    (_, quick), (_, full) = tiny
+    assert quick["quick"] is True and quick["widths"] is None and quick["l2s"] is None
+    assert full["quick"] is False

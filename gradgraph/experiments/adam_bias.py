@@ -104,7 +104,7 @@ class AdamBiasResult(ExperimentResult):
         beta_1s, beta_2s, lrs = self._axes()
         b2, large = beta_2s[-1], [lr for lr in lrs if lr >= 1e-2]
         if b2 < 0.999 or not large:
-            return None, "not judged: needs β₂ ≥ 0.999 and α ≥ 0.01"
+            return None, "the sweep needs β₂ ≥ 0.999 and α ≥ 0.01"
         cells = [(b1, lr) for b1 in beta_1s for lr in large]
         worse, pairs = 0, []
         for b1, lr in cells:

@@ -112,7 +112,7 @@ class CapacityResult(ExperimentResult):
         length) and in epochs (at the optimum's width), the minimum inside the sweep and
         both ends ≥ U_MARGIN above it; training error falling along both."""
         if 0.0 not in self.l2s or len(self.widths) < 3 or self.epochs < 3:
-            return None, "not judged: needs λ = 0, three widths and three epochs"
+            return None, "the sweep needs λ = 0, three widths and three epochs"
         o = self.optimum(0.0)
         i, e = self.widths.index(o["width"]), o["epochs"] - 1
         by_width = self.grid("val_error", 0.0)[:, e]

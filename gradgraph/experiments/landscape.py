@@ -124,7 +124,7 @@ class LandscapeResult(ExperimentResult):
         give 3–8×; the quick 64-64 net, both at loss ≈ 0.01, about 1.5×)."""
         sizes = sorted({m["batch_size"] for m in self.minima})
         if len(sizes) < 2:
-            return None, "not judged: needs two batch sizes"
+            return None, "the sweep needs two batch sizes"
         unsettled = [m for m in self.minima if not m.get("converged")]
         if unsettled:
             m = unsettled[0]

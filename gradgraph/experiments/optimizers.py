@@ -93,7 +93,7 @@ class OptimizersResult(ExperimentResult):
         final = {s["optimizer"]: s["train_loss"][-1] for s in self.summary()}
         fast = [label for label in _SLIDES_ADAPTIVE if label in final]
         if _SLOWEST not in final or not fast:
-            return None, (f"not judged: needs '{_SLOWEST}' and one of "
+            return None, (f"the sweep needs '{_SLOWEST}' and one of "
                           f"{', '.join(repr(x) for x in _SLIDES_ADAPTIVE)}")
         diverged = [s["optimizer"] for s in self.summary() if s["diverged"]]
         if diverged:

@@ -85,7 +85,7 @@ class RandomLabelsResult(ExperimentResult):
         ones, and test accuracy falls with p from the clean value to chance."""
         summary = {s["p"]: s for s in self.summary()}
         if 0.0 not in summary or 1.0 not in summary:
-            return None, "not judged: needs p = 0 and p = 1"
+            return None, "the sweep needs p = 0 and p = 1"
         unfitted = [p for p, s in summary.items() if not s["all_fitted"]]
         if unfitted:
             return False, (f"p = {unfitted[0]:g} was not fitted to 100 % within "

@@ -66,7 +66,7 @@ class VanishingResult(ExperimentResult):
         sigmoid = [k for k in self.norms if k.startswith("sigmoid/")]
         relu = [k for k in ("relu/glorot", "relu/he") if k in self.norms]
         if not sigmoid or not relu:
-            return None, "not judged: needs sigmoid and ReLU with Glorot or He init"
+            return None, "the sweep needs sigmoid and ReLU with Glorot or He init"
         worst = max(sigmoid, key=self.per_layer)
         best = min(relu, key=lambda k: abs(np.log(self.per_layer(k))))
         shrinks = self.per_layer(worst) < 0.5
