@@ -22,7 +22,7 @@ from ..graph import Graph
 from . import checking, structure
 from .drawing import graphviz_message, render_text
 from .examples import examples
-from .http import JSON, read_json
+from .http import JSON, dumps, read_json
 from .jobs import GraphCache, Jobs, Results
 
 GRAPH_FIELDS: dict[str, tuple[Any, bool]] = {
@@ -108,7 +108,7 @@ async def cached(server: Server, endpoint: str, body: dict[str, Any],
     async def work() -> Any:
         answer = await compute()
         if keep(answer):
-            server.results.put(key, answer)
+            server.results.put(key, answer, len(dumps(answer)))
         return answer
 
     return await single_flight(server, key, work)

@@ -94,20 +94,27 @@ class GraphCache:
 
 class Results:
     """Answers already computed for identical requests (derivations, diagrams, verdicts
-    are functions of the request alone), least recently used dropped first."""
+    are functions of the request alone), least recently used dropped first once there
+    are ``size`` of them or they weigh more than ``budget`` bytes of JSON."""
 
-    def __init__(self, size: int = 256):
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+    def __init__(self, size: int = 256, budget: int = 32 * 2**20):
+        self.size, self.budget = size, budget
+        self.weight = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
 
     def get(self, key: Hashable) -> Any:
         item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
-
-    def put(self, key: Hashable, value: Any) -> None:
-        self._items[key] = value
+        if item is None:
+            return None
         self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        return item[0]
+
+    def put(self, key: Hashable, value: Any, weight: int) -> None:
+        if weight > self.budget // 8:
+            return  # one huge diagram would push out everything else
+        if key in self._items:
+            self.weight -= self._items.pop(key)[1]
+        self._items[key] = (value, weight)
+        self.weight += weight
+        while len(self._items) > self.size or self.weight > self.budget:
+            self.weight -= self._items.popitem(last=False)[1][1]

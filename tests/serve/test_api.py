@@ -346,3 +346,20 @@ def test_at_most_the_training_limit_runs_at_once():
         client.post(f"/api/train/{first}/cancel")
         assert events(client, first)[-1][0] == "cancelled"
         assert "job" in client.post("/api/train", json={"hidden": [8], "epochs": 1}).json()
+
+
+def test_remembered_answers_stay_within_their_budget():
+    from gradgraph.serve.jobs import Results
+
+    results = Results(size=3, budget=800)
+    for i in range(5):
+        results.put(i, f"answer {i}", 90)
+    assert [results.get(i) for i in range(5)] == [None, None, "answer 2", "answer 3",
+                                                  "answer 4"]
+    results.put("big", "x", 101)  # over an eighth of the budget: not kept
+    assert results.get("big") is None and results.weight == 270
+    results.put(5, "answer 5", 700)
+    assert results.get(5) is None  # also over an eighth
+    for i in range(6, 14):
+        results.put(i, "y", 100)
+    assert results.weight <= 800 and len(results._items) <= 3
