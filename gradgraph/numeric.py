@@ -173,7 +173,12 @@ def check_generated(source: str) -> str:
     string or attribute outside that vocabulary can only come from a graph built by
     hand (``Graph(nodes)`` with a symbol or id holding Python) and is never executed.
     """
-    for node in ast.walk(ast.parse(source)):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # only a hand-made id or name can break the generator's syntax
+        raise GraphError("refusing to compile the graph: a node id or name is not plain "
+                         "(ids are n0, n1, …)") from None
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and not _LOCAL.fullmatch(node.id):
             raise GraphError(f"refusing to compile the graph: it uses the name "
                              f"{node.id[:40]!r}, which is not a node id")

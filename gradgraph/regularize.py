@@ -57,6 +57,19 @@ class Regularizer:
         ``scalar=True`` for a weight without a declared shape (``w`` in
         ``z = w*x + b``): ``0.0001*w^2``, as ``sum`` belongs to graphs with layers.
         """
+        # The term is graph text: a weight that is not one name would splice other
+        # text (even statements) into the user's graph.
+        from .errors import ParseError
+        from .parse import parse_name
+
+        try:
+            ok = isinstance(weight, str) and bool(parse_name(weight))
+        except ParseError:
+            ok = False
+        if not ok:
+            raise TrainingError(f"a regularizer's weight must be the name of one node, "
+                                f"got {str(weight)[:40]!r}")
+
         def total(e: str) -> str:
             return e if scalar else f"sum({e})"
 
