@@ -127,3 +127,34 @@ def test_no_zombies_after_many_runs() -> None:
     assert len(set(pids)) == 10 and os.getpid() not in pids
     assert all(_gone(p) for p in pids)
     assert multiprocessing.active_children() == []
+
+
+def _soft_deadline_fires() -> bool:
+    try:
+        with sandbox.soft_deadline(0.1):
+            while True:
+                time.sleep(0.01)
+    except sandbox.SoftTimeout:
+        return True
+
+
+def test_soft_deadline_cuts_a_step_short_in_the_child() -> None:
+    assert sandbox.run(_soft_deadline_fires, timeout=5) is True
+
+
+def test_soft_deadline_works_in_a_child_forked_from_a_thread() -> None:
+    """The web tutor checks from a server thread: the forked child's one thread is its
+    main thread, so SIGALRM still cuts a step short there."""
+    import threading
+
+    out: list[object] = []
+    worker = threading.Thread(target=lambda: out.append(
+        sandbox.run(_soft_deadline_fires, timeout=5)))
+    worker.start()
+    worker.join()
+    assert out == [True]
+
+
+def test_soft_deadline_with_no_time_left_raises_at_once() -> None:
+    with pytest.raises(sandbox.SoftTimeout), sandbox.soft_deadline(0):
+        pass  # pragma: no cover - not reached

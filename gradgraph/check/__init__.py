@@ -5,7 +5,13 @@ tutoring systems that do not lie do it (WeBWorK, Khan KAS, STACK):
 
 1. The answer is read by the safe parser; its names must be nodes of the graph.
 2. Both sides are evaluated in float64 at ~30 random points (several ranges, tenths,
-   integers, negatives, per-variable ``limits``). Intermediates (z, a) take their forward
+   integers, negatives, per-variable ``limits``), at 8 more of magnitude 10 to 1000
+   (as Khan's KAS does), and on both sides of every kink and domain edge of the answer
+   and the true derivative (zeros of the arguments of relu, abs, relu′, abs′, max,
+   log, √, divisions: solved when the argument is a polynomial in a leaf or a small
+   elementary formula, else bisected along a line). A point where either side is
+   non-finite only through float overflow or underflow (e²ᶻ at z = 1000) says nothing
+   and is left out. Intermediates (z, a) take their forward
    values at each point, which is the same as substituting their definitions, so answers
    in named intermediates, in leaves only, or mixed compare alike; ops use the registry's
    stable numpy kernels. Numbers come from a walk over the SymPy tree with our own
@@ -22,7 +28,10 @@ tutoring systems that do not lie do it (WeBWorK, Khan KAS, STACK):
    under the hard deadline, so a blow-up like (a + … + h)¹⁰⁰ ends "undecided". The
    learner's decimals count as the exact decimals written (0.1 is 1/10). When the
    numbers agree, a difference that is a nonzero constant (``+ 1e-12``) or a constant
-   factor (``·(1 + 1e-12)``) beyond float rounding is a near miss: "not equal". Else a
+   factor (``·(1 + 1e-12)``) beyond float rounding is a near miss: "not equal"; so is a
+   difference exact algebra shows is nonzero almost everywhere (x³ + 10⁻⁴x for x³: a
+   nonzero rational function of the leaves, or one product of factors nonzero at a
+   point). Else a
    soft-timed attempt (ops written in exp and cancelled, then ``simplify``) may still
    prove it; a right answer SymPy cannot prove is accepted on the numbers and says so.
 5. On "not equal", the answer is split into multiplicative factors that are matched,
@@ -30,10 +39,14 @@ tutoring systems that do not lie do it (WeBWorK, Khan KAS, STACK):
    differs, a missing or extra factor, a sign or constant error, a wrong layer
    superscript, or a missing path, and gives a counterexample point with both values.
 
-Steps 2–5 touch the learner's expression, so they run in a child process
-(:mod:`gradgraph.sandbox`) that is killed at the deadline (default 3 s) and limited in
-memory and CPU time; a check that runs out of time is "undecided". This needs the
-"fork" start method (Linux, macOS).
+The parent only reads the question and the answer (the safe parser, bounded) and
+derives the chain (one ``diff`` per edge). Everything else that touches the graph's or
+the learner's formulas (preparing the question, user ops, the numbers, the algebra, the
+message and the ``--reveal`` text) runs in one child process per answer
+(:mod:`gradgraph.sandbox`), killed at the deadline (default 3 s) and limited in memory
+and CPU time, which sends back plain data; a check that runs out of time is
+"undecided", and the whole call returns within the deadline and a fork's margin. This
+needs the "fork" start method (Linux, macOS).
 
 On a graph with layers, questions and answers are in index notation
 (``dC_0/da_k^(L-1)``, ``sum_j W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)``): the answer is
@@ -41,7 +54,8 @@ instantiated at the question's index values and judged on the same network with 
 node per neuron (:mod:`.layers`).
 
 The modules: :mod:`.question` reads questions and answers, :mod:`.numbers` draws points
-and compares values, :mod:`.prepare` builds what a question needs once,
+and compares values, :mod:`.prepare` builds what a question needs (per answer, in the child),
+:mod:`.kinks` the points that straddle kinks,
 :mod:`.equivalence` is the child's verdict, :mod:`.feedback` the factor match,
 :mod:`.messages` and :mod:`.display` the text, :mod:`.indices`, :mod:`.indexed` and
 :mod:`.layers` indexed answers, :mod:`.constants` near misses, :mod:`.domain` the

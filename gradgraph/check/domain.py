@@ -1,8 +1,9 @@
 """Which variables' ranges an "undecided" check needs: the leaves inside a log, a
 square root or another function defined on part of the line only.
 
-Runs in the parent on the prepared true derivative (never the learner's text), so
-the message can say ``--limit p=LOW:HIGH`` for the right p.
+Runs in the child with the rest of the message (the true derivative in the leaves
+can be a huge tree on a deep graph, and user ops are probed), so the message can say
+``--limit p=LOW:HIGH`` for the right p.
 """
 
 from __future__ import annotations

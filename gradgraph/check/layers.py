@@ -119,7 +119,7 @@ class Layers:
             shown.append(shown_leaves(self.scalars, of))
         indexed = Indexed(self.elements, letters, instances)
         canonicals = tuple(canonical(self.scalars, e) for e in expected)
-        kinks = [*canonicals, *self._instantiated(indexed, answers)]
+        kinks = [*self._instantiated(indexed, answers), *canonicals]  # the answer's first
         sample = points_for(self.scalars, expected, self.limits, seed, self._distributions,
                             kinks, until)
         env, n = sample.env, sample.n

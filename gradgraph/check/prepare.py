@@ -98,7 +98,8 @@ class Prepared:
         d = derivation if derivation is not None else question_derivation(graph, of, wrt)
         expected = d.expr if d is not None else sp.S.Zero
         truths = (canonical(graph, expected),)
-        kinks = [*truths, *(canonical(graph, a) for a in answers)]
+        # The answer's kinks first: a wrong answer hides beyond its own kink.
+        kinks = [*(canonical(graph, a) for a in answers), *truths]
         sample = points_for(graph, [expected], limits, seed, kinks=kinks, until=until)
         env, n = sample.env, sample.n
         return cls(graph, partial_unicode(of, wrt), d, n, sample.leaf_values, env,
