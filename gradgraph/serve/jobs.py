@@ -66,11 +66,11 @@ class GraphCache:
 
     Only text that a sandboxed child has accepted (parsed, compiled and evaluated in
     time) is ever built in the server process; the least recently used graph goes
-    first past ``size``.
+    first past ``size`` graphs or ``max_nodes`` nodes in all.
     """
 
-    def __init__(self, size: int = 64):
-        self.size = size
+    def __init__(self, size: int = 64, max_nodes: int = 200_000):
+        self.size, self.max_nodes = size, max_nodes
         self._graphs: OrderedDict[Hashable, Graph] = OrderedDict()
         self._lock = Lock()
 
@@ -85,7 +85,9 @@ class GraphCache:
         with self._lock:
             self._graphs[key] = graph
             self._graphs.move_to_end(key)
-            while len(self._graphs) > self.size:
+            while len(self._graphs) > 1 and (
+                    len(self._graphs) > self.size
+                    or sum(len(g) for g in self._graphs.values()) > self.max_nodes):
                 self._graphs.popitem(last=False)
 
     def __len__(self) -> int:
