@@ -363,3 +363,14 @@ def test_remembered_answers_stay_within_their_budget():
     for i in range(6, 14):
         results.put(i, "y", 100)
     assert results.weight <= 800 and len(results._items) <= 3
+
+
+def test_without_graphviz_svg_is_null_and_the_rest_works(client, monkeypatch):
+    monkeypatch.setattr("gradgraph.serve.drawing.find_dot", lambda: None)
+    health = client.get("/api/health").json()
+    assert health["graphviz"] is False and "Graphviz" in health["graphviz_message"]
+    out = client.post("/api/render", json={"graph": "C = (u - 2)^2", "wrt": "u"}).json()
+    assert out["svg"] is None and out["message"] == health["graphviz_message"]
+    assert "\n" not in out["message"]
+    d = client.post("/api/derive", json={"graph": "C = (u - 2)^2", "wrt": "u"}).json()
+    assert d["product"]["unicode"] == "2(u − 2)"
