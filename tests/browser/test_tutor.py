@@ -271,6 +271,9 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
       const values = await import('/static/values.js');
       const route = await import('/static/route.js');
       const chart = await import('/static/chart.js');
+      const check = await import('/static/check.js');
+      const train = await import('/static/train.js');
+      const refused = (f, x) => { try { f(x); return null; } catch (e) { return e.message; } };
       const svg = safe.svgElement('<?xml version="1.0"?><svg width="75pt" onload="window.__x=1">'
         + '<script>window.__x=2</script><g id="n0" class="node" style="fill:red">'
         + '<a href="javascript:alert(1)"><text>t</text></a><foreignObject><p>x</p></foreignObject>'
@@ -287,6 +290,10 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
         pretty: ['a^(L-1)', 'C_0', 'w_jk^(L)', 'gamma'].map(values.prettyName),
         slider: values.sliderRange(0.48), ticks: chart.niceTicks(0, 1),
         route: [h.view, h.query.get('g'), route.jsonParam(h.query, 'v', null)],
+        limits: check.parseLimits('x: 0..1; y_1: -2.5..1e3'),
+        badLimits: refused(check.parseLimits, 'x: 1..0'),
+        hidden: train.parseHidden('64, 32'), badHidden: refused(train.parseHidden, '64,0'),
+        cost: check.costOf('z = w*x # note\\nC_0 = z^2'),
       };
     }""")
     assert "onload" not in result["svg"] and "script" not in result["svg"]
@@ -300,6 +307,10 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
     assert result["slider"] == [-1, 1, 0.005]
     assert result["ticks"] == [0, 0.25, 0.5, 0.75, 1]
     assert result["route"] == ["playground", "z = w*x; C = z^2", {"w": 1}]
+    assert result["limits"] == {"x": [0, 1], "y_1": [-2.5, 1000]}
+    assert result["badLimits"].startswith("“x: 1..0”")
+    assert result["hidden"] == [64, 32] and "whole numbers" in result["badHidden"]
+    assert result["cost"] == "C_0"
     assert page.evaluate("window.__x") is None
     assert page.console_errors == []
 
