@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradgraph.cli import cli
+from gradgraph.lesson.catalog import lesson_files
 from gradgraph.render import find_dot
 
 FIXTURES = Path(__file__).resolve().parent / "lessons"
@@ -40,9 +41,9 @@ def test_list_shows_every_lesson_in_order(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["lesson", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 15
+    assert len(lines) == len(lesson_files()) >= 15  # the course may grow
     assert lines[0].split()[:2] == ["1", "chain-rule"]
-    assert lines[-1].split()[:2] == ["15", "adam-bias-correction"]
+    assert lines[14].split()[:2] == ["15", "adam-bias-correction"]
 
 
 def test_list_counts_exercises_in_good_english(runner: CliRunner, tmp_path: Path) -> None:
@@ -177,7 +178,7 @@ def test_export_one_and_all(runner: CliRunner, tmp_path: Path) -> None:
         return
     everything = runner.invoke(cli, ["lesson", "export", "--all", "--html", str(out)])
     assert everything.exit_code == 0, everything.output
-    assert len(list(out.glob("*.html"))) == 16  # 15 lessons and the index
+    assert len(list(out.glob("*.html"))) == len(lesson_files()) + 1  # and the index
     assert 'href="chain-rule.html"' in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -209,7 +210,7 @@ def test_a_malformed_answers_file(runner: CliRunner, tiny_dir: Path, tmp_path: P
 def test_lesson_check_grades_every_model_answer(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["lesson", "check"])
     assert result.exit_code == 0, result.output
-    assert result.output.count("✓ ") == 15 and "✗" not in result.output
+    assert result.output.count("✓ ") == len(lesson_files()) and "✗" not in result.output
 
 
 def test_lesson_check_finds_a_wrong_model_answer(runner: CliRunner, tiny_dir: Path) -> None:

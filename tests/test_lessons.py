@@ -581,3 +581,18 @@ def test_a_graph_asset_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
                         '[[steps]]\nkind = "text"\ntext = "hi"\n')
     with pytest.raises(LessonError, match="g.gg: is not a regular file"):
         load_lesson(path)
+
+
+@pytest.mark.parametrize(("body", "where", "char"), [
+    ('title = "Red \\u001b[31m"\nsummary = "S"\n', "line 1: title", "001B"),
+    ('title = "T"\nsummary = "\\u001b]0;pwned\\u0007"\n', "line 2: summary", "001B"),
+    (MINIMAL + '[[steps]]\nkind = "text"\ntext = "abc \\u202e cba"\n', "line 5: steps.0.text",
+     "202E"),
+    (MINIMAL + '[[steps]]\nkind = "text"\ntext = "a\\rb"\n', "steps.0.text", "000D"),
+])
+def test_terminal_control_codes_in_a_lesson_are_refused(tmp_path: Path, body: str,
+                                                        where: str, char: str) -> None:
+    path = write_lesson(tmp_path, "01-x.toml", body)
+    with pytest.raises(LessonError, match=rf"{where} contains the control character "
+                                          rf"U\+{char} \(.+\); lesson text must be printable"):
+        load_lesson(path)

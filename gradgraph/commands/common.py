@@ -10,7 +10,7 @@ import click
 from ..errors import GradgraphError, ValueInputError
 from ..fileio import read_bounded
 from ..graph import Graph
-from ..lesson.fields import one_line
+from ..lesson.toml_source import one_line
 from ..parse import parse_name
 
 MAX_FILE_BYTES = 1_000_000

@@ -26,6 +26,7 @@ from ..lesson.authoring import check_lesson
 from ..lesson.catalog import find, lesson_files
 from ..lesson.loader import load_lesson
 from ..lesson.terminal import plural
+from ..lesson.toml_source import one_line
 from .common import CommandError, run_safely
 
 DIR_OPTION = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
@@ -72,7 +73,7 @@ def list_command(folder: Path | None) -> None:
     progress = Progress.load()
     for entry in catalog(folder):
         if entry.lesson is None:
-            click.echo(f"  !  {entry.path.name}: {entry.error}")
+            click.echo(f"  !  {entry.path.name}: {one_line(entry.error)}")
             continue
         lesson = entry.lesson
         p = progress.lessons.get(lesson.name)
@@ -190,7 +191,7 @@ def check_command(names: tuple[str, ...], folder: Path | None) -> None:
         bad += bool(problems)
         click.echo(f"{'✗' if problems else '✓'} {path}")
         for problem in problems:
-            click.echo(f"  {problem}")
+            click.echo(f"  {one_line(problem)}")
     if bad:
         click.echo(f"problems in {bad} of {plural(len(paths), 'lesson')}")
         sys.exit(1)

@@ -15,25 +15,10 @@ from typing import Any
 
 from ..errors import LessonError
 from . import model as m
-from .toml_source import KeyLines
+from .toml_source import KeyLines, one_line
 
 MAX_STRING = 20_000
 MAX_LIST = 12  # hints, choices, slide lines
-
-
-# Characters that would break a one-line message or drive the terminal: C0/C1 controls
-# (newline, ESC sequences), line/paragraph separators and bidi overrides (Trojan Source).
-_UNPRINTABLE = {c for c in range(0x20)} | {0x7F} | set(range(0x80, 0xA0)) | {
-    0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
-
-
-def one_line(text: str) -> str:
-    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``),
-    so a message that echoes user input stays one line and cannot drive a terminal."""
-    if not any(ord(c) in _UNPRINTABLE for c in text):
-        return text
-    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) in _UNPRINTABLE
-                   else c for c in text)
 
 
 class Fields:

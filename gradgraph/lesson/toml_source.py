@@ -12,6 +12,7 @@ unknown key 'hint'").
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,21 @@ except ModuleNotFoundError:  # pragma: no cover - depends on the interpreter
 MAX_LESSON_BYTES = 256 * 1024  # the longest deck lesson is ~15 KB
 MAX_ASSET_BYTES = 64 * 1024
 MAX_NESTING = 32  # brackets/braces open at once; lessons need 3
+
+# Characters that would break a one-line message or drive the terminal: C0/C1 controls
+# (newline, ESC sequences), line/paragraph separators and bidi overrides (Trojan Source).
+UNPRINTABLE = {c for c in range(0x20)} | {0x7F} | set(range(0x80, 0xA0)) | {
+    0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``),
+    so a message that echoes user input stays one line and cannot drive a terminal."""
+    if not any(ord(c) in UNPRINTABLE for c in text):
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) in UNPRINTABLE
+                   else c for c in text)
+
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _AT_END = re.compile(r"\s*\(at end of document\)\s*$")
@@ -56,7 +72,9 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
         raise LessonError("reading lessons needs Python 3.11 or the 'tomli' package")
     _check_nesting(text, path)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+        _check_printable(data, (), path, text)
+        return data
     except tomllib.TOMLDecodeError as e:
         message = str(e)
         m = _AT.search(message)
@@ -75,6 +93,34 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
         raise LessonError(f"{where}: invalid TOML: {message[:1].lower()}{message[1:]}") from None
     except RecursionError:
         raise LessonError(f"{path}: invalid TOML: nested too deeply") from None
+
+
+_ALLOWED = {ord("\n"), ord("\t")}
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0D: "CR", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def _check_printable(value: Any, where: tuple[Any, ...], path: Path, text: str) -> None:
+    """Refuse terminal control codes in any key or string (written as ``\\u001b`` in
+    TOML): lesson text is printed to a terminal, where ESC sequences can clear the
+    screen, retitle the window or hide text, and bidi overrides can reorder it."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        bad = [c for c in value if ord(c) in UNPRINTABLE and ord(c) not in _ALLOWED] \
+            if isinstance(value, str) else []
+        if bad:
+            table, key = (where[:-1], where[-1]) if where else ((), None)
+            line = KeyLines(text).line(table, key if isinstance(key, str) else None)
+            name = ".".join(str(p) for p in where) or "the document"
+            code = ord(bad[0])
+            label = _CONTROL_NAMES.get(code) or unicodedata.name(bad[0], "")
+            raise LessonError(f"{Where(path, line)}: {name} contains the control character "
+                              f"U+{code:04X}{f' ({label})' if label else ''}; lesson text "
+                              "must be printable")
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in items:
+        _check_printable(str(key), (*where, key), path, text)
+        _check_printable(item, (*where, key), path, text)
 
 
 def _check_nesting(text: str, path: Path) -> None:
