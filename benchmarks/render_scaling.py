@@ -12,6 +12,12 @@ cheap at any depth.
 
     python benchmarks/render_scaling.py            # full table (a few minutes)
     python benchmarks/render_scaling.py --quick    # up to 300 nodes
+    python benchmarks/render_scaling.py --linear   # per-node cost, 1k … 8k-node chains
+
+``--linear`` times, on the chain u₁ = x·w, uᵢ₊₁ = uᵢ·w (issue #11's reproduction),
+building the graph from text, the full op graph's DOT text (no layout) and every
+adjoint in cached form (``derive --all``), and prints microseconds per node: a flat
+column is linear work (a whole-graph scan per node once made DOT text quadratic).
 """
 
 from __future__ import annotations
@@ -92,7 +98,33 @@ def row(kind: str, make, size: int) -> tuple[int, int, float, float, float]:  # 
     return len(g), len(edges_of(g)), gen, layout, collapsed
 
 
+LINEAR_SIZES = (1000, 2000, 4000, 8000)
+
+
+def linear_table() -> None:
+    from gradgraph import adjoints
+    from gradgraph.render import render
+
+    print(f"{'nodes':>6} {'build µs/node':>14} {'DOT µs/node':>12} {'--all µs/node':>14}")
+    for size in LINEAR_SIZES:
+        text = "\n".join(["u1 = x*w"] + [f"u{i + 1} = u{i}*w" for i in range(1, size)])
+        start = time.perf_counter()
+        g = Graph.from_text(text)
+        built = time.perf_counter() - start
+        start = time.perf_counter()
+        render(g)  # the DOT text; a picture this big is refused before layout
+        dot = time.perf_counter() - start
+        start = time.perf_counter()
+        str(adjoints(g))
+        every = time.perf_counter() - start
+        per = [1e6 * t / len(g) for t in (built, dot, every)]
+        print(f"{len(g):>6} {per[0]:>14.0f} {per[1]:>12.0f} {per[2]:>14.0f}", flush=True)
+
+
 def main() -> None:
+    if "--linear" in sys.argv:
+        linear_table()
+        return
     if find_dot() is None:
         sys.exit("Graphviz dot is not installed")
     sizes = [s for s in SIZES if s <= 300] if "--quick" in sys.argv else SIZES
