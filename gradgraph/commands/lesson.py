@@ -115,6 +115,9 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
                 restart: bool, quick: bool, no_train: bool, folder: Path | None) -> None:
     """Work through lesson NAME: Enter to go on, answers checked as you type them.
 
+    q (or Ctrl-D) stops and keeps your place for next time (exit status 0); Ctrl-C
+    stops too, with exit status 130.
+
     With --answers FILE the run is scripted: every exercise is graded once with the
     answer from FILE, and the exit status is 1 unless all are correct. A scripted run
     leaves your own progress alone.
