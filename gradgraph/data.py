@@ -21,6 +21,7 @@ from .fileio import _load_npz_bytes, read_file
 MAX_NPZ_BYTES = 1 << 30  # a user's .npz data file
 MAX_CSV_BYTES = 64 << 20  # CSV is parsed in Python: 64 MB is already ~10 s
 MAX_CLASSES = 10_000
+MAX_EXAMPLES = 100_000_000  # a shuffled index of 10**8 is already 800 MB
 
 __all__ = [
     "Split",
@@ -117,6 +118,8 @@ def _as_labels(labels: Any, what: str = "labels") -> np.ndarray:
 def _num_classes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise DataError(f"num_classes must be an integer >= 1, got {value!r}")
+    if value > MAX_CLASSES:  # a one-hot matrix that wide would not fit in memory
+        raise DataError(f"num_classes is {value}; at most {MAX_CLASSES} classes are supported")
     return int(value)
 
 
@@ -131,6 +134,7 @@ def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
         num_classes = int(y.max()) + 1 if y.size else 0
         if num_classes == 0:
             raise DataError("one_hot of no labels needs num_classes")
+        _num_classes(num_classes)
     else:
         num_classes = _num_classes(num_classes)
         if y.size and y.max() >= num_classes:
@@ -152,8 +156,8 @@ def minibatches(
     The last, partial batch is kept, so every index appears exactly once. ``rng`` is a
     ``numpy.random.Generator`` (an int or None seeds a new one).
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise DataError(f"n must be a non-negative integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 0 <= n <= MAX_EXAMPLES:
+        raise DataError(f"n must be a whole number from 0 to {MAX_EXAMPLES}, got {n!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise TrainingError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if batch_size < 1:

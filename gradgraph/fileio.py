@@ -267,7 +267,8 @@ def read_file(path: str | Path, cap: int, what: str = "file",
     if stat.S_ISDIR(info.st_mode):
         problem = f"is a folder, not a {what}"
     elif not stat.S_ISREG(info.st_mode):
-        problem = f"is not a regular file (a device, pipe or socket), so not a {what}"
+        problem = "is not a regular file (a device, pipe or socket)" + (
+            f", so not a {what}" if what != "file" else "")
     elif info.st_size > cap:
         problem = f"{what} too large ({info.st_size} bytes; the limit is {cap})"
     if problem is not None:

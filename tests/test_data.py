@@ -220,3 +220,12 @@ def test_a_label_too_large_to_one_hot_is_refused_at_load(tmp_path, label):
     np.savez(path, X=np.ones((5, 2)), y=y)
     with pytest.raises(DataError, match="row 4: label .* is too large .*at most 10000 classes"):
         data.load_arrays(path)
+
+
+def test_sizes_that_cannot_fit_in_memory_are_refused_before_allocating():
+    with pytest.raises(DataError, match="at most 10000 classes"):
+        data.one_hot([10**12])
+    with pytest.raises(DataError, match="at most 10000 classes"):
+        data.one_hot([0], num_classes=10**9)
+    with pytest.raises(DataError, match="n must be a whole number from 0 to 100000000"):
+        data.minibatches(10**12, 1)
