@@ -14,6 +14,7 @@ here (:class:`OpFunction`), and its derivative as a :class:`PrimeFunction`
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -388,14 +389,14 @@ def as_expr(value: object, what: str = "the expression") -> sp.Basic:
         from .parse import parse_expression  # parse imports this module
 
         return parse_expression(value)
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         raise GraphError(f"{what} must be an expression, got a bool")
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, float):
-        if not np.isfinite(value):
+    if isinstance(value, numbers.Integral):  # int and numpy's integers
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Real):
+        if not np.isfinite(float(value)):
             raise GraphError(f"{what} is not finite")
-        return sp.Float(value)
+        return sp.Float(float(value))
     raise GraphError(f"{what} must be a SymPy expression, got {type(value).__name__}")
 
 
