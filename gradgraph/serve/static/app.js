@@ -35,7 +35,8 @@ async function health() {
     const h = await get('/api/health');
     if (!h.graphviz) {
       const notice = $('#health');
-      notice.textContent = `Diagrams are off: ${h.graphviz_message || 'Graphviz (dot) is not installed'}. Derivations, values and checking still work.`;
+      const why = h.graphviz_message || 'Graphviz (dot) is not installed';
+      notice.textContent = `Diagrams are off: ${why}. Derivations, values and checking still work.`;
       notice.hidden = false;
     }
   } catch (err) {

@@ -37,7 +37,8 @@ function saveProgress(name, progress) {
 
 async function showList(box) {
   clear(box, h('h1', { text: 'Lessons' }),
-    h('p', { class: 'lede', text: 'From one neuron to a trained network, following the seminar deck. Your answers are graded by the same checker as the Check page; your progress stays in this browser.' }));
+    h('p', { class: 'lede', text: 'From one neuron to a trained network, following the seminar deck. '
+      + 'Your answers are graded by the same checker as the Check page; your progress stays in this browser.' }));
   let list;
   try {
     list = await get('/api/lessons');
@@ -253,7 +254,8 @@ function exerciseStep(step) {
     step.choices.forEach((c, i) => {
       const id = `${fieldId}-${i}`;
       const input = h('input', { type: 'radio', name: fieldId, id, value: LETTERS[i], checked: saved?.answer === LETTERS[i] });
-      fs.append(h('div', { class: 'choice' }, input, h('label', { htmlFor: id }, h('span', { class: 'letter', text: `${LETTERS[i]})` }), ` ${c}`)));
+      const label = h('label', { htmlFor: id }, h('span', { class: 'letter', text: `${LETTERS[i]})` }), ` ${c}`);
+      fs.append(h('div', { class: 'choice' }, input, label));
     });
     form.append(fs);
     read = () => form.querySelector('input:checked')?.value ?? '';
@@ -289,7 +291,10 @@ function exerciseStep(step) {
     const m = current.box.querySelector('.meterline');
     if (m) m.replaceWith(meter());
   });
-  if (saved?.correct) feedback.append(h('p', { class: 'verdict ok vline' }, h('span', { class: 'vmark', text: '✓' }), ' You answered this one correctly.'));
+  if (saved?.correct) {
+    feedback.append(h('p', { class: 'verdict ok vline' }, h('span', { class: 'vmark', text: '✓' }),
+      ' You answered this one correctly.'));
+  }
   return box;
 }
 

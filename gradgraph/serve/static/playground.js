@@ -222,7 +222,8 @@ function pick(id, kind) {
 async function inspect() {
   const box = $('#pg-inspector');
   if (!S.structure || !S.sel) {
-    clear(box, h('p', { class: 'placeholder' }, 'Nothing selected yet. Click a node for its adjoint\'s derivation, or an edge for its local partial.'));
+    clear(box, h('p', { class: 'placeholder' },
+      'Nothing selected yet. Click a node for its adjoint’s derivation, or an edge for its local partial.'));
     return;
   }
   const node = nodeById(S.sel);
@@ -264,7 +265,8 @@ async function inspectNode(box, node) {
   const cost = S.structure.cost;
   const parts = [nodeHeader(node), numbersLine(node)];
   if (node.name === cost) {
-    clear(box, ...parts, h('p', {}, `This is the output. Its own adjoint is ∂${node.unicode}/∂${node.unicode} = 1: the backward pass starts here.`));
+    const u = node.unicode;
+    clear(box, ...parts, h('p', {}, `This is the output. Its own adjoint is ∂${u}/∂${u} = 1: the backward pass starts here.`));
     return;
   }
   clear(box, ...parts, h('p', { class: 'placeholder', text: 'Deriving…' }));
@@ -287,21 +289,27 @@ function inspectEdge(box, edge) {
   if (!edge) return;
   const parent = nodeByName(edge.parent);
   const child = nodeByName(edge.child);
-  const cost = nodeByName(S.structure.cost);
+  const c = nodeByName(S.structure.cost)?.unicode ?? S.structure.cost;
   const pu = parent?.unicode ?? edge.parent;
   const cu = child?.unicode ?? edge.child;
+  const partial = h('p', { class: 'big' });
+  if (edge.symbol) partial.append(math(edge.symbol));
+  if (edge.symbol && edge.partial) partial.append(h('span', { class: 'eqsign', text: ' = ' }));
+  if (edge.partial) partial.append(math(edge.partial));
+  const derivationButton = (node, u) => h('button', {
+    type: 'button', text: `Derivation of ∂${c}/∂${u}`, on: { click: () => pick(node.id, 'node') },
+  });
   clear(box,
-    h('div', { class: 'ihead' }, h('span', { class: 'badge edge', text: 'edge' }),
-      h('h2', { text: `${pu} → ${cu}` })),
-    h('p', { class: 'big' }, edge.symbol ? math(edge.symbol) : null, edge.symbol && edge.partial ? h('span', { class: 'eqsign', text: ' = ' }) : null,
-      edge.partial ? math(edge.partial) : null),
+    h('div', { class: 'ihead' }, h('span', { class: 'badge edge', text: 'edge' }), h('h2', { text: `${pu} → ${cu}` })),
+    partial,
     h('p', {}, `The local partial: how much ${cu} moves when ${pu} moves, everything else held still. `
-      + `In the backward pass this edge carries ∂${cost?.unicode}/∂${cu} back to ${pu}: `
-      + `∂${cost?.unicode}/∂${pu} += ∂${cu}/∂${pu} · ∂${cost?.unicode}/∂${cu}.`),
-    edge.partial ? h('p', { class: 'unicode-line' }, h('code', { text: `${edge.symbol?.unicode ?? ''} = ${edge.partial.unicode}` })) : null,
+      + `In the backward pass this edge carries ∂${c}/∂${cu} back to ${pu}: ∂${c}/∂${pu} += ∂${cu}/∂${pu} · ∂${c}/∂${cu}.`),
+    edge.partial
+      ? h('p', { class: 'unicode-line' }, h('code', { text: `${edge.symbol?.unicode ?? ''} = ${edge.partial.unicode}` }))
+      : null,
     h('div', { class: 'actions' },
-      parent ? h('button', { type: 'button', text: `Derivation of ∂${cost?.unicode}/∂${pu}`, on: { click: () => pick(parent.id, 'node') } }) : null,
-      child && child.name !== S.structure.cost ? h('button', { type: 'button', text: `Derivation of ∂${cost?.unicode}/∂${cu}`, on: { click: () => pick(child.id, 'node') } }) : null));
+      parent ? derivationButton(parent, pu) : null,
+      child && child.name !== S.structure.cost ? derivationButton(child, cu) : null));
 }
 
 // --- the chain and the backward pass --------------------------------------------------

@@ -184,7 +184,8 @@ export class TrainRun {
     source.addEventListener('done', (e) => this.onDone(JSON.parse(e.data)));
     source.addEventListener('cancelled', (e) => {
       const epochs = e.data ? JSON.parse(e.data).epochs : null;
-      this.finish(epochs === null || epochs === undefined ? 'Cancelled.' : `Cancelled after ${epochs} epoch${epochs === 1 ? '' : 's'}.`);
+      const after = Number.isInteger(epochs) ? ` after ${epochs} epoch${epochs === 1 ? '' : 's'}` : '';
+      this.finish(`Cancelled${after}.`);
     });
     source.addEventListener('error', (e) => {
       if (e.data) say(this.error, JSON.parse(e.data).message);
