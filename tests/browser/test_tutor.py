@@ -119,6 +119,11 @@ def test_changing_a_value_changes_an_adjoint(page, server):  # noqa: F811
     after = adjoint_cell(page, "w").inner_text()
     assert after != before and after == "0.1422"  # 0.48 · σ′(0.6633) · 2(0.66 − 0)
     assert '"y":0' in page.url.replace("%22", '"').replace("%3A", ":")
+    # Dragging a slider and letting go redraws the diagram with the new value on the node.
+    page.locator("#pg-values .leaf:has-text('w') input[type=range]").fill("3")
+    page.wait_for_function("() => [...document.querySelectorAll('#pg-diagram g.node text')]"
+                           ".some(t => t.textContent === '3')")
+    assert page.locator("#pg-values .leaf:has-text('w') input[type=number]").input_value() == "3"
     assert page.console_errors == []
 
 
