@@ -166,6 +166,8 @@ def grade_answer(lesson: m.Lesson, ex: m.ExerciseStep, answer: str,
     if ex.check == "derivative" and ex.graph is not None and answer.strip():
         out = checking.verdict(lesson.graphs[ex.graph].graph, ex.question, answer,
                                ex.limits, deadline)
+        if out["correct"] is False:
+            out = checking.without_answer(out)
     else:
         v = grade(lesson, ex, answer)
         status = {"wrong": "not equal"}.get(v.status, v.status)

@@ -374,3 +374,18 @@ def test_without_graphviz_svg_is_null_and_the_rest_works(client, monkeypatch):
     assert "\n" not in out["message"]
     d = client.post("/api/derive", json={"graph": "C = (u - 2)^2", "wrt": "u"}).json()
     assert d["product"]["unicode"] == "2(u − 2)"
+
+
+def test_a_wrong_lesson_answer_names_the_edge_but_not_the_answer(client):
+    page = client.get("/api/lessons/chain-rule").json()
+    ex = next(s for s in page["steps"] if s["kind"] == "exercise" and s["id"] == "dc-dw")
+    r = client.post("/api/lessons/chain-rule/answer",
+                    json={"exercise": ex["id"],
+                          "answer": "a^(L-1)*sigma(z^(L))*2*(a^(L)-y)"}).json()
+    assert r["correct"] is False and r["wrong_edges"] == ["e_n3_n4"]
+    assert "∂a⁽ᴸ⁾/∂z⁽ᴸ⁾" in r["message"] and "σ′" not in r["message"]
+    assert all(f["expected"] is None for f in r["factors"])
+    # The playground's checker, asked the same, does name the expected factor.
+    assert "σ′" in client.post("/api/check", json={
+        "graph": SLIDES, "question": "dC_0/dw^(L)",
+        "answer": "a^(L-1)*sigma(z^(L))*2*(a^(L)-y)"}).json()["message"]
