@@ -89,7 +89,7 @@ MINIMAL = 'title = "T"\nsummary = "S"\n'
 
 def test_the_deck_is_covered_in_order() -> None:
     names = [load_lesson(p).name for p in LESSON_FILES]
-    assert names == [
+    assert names[:15] == [  # the deck in order; lessons beyond it may follow
         "chain-rule", "bias-and-caching", "backwards-through-layers", "many-units",
         "why-relu", "minibatch-sgd", "sign-momentum-rmsprop", "adam", "l1-l2", "dropout",
         "batch-norm", "keras-digits", "random-labels", "loss-landscape",
