@@ -156,6 +156,10 @@ def _run(module: str, plot: str | None, json_path: str | None, quiet: bool,
 def experiment_group() -> None:
     """Re-run the papers' experiments the deck cites (quick by default; --full: protocol).
 
+    Each table ends with whether the paper's qualitative result was reproduced, and why
+    (in the JSON: "reproduced" true/false, or null where the sweep cannot show it, and
+    "reason").
+
     \b
     Examples:
       gradgraph experiment vanishing --depth 10 --plot vanishing.png
