@@ -345,8 +345,30 @@ numbers_as_text = st.one_of(st.sampled_from(NUMBERS + ("nan", "inf", "-inf", "1e
                             , soups)
 
 
-def cli_cases() -> st.SearchStrategy[list[str]]:
+def tiny_data() -> str:
+    """A 40-example, 3-feature, 2-class .npz, written once into the work folder."""
+    import numpy as np
+
+    path = WORK / "tiny.npz"
+    if not path.exists():
+        X = np.random.default_rng(0).normal(size=(40, 3))
+        np.savez(path, X=X, y=(X[:, 0] > 0).astype(int))
+    return str(path)
+
+
+def training_runs() -> st.SearchStrategy[list[str]]:
+    """Real (one-epoch, tiny) training runs with fuzzed hyperparameters: slower."""
+    options = st.sampled_from(("--lr", "--momentum", "--dropout", "--l1", "--l2",
+                               "--batch-size", "--hidden", "--activation", "--optimizer"))
+    return st.lists(st.tuples(options, numbers_as_text | st.sampled_from(NAMES)),
+                    max_size=3).map(
+        lambda pairs: ["train", "--data", tiny_data(), "--epochs", "1", "-q",
+                       *[x for pair in pairs for x in pair]])
+
+
+def cli_cases(train: bool = False) -> st.SearchStrategy[list[str]]:
     return st.one_of(
+        training_runs() if train else st.nothing(),
         value_specs.map(lambda v: ["render", "z = w*x + b; C = (z - y)^2", "--values", v,
                                    "--format", "dot"]),
         limit_specs.map(lambda v: ["check", "--graph", "C = w*x", "dC/dw = x", "--limit", v,
@@ -373,7 +395,7 @@ def test_cli_values_quick(args: list[str]) -> None:
 
 @pytest.mark.slow
 @LONG
-@given(cli_cases())
+@given(cli_cases(train=True))
 def test_cli_values_long(args: list[str]) -> None:
     cli_run(args)
 
