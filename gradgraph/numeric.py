@@ -178,6 +178,9 @@ def check_generated(source: str) -> str:
     except SyntaxError:  # only a hand-made id or name can break the generator's syntax
         raise GraphError("refusing to compile the graph: a node id or name is not plain "
                          "(ids are n0, n1, …)") from None
+    except RecursionError:  # a single formula too deep for Python's parser
+        raise GraphError("the graph is too deeply nested to compile (a formula of "
+                         "thousands of nested terms); split it into more nodes") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and not _LOCAL.fullmatch(node.id):
             raise GraphError(f"refusing to compile the graph: it uses the name "
@@ -419,10 +422,10 @@ class _Generator:
             if not self.graph.is_batched(name):
                 # Each pull-back is reduced on its own: one may already be summed over
                 # the batch (gᵀx) while another still has a batch axis.
-                total = " + ".join(self.reduced(c, done, node) for c, done in parts)
+                summands = [self.reduced(c, done, node) for c, done in parts]
             else:
-                total = " + ".join(c for c, _ in parts)
-            lines.append(f"    {_g(node.id)} = {total}")
+                summands = [c for c, _ in parts]
+            lines.extend(_sum_lines(_g(node.id), summands))
         return lines
 
     def _may_scale_in_place(self, f: Factor, uses: Counter) -> bool:
@@ -501,6 +504,21 @@ class _Generator:
         return f"{g}*({printed})", free
 
 
+
+
+SUM_CHUNK = 32  # terms a line: Python's parser recurses once per "+"
+
+
+def _sum_lines(target: str, terms: list[str]) -> list[str]:
+    """``target = t1 + t2 + …``, over several lines when a node has many children.
+
+    A parameter read by 4,000 nodes has 4,000 pull-backs; one line of them nests
+    4,000 deep and Python's compiler gives up (RecursionError).
+    """
+    chunks = [" + ".join(terms[i:i + SUM_CHUNK]) for i in range(0, len(terms), SUM_CHUNK)]
+    lines = [f"    {target} = {chunks[0]}"]
+    lines.extend(f"    {target} = {target} + ({chunk})" for chunk in chunks[1:])
+    return lines
 
 
 def _axes(k: int) -> str:

@@ -208,3 +208,23 @@ def test_render_dot_text_of_a_big_graph_still_works(runner, tmp_path: Path) -> N
     path.write_text(chain(MAX_DRAWN_NODES + 1))
     result = runner.invoke(cli, ["render", "--file", str(path), "--format", "dot"])
     assert result.exit_code == 0 and result.output.startswith("digraph")
+
+
+# --- compiling: no line nests thousands deep --------------------------------------------
+
+
+def test_a_parameter_with_many_children_compiles_in_short_lines() -> None:
+    """w in a chain has one pull-back per node; one line of 4,000 of them made Python's
+    compiler raise RecursionError (mechanism checked at 200; the slow twin at 4,000)."""
+    numeric = sys.modules["gradgraph.numeric"]
+    g = Graph.from_text(chain(200))
+    compiled = numeric.compile_graph(g)
+    widest = max(line.count(" + ") for line in compiled.source.splitlines())
+    assert widest < numeric.SUM_CHUNK + 1
+    assert g.gradients({"x": 1.0, "w": 1.0})["w"] == pytest.approx(200.0)
+
+
+@pytest.mark.slow
+def test_a_parameter_with_4000_children_compiles() -> None:
+    g = Graph.from_text(chain(4_000))
+    assert g.gradients({"x": 1.0, "w": 1.0})["w"] == pytest.approx(4000.0)
