@@ -16,6 +16,7 @@ W = "C = w*x"  # ∂C/∂w = x
 T = "C = t*x"  # ∂C/∂t = x
 SIGMA, TANH = "a = sigma(z); C = a", "a = tanh(z); C = a"
 RELU_NET = "z = w*x + b; a = relu(z); C = (a - y)^2"
+SLIDE, RIGHT = "z = w*x + b; a = sigma(z); C = (a - y)^2", "x*sigma'(z)*2*(a - y)"
 
 TRAPS = [
     # --- kinks far from the ordinary points ----------------------------------------
@@ -34,6 +35,11 @@ TRAPS = [
     (W, "dC/dw", "x + 1e-9*relu(x - 50)", False),  # beyond the kink, and tiny
     ("swish(u) = u*relu'(u - 30); C = w*x", "dC/dw", "x + swish(x)", False),  # in a user op
     (RELU_NET, "dC/dw", "x*relu'(z - 100)*2*(a - y)", False),
+    # where σ′(w·x + b) underflows: found along a line with x, b near 0, or in 40 digits
+    (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(w - 250))", False),
+    (SLIDE, "dC/dw", f"{RIGHT} + relu'(250 - w)*relu'(w - 249)", False),  # a window
+    (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(z - 60))", False),
+    (SLIDE, "dC/dw", f"{RIGHT}*(1 + 1e-6*relu(x - 60))", False),
     ("C = t*relu(x - 100)", "dC/dt", "0", False),
     ("C = abs(w - 1000)", "dC/dw", "-1", False),
     # --- large magnitudes ------------------------------------------------------------
@@ -73,6 +79,9 @@ TRAPS = [
     ("C = softplus(x)", "dC/dx", "exp(x)/(1 + exp(x))", True),
     ("C = relu(z)", "dC/dz", "relu'(z)", True),
     (RELU_NET, "dC/dw", "x*relu'(z)*2*(relu(z) - y)", True),
+    (SLIDE, "dC/dw", "x*exp(-z)/(1 + exp(-z))^2*2*(a - y)", True),
+    (SLIDE, "dC/dw", "2x(1/(1 + exp(-z)) - y)*exp(-z)/(1 + exp(-z))^2", True),
+    (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(a - 3))", True),  # a < 1: the kink is never met
     # --- undecided ----------------------------------------------------------------------
     ("C = t*log(-x^2 - 1)", "dC/dt", "sqrt(-x^2 - 1)", None),  # defined nowhere
 ]

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import ops
 from .display import factor_text
 from .numbers import evaluate
 
+PRECISE_POINTS = 6  # points a residual is evaluated at in 40 digits, when float64 cannot tell
 # A constant this small relative to the values (or a factor this close to 1) is what
 # float64 rounding of the learner's own decimals leaves: 16 units in the last place.
 NOISE = 2.0 ** -48
@@ -83,47 +85,101 @@ def constant_offset(yours: sp.Expr, truth: sp.Expr, scale: float
     return None
 
 
-def residual(yours: sp.Expr, truth: sp.Expr, scale: float,
-             env: Mapping[sp.Symbol, np.ndarray], n: int, order: Mapping[str, int],
-             truth_values: np.ndarray) -> dict[str, Any] | None:
-    """``{"kind": "term", "value": "10⁻⁴·x"}`` when ``yours − truth`` is, by exact
-    algebra, a function that is nonzero on a set of positive measure but too small at
-    the points for the numbers to show (x³ + 10⁻⁴x for x³); None when algebra cannot
-    tell.
+def residual(yours: sp.Expr, truth: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int,
+             order: Mapping[str, int], truth_values: np.ndarray) -> dict[str, Any] | None:
+    """``{"kind": "term", "value": "10⁻⁴·x", "point": i}`` when ``yours − truth`` is, by
+    exact algebra, a function that is nonzero on a set of positive measure though too
+    small at the points for the tolerance (x³ + 10⁻⁴x for x³; x·σ′(z)·relu′(w − 250)
+    where σ′(z) is 10⁻⁸⁷); None when algebra cannot tell.
 
     Two cases are sure: a nonzero rational function of the leaves (no op in it) is
     nonzero almost everywhere; so is one product whose every factor is nonzero at one
     of the points (each op application is continuous or locally constant there).
-    ``env`` holds the leaves' values at the ``n`` points, ``truth_values`` the true
-    values there (NaN: not to be used); a difference within rounding noise of the true
-    value, or of ``scale`` (the largest ordinary one), is noise, not a near miss.
+    Rounding noise is told by the coefficients, not the values: a difference whose
+    numbers are all within float rounding of the two sides' own (what the parser's
+    folding of 0.1·3 leaves) is noise. ``env`` holds the leaves' values at the ``n``
+    points, ``truth_values`` the true values there (NaN: not to be used); point ``i``
+    is where the difference stands out most.
     """
     memo: dict[sp.Expr, sp.Expr] = {}
     atoms: dict[sp.Expr, sp.Symbol] = {}
-    d = sp.expand(atomize(yours, memo, atoms) - atomize(truth, memo, atoms))
-    if d == 0 or d.is_Number:
+    mine, true = atomize(yours, memo, atoms), atomize(truth, memo, atoms)
+    d = sp.expand(mine - true)
+    if d == 0 or d.is_Number or _rounding(d, mine, true):
         return None
     dummies = set(atoms.values())
-    back = {out: e for e, out in memo.items() if out in dummies}
     if not d.free_symbols & dummies:
         if sp.cancel(d) == 0:
             return None
-    elif not (d.is_Mul or d.is_Pow or d in dummies):
-        return None
-    original = d.xreplace(back)
+    else:
+        d = sp.factor_terms(d)  # 2x·H(w − 250)·(…): one product, when it is one
+        if not (d.is_Mul or d.is_Pow or d in dummies):
+            return None
+    original = d.xreplace({out: e for e, out in memo.items() if out in dummies})
     factors = [f for f in sp.Mul.make_args(original) if not f.is_Number]
     with np.errstate(all="ignore"):
-        values = [np.broadcast_to(evaluate(f, env, n), (n,)) for f in factors]
+        shows = np.all([_clearly_nonzero(f, env, n) for f in factors], axis=0)
         whole = np.broadcast_to(evaluate(original, env, n), (n,))
-    nonzero = np.all([np.isfinite(v) & (v != 0) for v in values], axis=0)
-    noise = NOISE * np.maximum(np.abs(truth_values), max(scale, 1e-300))
-    shows = nonzero & np.isfinite(truth_values) & np.isfinite(whole) & (np.abs(whole) > noise)
-    if not np.any(shows):
-        return None
-    # The counterexample: where the difference stands out most against the value.
-    where = np.abs(whole) / np.maximum(np.abs(truth_values), 1e-300)
-    point = int(np.argmax(np.where(shows, where, -1.0)))
+        shows &= np.isfinite(truth_values) & np.isfinite(whole) & (whole != 0)
+        stands_out = np.abs(whole) / np.maximum(np.abs(truth_values), 1e-300)
+    if np.any(shows):
+        point = int(np.argmax(np.where(shows, stands_out, -1.0)))
+    else:  # float64 cannot tell (1 − σ(60) is 0 there): a few points, 40 digits
+        point = _precisely_nonzero(factors, env, np.isfinite(truth_values))
+        if point is None:
+            return None
     return {"kind": "term", "value": factor_text(original, order), "point": point}
+
+
+def _precisely_nonzero(factors: list[sp.Expr], env: Mapping[sp.Symbol, np.ndarray],
+                       usable: np.ndarray) -> int | None:
+    """A point where every factor is nonzero in 40-digit arithmetic (tried where the
+    factors that are not sums are already nonzero in float64), or None."""
+    plain = [f for f in factors if not f.is_Add]
+    sums = [ops.elementary(f) for f in factors if f.is_Add]
+    n = usable.size
+    with np.errstate(all="ignore"):
+        ok = usable & np.all([np.isfinite(v) & (v != 0) for v in (
+            np.broadcast_to(evaluate(f, env, n), (n,)) for f in plain)], axis=0)
+    for i in np.flatnonzero(ok)[:PRECISE_POINTS]:
+        at = {s: sp.Float(float(v[i]), 40) for s, v in env.items()}
+        if all(_nonzero_sum(f, at) for f in sums):
+            return int(i)
+    return None
+
+
+def _nonzero_sum(f: sp.Expr, at: Mapping[sp.Symbol, sp.Float]) -> bool:
+    """A sum at a point, in 40 digits: nonzero beyond its terms' rounding? (Each term
+    on its own first: substituted whole, SymPy would add them up before we see them.)"""
+    terms = [sp.N(t.xreplace(at), 40) for t in sp.Add.make_args(f)]
+    if not all(t.is_number and sp.im(t) == 0 for t in terms):
+        return False
+    total = sp.Add(*terms)
+    size = sp.Add(*(abs(t) for t in terms))
+    return bool(abs(total) > sp.Float(1e-30, 40) * size)
+
+
+def _clearly_nonzero(f: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:
+    """Where ``f`` is finite and nonzero beyond doubt: a sum must stand clear of the
+    rounding in adding up its terms (tanh(z) − (e²ᶻ − 1)/(e²ᶻ + 1) is 10⁻¹⁷, not
+    nonzero)."""
+    value = np.broadcast_to(evaluate(f, env, n), (n,))
+    ok = np.isfinite(value) & (value != 0)
+    if f.is_Add:
+        size = sum(np.abs(np.broadcast_to(evaluate(t, env, n), (n,))) for t in f.args)
+        ok &= np.abs(value) > 1e-8 * size
+    return ok
+
+
+def _rounding(d: sp.Expr, mine: sp.Expr, true: sp.Expr) -> bool:
+    """Whether every coefficient of ``d`` is within float rounding of the largest
+    coefficient of the two sides' terms."""
+    def largest(e: sp.Expr) -> float:
+        return max((abs(float(t.as_coeff_Mul()[0])) for t in sp.Add.make_args(e)),
+                   default=0.0)
+
+    reference = max(largest(mine), largest(true), 1e-300)
+    return largest(d) <= NOISE * reference
 
 
 def _plain(c: sp.Expr) -> tuple[int, int] | float:

@@ -61,7 +61,8 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
             budget = 0.6 * deadline - (time.monotonic() - start)
             moderate = prep.moderate() & ~rough
             report["proved"], report["constant"] = _settle(
-                pairs, budget, _scale(prep.truth[moderate]), _leaf_env(prep),
+                pairs, budget, _scale(prep.truth[moderate]),
+                None if prep.constrained else _leaf_env(prep),
                 np.split(np.where(rough, np.nan, prep.truth), len(pairs)))
             report["exact"] = report["proved"]
             found = report["constant"]
@@ -108,7 +109,8 @@ def exactly_zero(difference: sp.Expr) -> bool:
 
 
 def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float,
-            leaves: tuple[dict[sp.Symbol, np.ndarray], int, Any], truths: list[np.ndarray]
+            leaves: tuple[dict[sp.Symbol, np.ndarray], int, Any] | None,
+            truths: list[np.ndarray]
             ) -> tuple[bool, dict[str, Any] | None]:
     """(proved, near miss) for an answer the numbers call equal: exact algebra, then a
     constant difference or factor, or a difference exact algebra shows is nonzero
@@ -123,7 +125,8 @@ def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float,
             if all(exactly_zero(a - c) for a, c in pairs):
                 return True, None
             for k, ((a, c), truth) in enumerate(zip(pairs, truths, strict=True)):
-                found = constant_offset(a, c, scale) or residual(a, c, scale, *leaves, truth)
+                found = constant_offset(a, c, scale) or (
+                    None if leaves is None else residual(a, c, *leaves, truth))
                 if found is not None:
                     return False, {**found, "instance": k}
             return all(exactly_zero(a - c) or _simplifies_to_zero(a - c)

@@ -31,7 +31,7 @@ from .numbers import evaluate
 
 MAX_KINKS = 16  # arguments whose zeros are looked for
 MAX_LEAVES = 3  # directions per argument
-BASES = 2  # random points the lines go through
+BASES = 3  # points the lines go through (see _line_bases)
 MAX_POINTS = 64  # new points in all
 MAX_ROOTS = 4  # zeros per line
 MAX_DEGREE = 8  # polynomials solved by their roots
@@ -121,13 +121,16 @@ class Lines:
         self.order = order
         self.until = until  # time.monotonic() after which nothing more is looked for
         self.bases = min(BASES, len(next(iter(base.values())))) if base else 0
+        # (base point, leaf) -> the zeros found along that line, of every argument: a
+        # point beside one zero must not jump past a neighbouring one (a window 1 wide).
+        self.roots: dict[tuple[int, str], list[float]] = {}
         self.rows: list[tuple[int, str, float]] = []  # (base point, leaf, its new value)
 
     def points(self, kinks: Sequence[sp.Expr]) -> Points:
         """Leaf values of the new points (possibly none)."""
         for g in kinks:
             left = self.until - time.monotonic()
-            if left <= 0 or len(self.rows) >= 4 * MAX_POINTS:
+            if left <= 0:
                 break
             try:
                 with soft_deadline(left):
@@ -146,7 +149,7 @@ class Lines:
             if roots is None:
                 roots = self._bisect(g, v)
             for b, rs in enumerate(roots):
-                self._around(b, self.symbols[v], rs)
+                self.roots.setdefault((b, self.symbols[v]), []).extend(rs.tolist())
 
     def _env(self, g: sp.Expr, v: sp.Symbol, values: np.ndarray, b: np.ndarray
              ) -> dict[sp.Symbol, np.ndarray]:
@@ -235,7 +238,7 @@ class Lines:
     def _around(self, b: int, name: str, roots: np.ndarray) -> None:
         """Points on both sides of each zero: near (1 % of its size) and farther (half
         its size), never past the neighbouring zero, inside the leaf's limits."""
-        rs = np.unique(roots[np.isfinite(roots)])[:MAX_ROOTS]
+        rs = np.unique(roots[np.isfinite(roots)])[:4 * MAX_ROOTS]
         low, high = self.limits.get(name, (-math.inf, math.inf))
         for i, r in enumerate(rs):
             left = r - rs[i - 1] if i > 0 else math.inf
@@ -247,6 +250,8 @@ class Lines:
                     self.rows.append((b, name, float(t)))
 
     def _assemble(self) -> Points:
+        for (b, name), roots in self.roots.items():
+            self._around(b, name, np.array(roots, dtype=float))
         rows = list(dict.fromkeys(self.rows))  # in order, without repeats
         if len(rows) > MAX_POINTS:  # an even spread over every argument's points
             rows = [rows[i] for i in np.linspace(0, len(rows) - 1, MAX_POINTS).astype(int)]
@@ -255,6 +260,18 @@ class Lines:
         for i, (_, name, t) in enumerate(rows):
             out[name][i] = t
         return out
+
+
+def _line_bases(base: Points, limits: Mapping[str, tuple[float, float]]) -> Points:
+    """The points the lines go through: the first two random points, and the first one
+    shrunk to 1 % (inside each leaf's limits), so that along w a pre-activation w·x + b
+    stays moderate (at w = 250 and x = 0.8, σ′ underflows and hides everything)."""
+    out = {}
+    for name, values in base.items():
+        first, second = values[0], values[min(1, values.size - 1)]
+        low, high = limits.get(name, (-math.inf, math.inf))
+        out[name] = np.array([first, second, min(max(0.01 * first, low), high)])
+    return out
 
 
 def straddling_points(exprs: Iterable[sp.Expr], symbols: Mapping[sp.Symbol, str],
@@ -268,7 +285,7 @@ def straddling_points(exprs: Iterable[sp.Expr], symbols: Mapping[sp.Symbol, str]
     kinks = kink_arguments(exprs)
     if not kinks:
         return None
-    points = Lines(symbols, base, limits, order, until).points(kinks)
+    points = Lines(symbols, _line_bases(base, limits), limits, order, until).points(kinks)
     if not points or not len(next(iter(points.values()))):
         return None
     return adjust(points)

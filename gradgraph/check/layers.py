@@ -131,7 +131,7 @@ class Layers:
                         np.concatenate(sample.truths),
                         self._factors(q, d, indexed, env, n, seed), paths, canonicals,
                         tuple(shown), self.graph.order, indexed, labels, self._limit_names(),
-                        sample)
+                        sample, any(n.kind == "cross_entropy" for n in self.graph.nodes))
 
     def _instantiated(self, indexed: Indexed, answers: Sequence[sp.Expr]) -> list[sp.Expr]:
         """The answers at the question's instances, in the leaves (for their kinks);

@@ -88,6 +88,9 @@ class Prepared:
     # A leaf of ``graph`` -> the name ``limits`` takes for it (layers: the tensor's).
     limit_names: Mapping[str, str] = field(default_factory=dict)
     sample: Sample | None = None  # overflow flags and magnitudes of the points
+    # Whether the points lie on a surface (targets that sum to 1): then a difference
+    # exact algebra finds may vanish there, and only the numbers judge.
+    constrained: bool = False
 
     @classmethod
     def build(cls, graph: Graph, of: str, wrt: str, limits: Mapping[str, tuple[float, float]],
