@@ -18,7 +18,7 @@ from typing import Any
 import sympy as sp
 
 from .errors import DerivationError
-from .graph import Graph, Node
+from .graph import Graph, Node, checked_expansion
 from .notation import (
     FROM_SUBSCRIPT,
     SUBSCRIPT,
@@ -386,9 +386,11 @@ class Derivation:
         """``expr`` with intermediates replaced by their definitions (leaves only).
 
         In layered graphs only element-wise definitions are substituted (aⱼ = σ(zⱼ));
-        a layer's sum over k stays named (zⱼ), as a teacher would leave it.
+        a layer's sum over k stays named (zⱼ), as a teacher would leave it. Past
+        :data:`gradgraph.graph.MAX_EXPANDED` nodes it raises :class:`GraphError`.
         """
-        return self.expr.xreplace(self._definitions)
+        return checked_expansion(self.expr.xreplace(self._definitions),
+                                 f"{self.head_unicode} in the leaves")
 
     @cached_property
     def _definitions(self) -> dict[sp.Symbol, sp.Expr]:
@@ -455,8 +457,9 @@ class Derivation:
 
     def expanded_unicode(self) -> str:
         """``expanded`` in Unicode; for layers each path keeps its Σ over summed indices."""
+        expanded = self.expanded  # checks the size before anything is printed
         if not self.graph.is_tensor:
-            return to_unicode(self.expanded, self._order())
+            return to_unicode(expanded, self._order())
         return _join_terms([
             self._sigma(fs) + to_unicode(sp.Mul(*(f.expr for f in fs)).xreplace(
                 self._definitions), self._order()) for fs in self.factors] or ["0"])

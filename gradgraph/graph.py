@@ -35,6 +35,10 @@ ROLES = ("input", "param", "const", "intermediate", "cost")
 # otherwise: the weights and biases of the slides, and batch norm's γ, β.
 DEFAULT_PARAM_BASES = frozenset({"w", "W", "b", "theta", "gamma", "beta"})
 MAX_NODES = 20_000
+# An expansion into the leaves shares subexpressions, so building it is cheap, but
+# printing or evaluating it walks the tree: h = σ(h′) + tanh(h′), 30 times over, is
+# 2³⁰ nodes. Past this many, expand() refuses and the named form is the answer.
+MAX_EXPANDED = 10_000
 
 
 @dataclass(frozen=True)
@@ -324,14 +328,19 @@ class Graph:
         return "\n".join(n.definition(self.order) for n in self.nodes if not n.is_leaf)
 
     def expand(self, name: str) -> sp.Expr:
-        """The node's value as one expression in the leaves (small graphs only)."""
+        """The node's value as one expression in the leaves (small graphs only).
+
+        Raises :class:`GraphError` when it would have more than :data:`MAX_EXPANDED`
+        nodes (counted on the shared form, never walked as a tree).
+        """
         memo: dict[str, sp.Expr] = {}
         for n in self.nodes:
             if n.expr is None:
                 memo[n.name] = n.symbol
             else:
                 memo[n.name] = n.expr.xreplace({symbol(p): memo[p] for p in n.parents})
-        return memo[self.resolve(name)]
+        name = self.resolve(name)
+        return checked_expansion(memo[name], f"'{name}' in the leaves")
 
     # --- numbers (delegated to the compiled program) --------------------------------
 
@@ -638,6 +647,15 @@ class _Builder:
                     f"assigned or declared (a text that declares some names must declare "
                     f"all: e.g. '{example}')"
                 )
+
+
+def checked_expansion(expr: sp.Expr, what: str) -> sp.Expr:
+    """``expr`` when it is small enough to print or evaluate, else :class:`GraphError`."""
+    size = ops.tree_size(expr, MAX_EXPANDED)
+    if size > MAX_EXPANDED:
+        raise GraphError(f"{what} would have more than {MAX_EXPANDED:,} terms and "
+                         "factors; keep the intermediates named (drop --expand)")
+    return expr
 
 
 def _places(first: int, second: int) -> str:

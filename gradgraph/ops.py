@@ -322,7 +322,7 @@ def checked_expr(expr: object, what: str = "the expression", symbols: bool = Tru
         seen.add(e)
         _check_node(e, what, symbols)
         todo.extend(e.args)
-    if _tree_size(expr) > MAX_EXPR_SIZE:
+    if tree_size(expr) > MAX_EXPR_SIZE:
         raise GraphError(f"{what} is too large (more than {MAX_EXPR_SIZE:,} nodes)")
     return expr  # type: ignore[return-value]
 
@@ -360,8 +360,12 @@ def _check_name(name: str, what: str) -> None:
                          "name gradgraph accepts") from None
 
 
-def _tree_size(expr: sp.Basic) -> int:
-    """Nodes of ``expr`` as a tree, counted on its DAG (shared parts once each)."""
+def tree_size(expr: sp.Basic, cap: int = MAX_EXPR_SIZE) -> int:
+    """Nodes of ``expr`` as a tree, counted on its DAG (shared parts once each).
+
+    Counts stop at ``cap + 1``: a DAG of depth 60 can stand for a tree of 2⁶⁰ nodes,
+    which printing, evaluating or simplifying would walk node by node.
+    """
     memo: dict[sp.Basic, int] = {}
     stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
     while stack:
@@ -372,7 +376,7 @@ def _tree_size(expr: sp.Basic) -> int:
             stack.append((e, True))
             stack.extend((a, False) for a in e.args if a not in memo)
             continue
-        memo[e] = min(1 + sum(memo[a] for a in e.args), MAX_EXPR_SIZE + 1)
+        memo[e] = min(1 + sum(memo[a] for a in e.args), cap + 1)
     return memo[expr]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..derive import adjoints, check_chain, derive
+from ..graph import Graph
 from ..notation import partial_latex, to_latex
 from .common import CommandError, load_graph, run_safely
 
@@ -36,16 +37,16 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     """
     _check_options(wrt, all_, expand, latex, matrix)
     graph = load_graph(text, file, params)
-    if not all_:
-        check_chain(graph, of, wrt)  # refused before the partials of a huge graph
-    generated = [n.definition(graph.order) for n in graph.nodes if n.generated]
-    if generated and not latex:
-        click.echo("where " + ", ".join(generated))
     if all_:
         result = adjoints(graph, of)
+        _echo_generated(graph, latex)
         click.echo(result.latex() if latex else str(result))
         return
+    check_chain(graph, of, wrt)  # refused before the partials of a huge graph
     d = derive(graph, of, wrt)
+    if expand:
+        _ = d.expanded  # too big to print is refused before any line is written
+    _echo_generated(graph, latex)
     if latex:
         click.echo(d.latex())
         if expand:
@@ -58,6 +59,13 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     if matrix:
         click.echo("in matrix form:")
         click.echo(d.matrix_unicode())
+
+
+def _echo_generated(graph: Graph, latex: bool) -> None:
+    """``where u₁ = w·x + b, …``: the names given to ops inside formulas."""
+    generated = [n.definition(graph.order) for n in graph.nodes if n.generated]
+    if generated and not latex:
+        click.echo("where " + ", ".join(generated))
 
 
 def _check_options(wrt: str | None, all_: bool, expand: bool, latex: bool,

@@ -228,3 +228,28 @@ def test_a_parameter_with_many_children_compiles_in_short_lines() -> None:
 def test_a_parameter_with_4000_children_compiles() -> None:
     g = Graph.from_text(chain(4_000))
     assert g.gradients({"x": 1.0, "w": 1.0})["w"] == pytest.approx(4000.0)
+
+
+# --- expansions into the leaves: counted on the shared form -----------------------------
+
+
+def doubling(levels: int) -> Graph:
+    lines = ["h0 = w*x"] + [f"h{i} = sigma(h{i - 1}) + tanh(h{i - 1})"
+                            for i in range(1, levels)]
+    return Graph.from_text("; ".join(lines) + f"; C = h{levels - 1}")
+
+
+def test_expanding_a_doubling_graph_is_refused(runner) -> None:
+    g = doubling(30)  # 2³⁰ nodes as a tree; printing it never returned
+    with pytest.raises(gg.GraphError, match="more than 10,000"):
+        g.expand("C")
+    with pytest.raises(gg.GraphError, match="drop --expand"):
+        _ = gg.derive(g, wrt="h25").expanded
+    text = "; ".join(["h0 = w*x"] + [f"h{i} = sigma(h{i - 1}) + tanh(h{i - 1})"
+                                     for i in range(1, 30)]) + "; C = h29"
+    result = runner.invoke(cli, ["derive", text, "--wrt", "h27", "--expand"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+
+
+def test_small_expansions_still_work() -> None:
+    assert str(doubling(3).expand("C")).count("w*x") == 4
