@@ -253,3 +253,16 @@ def test_expanding_a_doubling_graph_is_refused(runner) -> None:
 
 def test_small_expansions_still_work() -> None:
     assert str(doubling(3).expand("C")).count("w*x") == 4
+
+
+# --- gradcheck: one compile per checked node, so the caller picks past the cap ----------
+
+
+def test_gradcheck_refuses_a_big_graph_unless_told_which_nodes() -> None:
+    from gradgraph.gradcheck import MAX_CHECKED
+
+    g = Graph.from_text(chain(MAX_CHECKED))
+    with pytest.raises(gg.GraphError, match=r"nodes=\[\.\.\.\]"):
+        gg.gradcheck(g, {"x": 1.0, "w": 1.0})
+    report = gg.gradcheck(g, {"x": 1.0, "w": 1.0}, nodes=["w", "u_2"])
+    assert report.ok and [r.node for r in report.rows] == ["w", "u_2"]
