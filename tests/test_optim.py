@@ -572,3 +572,75 @@ def test_minimize_errors():
         opt.minimize(FakeQuadraticGraph(), start={"p": 1.0}, steps=-1)
     with pytest.raises(TrainingError, match="finite"):
         opt.minimize(FakeQuadraticGraph(), start={"p": float("nan"), "q": 0.0}, steps=1)
+
+
+# --------------------------------------------------------------------------------------
+# One step: prepare/update are the public path that step() and the trainer both take
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_prepare_and_update_give_the_same_trajectory_as_step(case):
+    make, _ = CASES[case]
+    a, b = make(), make()
+    pa, pb = np.array(THETA0), np.array(THETA0)
+    b.prepare({"w": pb})
+    for _ in range(5):
+        a.step({"w": pa}, {"w": np.array(A) * pa})
+        out = b.update({"w": pb}, {"w": np.array(A) * pb})
+        assert out["w"] is not pb  # new arrays unless out= is given
+        pb = out["w"]
+    np.testing.assert_array_equal(pa, pb)
+    assert a.iterations == b.iterations == 5
+
+
+def test_update_writes_into_out_buffers_and_leaves_old_state_untouched():
+    opt = optim.Adam(lr=0.1, schedule=optim.StepDecay(every=1, factor=0.5))
+    w, buf = np.ones(3), np.empty(3)
+    opt.prepare({"w": w})
+    before = opt.state["w"]
+    got = opt.update({"w": w}, {"w": np.ones(3)}, out={"w": buf})
+    assert got["w"] is buf and opt.state["w"] is not before
+    np.testing.assert_array_equal(before["m"], 0.0)  # the fallback stays valid
+    np.testing.assert_allclose(buf, 0.9)
+    np.testing.assert_array_equal(w, 1.0)
+    got = opt.update({"w": buf}, {"w": np.ones(3)})
+    np.testing.assert_allclose(got["w"], 0.85)  # t = 2 uses lr·0.5
+
+
+def test_update_before_prepare_is_a_training_error():
+    with pytest.raises(TrainingError, match="prepare"):
+        optim.Adam().update({"w": np.ones(2)}, {"w": np.ones(2)})
+
+
+@pytest.mark.parametrize("name", sorted(optim._REGISTRY))
+def test_settings_are_exactly_the_constructor_keywords(name):
+    import inspect
+
+    cls = optim._REGISTRY[name]
+    params = set(inspect.signature(cls.__init__).parameters) - {"self", "schedule"}
+    assert set(cls.settings) == params
+    assert repr(cls()).startswith(f"{cls.__name__}(lr=")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_float32_state_follows_the_parameter_even_with_float64_gradients(case):
+    make, _ = CASES[case]
+    opt = make()
+    w = np.array(THETA0, dtype=np.float32)
+    for _ in range(3):
+        opt.step({"w": w}, {"w": np.array(A) * w.astype(np.float64)})
+    assert w.dtype == np.float32
+    assert all(s.dtype == np.float32 for s in opt.state["w"].values())
+    pb = np.array(THETA0, dtype=np.float32)
+    other = make()
+    other.prepare({"w": pb})
+    for _ in range(3):
+        pb = other.update({"w": pb}, {"w": np.array(A) * pb.astype(np.float64)})["w"]
+    assert pb.dtype == np.float32
+    assert all(s.dtype == np.float32 for s in other.state["w"].values())
+
+
+def test_train_update_module_is_gone():
+    import importlib
+
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("gradgraph.train.update")

@@ -74,7 +74,7 @@ def _optimizer(name: str, lr: float | None, momentum: float | None) -> Any:
     elif key == "sgd":
         kwargs["lr"] = DECK["lr"]  # the deck's rate, not Keras's default 0.01
     if momentum is not None:
-        if key not in ("sgd", "momentum", "nesterov"):
+        if "momentum" not in optim.get_class(key).settings:
             raise CommandError(f"--momentum applies to sgd, momentum and nesterov, not to "
                                f"{name}")
         kwargs["momentum"] = momentum

@@ -18,7 +18,7 @@ from .adam import Adam, AdaMax, AdamW
 from .adaptive import Adagrad, RMSprop
 from .base import Optimizer
 from .registry import _REGISTRY as _REGISTRY
-from .registry import get, names
+from .registry import get, get_class, names
 from .schedules import (
     Constant,
     Cosine,
@@ -49,5 +49,6 @@ __all__ = [
     "LinearToFloor",
     "Cosine",
     "get",
+    "get_class",
     "names",
 ]

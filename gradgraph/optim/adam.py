@@ -85,7 +85,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
-    _repr_fields = ("lr", "beta_1", "beta_2", "epsilon", "bias_correction")
+    settings = ("lr", "beta_1", "beta_2", "epsilon", "bias_correction")
 
     def __init__(
         self,
@@ -120,7 +120,7 @@ class AdaMax(Optimizer):
     """
 
     name = "adamax"
-    _repr_fields = ("lr", "beta_1", "beta_2")
+    settings = ("lr", "beta_1", "beta_2")
 
     def __init__(
         self,
@@ -159,7 +159,7 @@ class AdamW(Optimizer):
     """
 
     name = "adamw"
-    _repr_fields = ("lr", "beta_1", "beta_2", "epsilon", "weight_decay")
+    settings = ("lr", "beta_1", "beta_2", "epsilon", "weight_decay")
 
     def __init__(
         self,

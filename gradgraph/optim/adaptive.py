@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
-    _repr_fields = ("lr", "epsilon", "initial_accumulator")
+    settings = ("lr", "epsilon", "initial_accumulator")
 
     def __init__(
         self,
@@ -79,7 +79,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
-    _repr_fields = ("lr", "rho", "epsilon", "eps_placement", "centered")
+    settings = ("lr", "rho", "epsilon", "eps_placement", "centered")
 
     def __init__(
         self,

@@ -32,8 +32,9 @@ class Optimizer:
     """
 
     name: ClassVar[str] = "optimizer"
-    # The hyperparameters repr shows, in the constructor's order (the schedule follows).
-    _repr_fields: ClassVar[tuple[str, ...]] = ("lr",)
+    # The settings the constructor takes besides ``schedule`` (which every optimizer
+    # takes), in its order: what repr shows and what a CLI may offer for this optimizer.
+    settings: ClassVar[tuple[str, ...]] = ("lr",)
 
     def __init__(self, lr: float, *, schedule: Schedule | None = None):
         self.lr = _positive("lr", lr)
@@ -41,6 +42,8 @@ class Optimizer:
         self._rule = self._build_rule()
         self.equations: list[sp.Eq] = list(self._rule.equations)
         self.source, self._step_fn = _compile(self._rule, f"{type(self).__name__.lower()}_step")
+        self._hyper = [value for _, value in self._rule.hyper]
+        self._state_names = [s.name for s, _ in self._rule.state]
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.iterations = 0
 
@@ -64,7 +67,7 @@ class Optimizer:
         return lines
 
     def _hyper_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings)
 
     def __repr__(self) -> str:
         sched = f", schedule={self.schedule!r}" if self.schedule is not None else ""
@@ -81,7 +84,64 @@ class Optimizer:
         t = _count("t", t)
         return self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
 
-    # -- stepping ---------------------------------------------------------------------
+    # -- stepping: prepare once, update every step ---------------------------------
+    def prepare(self, params: Mapping[str, np.ndarray]) -> None:
+        """Check ``params`` and create the state of every parameter not seen yet.
+
+        Call once before a run of :meth:`update`; state follows each parameter's
+        dtype (float32 parameters get float32 moments).
+        """
+        for name, theta in params.items():
+            _check_param(name, theta)
+            state = self.state.get(name)
+            if state is None:
+                self.state[name] = self._initial_state(theta)
+                continue
+            for arr in state.values():
+                if arr.shape != theta.shape:
+                    raise TrainingError(
+                        f"parameter {name!r} changed shape from {arr.shape} to "
+                        f"{theta.shape}; call reset() first"
+                    )
+            if any(arr.dtype != theta.dtype for arr in state.values()):
+                self.state[name] = {k: v.astype(theta.dtype) for k, v in state.items()}
+
+    def update(
+        self,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, Any],
+        out: Mapping[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """One compiled update of every parameter at step ``t = iterations + 1``.
+
+        The hot-loop form of :meth:`step`: no checks beyond :meth:`prepare`'s, nothing
+        written into ``params``. Returns the new values (written into the ``out``
+        arrays when given, else new arrays); each parameter's state dict is replaced
+        by a new one, so the dict it replaces stays valid as a fallback.
+        """
+        t = self.iterations + 1
+        lr = self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
+        fn, hyper, names = self._step_fn, self._hyper, self._state_names
+        new: dict[str, np.ndarray] = {}
+        # Non-finite values are the caller's to detect (step() and the trainer do).
+        with np.errstate(all="ignore"):
+            for name, theta in params.items():
+                state = self.state.get(name)
+                if state is None:
+                    raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
+                # The state and the result follow the parameter's dtype, not the gradient's.
+                g = np.asarray(grads[name], dtype=theta.dtype)
+                res = fn(theta, g, *[state[s] for s in names], t, lr, *hyper)
+                if out is None:
+                    new[name] = res[0]
+                else:
+                    new[name] = out[name]
+                    np.copyto(out[name], res[0], casting="same_kind")
+                if names:
+                    self.state[name] = dict(zip(names, res[1:], strict=True))
+        self.iterations = t
+        return new
+
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
         """Apply one update to every array in ``params``, in place.
 
@@ -90,75 +150,40 @@ class Optimizer:
         were and raises :class:`TrainingError` naming the parameter and step.
         """
         _check_names(params, grads)
-        t = self.iterations + 1
-        lr_t = self.lr_at(t)
-        state_names = [s.name for s, _ in self._rule.state]
-        results = [
-            (name, theta, *self._update_of(name, theta, grads[name], t, lr_t))
-            for name, theta in params.items()
-        ]
-        for name, theta, state, out in results:
-            np.copyto(theta, out[0], casting="same_kind")
-            for s, value in zip(state_names, out[1:], strict=True):
-                np.copyto(state[s], value, casting="same_kind")
-            self.state[name] = state
-        self.iterations = t
+        for name, theta in params.items():
+            _check_param(name, theta)
+        checked = {name: _checked_grad(name, theta, grads[name])
+                   for name, theta in params.items()}
+        state, t0 = dict(self.state), self.iterations
+        try:
+            self.prepare(params)
+            new = self.update(params, checked)
+            self._check_finite(params, new)
+        except TrainingError:
+            self.state.clear()
+            self.state.update(state)
+            self.iterations = t0
+            raise
+        for name, theta in params.items():
+            np.copyto(theta, new[name], casting="same_kind")
 
-    def _update_of(
-        self, name: str, theta: Any, grad: Any, t: int, lr_t: float
-    ) -> tuple[dict[str, np.ndarray], tuple]:
-        """(the state to update, the new values) of one parameter; nothing is written."""
-        hyper = [value for _, value in self._rule.hyper]
-        state_names = [s.name for s, _ in self._rule.state]
-        g = self._check_pair(name, theta, grad)
-        state = self.state.get(name) or self._initial_state(theta)
-        self._check_state(name, theta, state)
-        # Non-finite results are detected below and reported, not warned about.
-        with np.errstate(all="ignore"):
-            out = self._step_fn(theta, g, *(state[s] for s in state_names), t, lr_t, *hyper)
-        for label, value in zip(["theta", *state_names], out, strict=True):
-            if not np.all(np.isfinite(value)):
-                raise TrainingError(
-                    f"step {t}: update of parameter {name!r} ({label}) is not finite "
-                    f"at lr={lr_t:g}; parameters left unchanged"
-                )
-        return state, out
+    def _check_finite(self, params: Mapping[str, np.ndarray],
+                      new: Mapping[str, np.ndarray]) -> None:
+        """Raise naming the first parameter (and value) of the last update that is not finite."""
+        t = self.iterations
+        for name in params:
+            values = [("theta", new[name]), *self.state[name].items()]
+            for label, value in values:
+                if not np.all(np.isfinite(value)):
+                    raise TrainingError(
+                        f"step {t}: update of parameter {name!r} ({label}) is not finite "
+                        f"at lr={self.lr_at(t):g}; parameters left unchanged"
+                    )
 
     def _initial_state(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         return {
             s.name: np.full(theta.shape, init, dtype=theta.dtype) for s, init in self._rule.state
         }
-
-    @staticmethod
-    def _check_pair(name: str, theta: Any, grad: Any) -> np.ndarray:
-        if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
-            raise TrainingError(
-                f"parameter {name!r} must be a float numpy array (updated in place), "
-                f"got {type(theta).__name__}"
-                + (f" of {theta.dtype}" if isinstance(theta, np.ndarray) else "")
-            )
-        if not theta.flags.writeable:
-            raise TrainingError(f"parameter {name!r} is read-only; it is updated in place")
-        try:
-            g = np.asarray(grad, dtype=np.result_type(theta.dtype, np.float64))
-        except (TypeError, ValueError) as exc:
-            raise TrainingError(f"gradient of {name!r} is not numeric: {exc}") from None
-        if g.shape != theta.shape:
-            raise TrainingError(
-                f"gradient of {name!r} has shape {g.shape}, parameter has {theta.shape}"
-            )
-        if not np.all(np.isfinite(g)):
-            raise TrainingError(f"gradient of {name!r} is not finite")
-        return g
-
-    @staticmethod
-    def _check_state(name: str, theta: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        for arr in state.values():
-            if arr.shape != theta.shape:
-                raise TrainingError(
-                    f"parameter {name!r} changed shape from {arr.shape} to {theta.shape}; "
-                    "call reset() first"
-                )
 
     # -- minimising a scalar graph ----------------------------------------------------
     def minimize(
@@ -211,6 +236,33 @@ class Optimizer:
             self.step(params, _gradients_of(all_grads, params, of))
             trajectory.append(snapshot())
         return trajectory
+
+
+def _check_param(name: str, theta: Any) -> None:
+    """A parameter is a writeable float numpy array (it is updated in place)."""
+    if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
+        raise TrainingError(
+            f"parameter {name!r} must be a float numpy array (updated in place), "
+            f"got {type(theta).__name__}"
+            + (f" of {theta.dtype}" if isinstance(theta, np.ndarray) else "")
+        )
+    if not theta.flags.writeable:
+        raise TrainingError(f"parameter {name!r} is read-only; it is updated in place")
+
+
+def _checked_grad(name: str, theta: np.ndarray, grad: Any) -> np.ndarray:
+    """The gradient as an array of the parameter's dtype and shape, finite."""
+    try:
+        g = np.asarray(grad, dtype=theta.dtype)
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"gradient of {name!r} is not numeric: {exc}") from None
+    if g.shape != theta.shape:
+        raise TrainingError(
+            f"gradient of {name!r} has shape {g.shape}, parameter has {theta.shape}"
+        )
+    if not np.all(np.isfinite(g)):
+        raise TrainingError(f"gradient of {name!r} is not finite")
+    return g
 
 
 def _check_names(params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:

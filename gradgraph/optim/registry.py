@@ -27,18 +27,24 @@ def get(name_or_instance: str | Optimizer, **kwargs: Any) -> Optimizer:
         if kwargs:
             raise TrainingError("pass hyperparameters to the optimizer, not to get(instance)")
         return name_or_instance
-    if not isinstance(name_or_instance, str):
-        raise TrainingError(f"optimizer must be a name or an Optimizer, got {name_or_instance!r}")
-    key = name_or_instance.strip().lower()
+    cls = get_class(name_or_instance)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # an unknown keyword: say which, in one line
+        raise TrainingError(f"{cls.name}: {exc}") from None
+
+
+def get_class(name: str) -> type[Optimizer]:
+    """The optimizer class of a name (case-insensitive); its ``settings`` say what it takes."""
+    if not isinstance(name, str):
+        raise TrainingError(f"optimizer must be a name or an Optimizer, got {name!r}")
+    key = name.strip().lower()
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, list(_REGISTRY), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         known = ", ".join(_REGISTRY)
-        raise TrainingError(f"unknown optimizer {name_or_instance!r} (known: {known}){hint}")
-    try:
-        return _REGISTRY[key](**kwargs)
-    except TypeError as exc:  # an unknown keyword: say which, in one line
-        raise TrainingError(f"{key}: {exc}") from None
+        raise TrainingError(f"unknown optimizer {name!r} (known: {known}){hint}")
+    return _REGISTRY[key]
 
 
 def names() -> Iterable[str]:

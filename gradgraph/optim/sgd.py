@@ -37,7 +37,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
-    _repr_fields = ("lr", "momentum", "nesterov")
+    settings = ("lr", "momentum", "nesterov")
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class Momentum(SGD):
     """SGD with momentum ``v ← μ·v − ρ·g; θ ← θ + v`` (Sutskever/Keras form; μ = 0.9)."""
 
     name = "momentum"
+    settings = ("lr", "momentum")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9, schedule: Schedule | None = None):
         super().__init__(lr, momentum=momentum, nesterov=False, schedule=schedule)
@@ -74,6 +75,7 @@ class Nesterov(SGD):
     """SGD with Nesterov momentum ``v ← μ·v − ρ·g; θ ← θ + μ·v − ρ·g`` (Keras form; μ = 0.9)."""
 
     name = "nesterov"
+    settings = ("lr", "momentum")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9, schedule: Schedule | None = None):
         super().__init__(lr, momentum=momentum, nesterov=True, schedule=schedule)
@@ -90,7 +92,7 @@ class Sign(Optimizer):
     """
 
     name = "sign"
-    _repr_fields = ("lr",)
+    settings = ("lr",)
 
     def __init__(self, lr: float = 1e-3, schedule: Schedule | None = None):
         super().__init__(lr, schedule=schedule)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from .. import optim as _optim
 from ..errors import TrainingError
@@ -18,7 +19,6 @@ from .evaluation import Metric, _evaluate, _metric_list, _prediction, default_ou
 from .feed import Feed, _feed
 from .history import History, NonFiniteError
 from .inputs import _inputs, _param_arrays
-from .update import _Update
 
 
 class Trainer:
@@ -73,7 +73,10 @@ class Trainer:
                                        "steps": len(self.bounds), "examples": self.n,
                                        "seed": seed, "optimizer": repr(self.optimizer)})
         self.work: dict[str, Any] = {**self.caller_params, **self.constants}
-        self.update = _Update(self.optimizer, self.caller_params)
+        self.optimizer.prepare(self.caller_params)
+        # sign(±inf) is finite: only there can a bad gradient give a finite update.
+        self.check_grads = any(isinstance(e, sp.sign) for eq in self.optimizer.equations
+                               for e in sp.preorder_traversal(eq.rhs))
         self.stop_training = False
         self.stop_reason: str | None = None
         self.step_count = 0
@@ -198,18 +201,20 @@ class Trainer:
         keep = ((self.output,) if self.metrics else ()) + self.batch_means
         batch_hooks = [cb.on_batch_end for cb in self.callbacks if hasattr(cb, "on_batch_end")]
         work = self.work
-        states = self.optimizer.state if self.update.state_names else None
+        opt = self.optimizer
+        states = opt.state
         previous: tuple[dict, dict, Mapping] | None = None
         for b, (start, stop) in enumerate(self.bounds):
             size = stop - start
             loss, grads, kept = self._gradients(epoch, b, order[start:stop], keep)
-            if not math.isfinite(loss) or (self.update.check_grads and not _finite(grads)):
+            if not math.isfinite(loss) or (self.check_grads and not _finite(grads)):
                 self._fail(epoch, previous, grads)
                 return True
             self.step_count += 1
             previous = ({k: work[k] for k in grads},
-                        {k: states[k] for k in grads} if states else {}, grads)
-            self.update.apply(work, grads)
+                        {k: states[k] for k in grads}, grads)
+            # update() leaves the arrays (and state dicts) it replaces intact: the fallback.
+            work.update(opt.update(self.params, grads))
             seen += size
             totals[0] += loss * size
             for i, (_, fn) in enumerate(self.metrics, start=1):
