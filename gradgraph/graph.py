@@ -227,9 +227,16 @@ class Graph:
         return self.definitions()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        """Jupyter shows the diagram (or its DOT text when Graphviz is missing)."""
-        from .render import render
+        """Jupyter shows the diagram (or its DOT text when Graphviz is missing).
 
+        A graph past the picture caps shows why and its summary: drawing its DOT text
+        would take seconds and fill the notebook with thousands of lines.
+        """
+        from .render import check_size, render
+
+        too_big = check_size(self)
+        if too_big is not None:
+            return {"text/plain": f"{self!r}\n{too_big.message()}"}
         return render(self)._repr_mimebundle_(include, exclude)
 
     def resolve(self, name: str) -> str:

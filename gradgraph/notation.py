@@ -97,7 +97,8 @@ def to_unicode(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:
     """Print ``expr`` as the slides write it: ``x · σ′(z) · 2(a − y)``.
 
     ``order`` ranks names by where the user first wrote them, so ``w*x + b`` prints
-    as ``w·x + b`` and not in SymPy's alphabetical order.
+    as ``w·x + b`` and not in SymPy's alphabetical order. A string is read by
+    gradgraph's parser (never ``sympify``, which runs Python).
     """
     return _u(reorder(as_expr(expr), order))[0]
 

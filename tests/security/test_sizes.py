@@ -266,3 +266,11 @@ def test_gradcheck_refuses_a_big_graph_unless_told_which_nodes() -> None:
         gg.gradcheck(g, {"x": 1.0, "w": 1.0})
     report = gg.gradcheck(g, {"x": 1.0, "w": 1.0}, nodes=["w", "u_2"])
     assert report.ok and [r.node for r in report.rows] == ["w", "u_2"]
+
+
+def test_jupyter_shows_a_huge_graph_without_drawing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = Graph.from_text(chain(MAX_DRAWN_NODES + 1))
+    monkeypatch.setattr(render_module, "build_scene", None)  # would fail if called
+    bundle = g._repr_mimebundle_()
+    assert "too large to lay out" in bundle["text/plain"]
+    assert "digraph" not in bundle["text/plain"]
