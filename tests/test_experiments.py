@@ -291,7 +291,8 @@ def test_capacity_shows_underfitting_an_optimum_and_overfitting(tmp_path):
     o = result.optimum(0.0)
     assert o["width"] == 16 and 1 < o["epochs"] < 60
     val = result.grid("val_error", 0.0)
-    assert capacity._u_shaped(val[:, o["epochs"] - 1], 1)  # U in width, 16 inside
+    margin = result.margin(o["val_error"])  # two standard errors: 0.03 here
+    assert capacity._u_shaped(val[:, o["epochs"] - 1], 1, margin)  # U in width, 16 inside
     assert val[1, -1] > o["val_error"] + 0.02  # and 16 units overfit when trained longer
     assert capacity._falls(result.curve(0.0, 16)["train_error"])
     train = result.grid("train_error", 0.0)
@@ -368,6 +369,14 @@ def _capacity_result(val_by_width, val_by_epoch, train_by_width, l2s=(0.0,)):
 def test_capacity_verdict_needs_a_u_inside_the_sweep(by_width, by_epoch, expected):
     result = _capacity_result(by_width, by_epoch, [0.7, 0.3, 0.1, 0.0])
     assert result.verdict()[0] is expected, result.verdict()
+
+
+def test_capacity_margin_is_two_standard_errors_of_the_validation_error():
+    result = _capacity_result([0.8, 0.2, 0.1, 0.2], [0.3, 0.1, 0.2, 0.3], [0.7, 0.3, 0.1, 0])
+    assert result.margin(0.1) == pytest.approx(2 * math.sqrt(0.09 / 500))
+    result.seeds = [0, 1, 2]  # three splits' validation images
+    assert result.margin(0.1) == pytest.approx(2 * math.sqrt(0.09 / 1500))
+    assert result.margin(0.0) == pytest.approx(1 / 500)
 
 
 def test_capacity_verdict_needs_falling_training_error_and_lambda_zero():
