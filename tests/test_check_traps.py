@@ -39,6 +39,7 @@ TRAPS = [
     (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(w - 250))", False),
     (SLIDE, "dC/dw", f"{RIGHT} + relu'(250 - w)*relu'(w - 249)", False),  # a window
     (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(z - 60))", False),
+    (SLIDE, "dC/dw", f"{RIGHT}*(1 + relu'(b - 250))", False),  # σ′ is 10⁻¹⁰⁹ there
     (SLIDE, "dC/dw", f"{RIGHT}*(1 + 1e-6*relu(x - 60))", False),
     ("C = t*relu(x - 100)", "dC/dt", "0", False),
     ("C = abs(w - 1000)", "dC/dw", "-1", False),

@@ -24,7 +24,10 @@ from .. import ops
 from .display import factor_text
 from .numbers import evaluate
 
-PRECISE_POINTS = 6  # points a residual is evaluated at in 40 digits, when float64 cannot tell
+# When float64 cannot tell (1 − σ(z) is 0 past z ≈ 37), a residual is evaluated at a
+# few points in DIGITS digits: it sees differences down to 10^(10 − DIGITS) of the terms.
+PRECISE_POINTS = 4
+DIGITS = 150
 # A constant this small relative to the values (or a factor this close to 1) is what
 # float64 rounding of the learner's own decimals leaves: 16 units in the last place.
 NOISE = 2.0 ** -48
@@ -86,7 +89,8 @@ def constant_offset(yours: sp.Expr, truth: sp.Expr, scale: float
 
 
 def residual(yours: sp.Expr, truth: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int,
-             order: Mapping[str, int], truth_values: np.ndarray) -> dict[str, Any] | None:
+             order: Mapping[str, int], magnitudes: np.ndarray | None,
+             truth_values: np.ndarray) -> dict[str, Any] | None:
     """``{"kind": "term", "value": "10⁻⁴·x", "point": i}`` when ``yours − truth`` is, by
     exact algebra, a function that is nonzero on a set of positive measure though too
     small at the points for the tolerance (x³ + 10⁻⁴x for x³; x·σ′(z)·relu′(w − 250)
@@ -124,39 +128,49 @@ def residual(yours: sp.Expr, truth: sp.Expr, env: Mapping[sp.Symbol, np.ndarray]
         stands_out = np.abs(whole) / np.maximum(np.abs(truth_values), 1e-300)
     if np.any(shows):
         point = int(np.argmax(np.where(shows, stands_out, -1.0)))
-    else:  # float64 cannot tell (1 − σ(60) is 0 there): a few points, 40 digits
-        point = _precisely_nonzero(factors, env, np.isfinite(truth_values))
+    else:  # float64 cannot tell (1 − σ(60) is 0 there): a few points, in DIGITS digits
+        point = _precisely_nonzero(factors, env, truth_values, magnitudes)
         if point is None:
             return None
     return {"kind": "term", "value": factor_text(original, order), "point": point}
 
 
 def _precisely_nonzero(factors: list[sp.Expr], env: Mapping[sp.Symbol, np.ndarray],
-                       usable: np.ndarray) -> int | None:
-    """A point where every factor is nonzero in 40-digit arithmetic (tried where the
-    factors that are not sums are already nonzero in float64), or None."""
+                       truth_values: np.ndarray, magnitudes: np.ndarray | None
+                       ) -> int | None:
+    """A point where every factor is nonzero in :data:`DIGITS`-digit arithmetic (tried
+    where the factors that are not sums are nonzero in float64, largest true value
+    first: the fewest digits to see a difference), or None."""
     plain = [f for f in factors if not f.is_Add]
     sums = [ops.elementary(f) for f in factors if f.is_Add]
-    n = usable.size
+    n = truth_values.size
     with np.errstate(all="ignore"):
-        ok = usable & np.all([np.isfinite(v) & (v != 0) for v in (
-            np.broadcast_to(evaluate(f, env, n), (n,)) for f in plain)], axis=0)
-    for i in np.flatnonzero(ok)[:PRECISE_POINTS]:
-        at = {s: sp.Float(float(v[i]), 40) for s, v in env.items()}
+        ok = np.isfinite(truth_values) & np.all(
+            [np.isfinite(v) & (v != 0) for v in (
+                np.broadcast_to(evaluate(f, env, n), (n,)) for f in plain)], axis=0)
+    # Largest true value first; then (where float64 made it 0: σ′(60)) the points whose
+    # values (``magnitudes``: of every node) are smallest, nearest the ordinary ones.
+    size = magnitudes if magnitudes is not None else np.max(
+        [np.abs(np.broadcast_to(v, (n,))) for v in env.values()], axis=0)
+    candidates = np.flatnonzero(ok)
+    order = np.lexsort((size[candidates], -np.abs(truth_values[candidates])))
+    for i in candidates[order][:PRECISE_POINTS]:
+        at = {s: sp.Float(float(v[i]), DIGITS) for s, v in env.items()}
         if all(_nonzero_sum(f, at) for f in sums):
             return int(i)
     return None
 
 
 def _nonzero_sum(f: sp.Expr, at: Mapping[sp.Symbol, sp.Float]) -> bool:
-    """A sum at a point, in 40 digits: nonzero beyond its terms' rounding? (Each term
-    on its own first: substituted whole, SymPy would add them up before we see them.)"""
-    terms = [sp.N(t.xreplace(at), 40) for t in sp.Add.make_args(f)]
+    """A sum at a point, in :data:`DIGITS` digits: nonzero beyond its terms' rounding?
+    (Each term on its own first: substituted whole, SymPy would add them up before we
+    see them.)"""
+    terms = [sp.N(t.xreplace(at), DIGITS) for t in sp.Add.make_args(f)]
     if not all(t.is_number and sp.im(t) == 0 for t in terms):
         return False
     total = sp.Add(*terms)
     size = sp.Add(*(abs(t) for t in terms))
-    return bool(abs(total) > sp.Float(1e-30, 40) * size)
+    return bool(abs(total) > sp.Float(10.0 ** (10 - DIGITS), DIGITS) * size)
 
 
 def _clearly_nonzero(f: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:

@@ -63,7 +63,7 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
             report["proved"], report["constant"] = _settle(
                 pairs, budget, _scale(prep.truth[moderate]),
                 None if prep.constrained else _leaf_env(prep),
-                np.split(np.where(rough, np.nan, prep.truth), len(pairs)))
+                np.split(np.where(unusable, np.nan, prep.truth), len(pairs)))
             report["exact"] = report["proved"]
             found = report["constant"]
             if found is not None and "point" in found:  # where the term shows
@@ -80,10 +80,12 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
     return report
 
 
-def _leaf_env(prep: Prepared) -> tuple[dict[sp.Symbol, np.ndarray], int, Any]:
-    """The leaves' values at the points, for exact algebra's residuals."""
+def _leaf_env(prep: Prepared) -> tuple[dict[sp.Symbol, np.ndarray], int, Any, Any]:
+    """The leaves' values at the points (and the size of every node's value there),
+    for exact algebra's residuals."""
     env = {prep.graph[name].symbol: values for name, values in prep.leaf_values.items()}
-    return env, prep.n, prep.order
+    sizes = prep.sample.magnitudes if prep.sample is not None else None
+    return env, prep.n, prep.order, sizes
 
 
 def exactly_zero(difference: sp.Expr) -> bool:
@@ -109,7 +111,7 @@ def exactly_zero(difference: sp.Expr) -> bool:
 
 
 def _settle(pairs: list[tuple[sp.Expr, sp.Expr]], budget: float, scale: float,
-            leaves: tuple[dict[sp.Symbol, np.ndarray], int, Any] | None,
+            leaves: tuple[dict[sp.Symbol, np.ndarray], int, Any, Any] | None,
             truths: list[np.ndarray]
             ) -> tuple[bool, dict[str, Any] | None]:
     """(proved, near miss) for an answer the numbers call equal: exact algebra, then a
