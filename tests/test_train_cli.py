@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from gradgraph.cli import cli
 from gradgraph.nn import Sequential
-from tests.test_cli_derive import help_examples, run_example
+from tests.test_cli_derive import REPO, help_examples, run_example
 
 
 def run(runner: CliRunner, *args: str):  # noqa: ANN201
@@ -70,7 +70,7 @@ def test_user_data(runner: CliRunner, tmp_path) -> None:  # noqa: ANN001
     (["--lr", "-1"], "lr must be > 0"),
     (["--batchnorm", "--batch-size", "1"], "at least 2 examples per batch"),
     (["--optimizer", "adamm"], "did you mean 'adam'"),
-    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to sgd"),
+    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum does not apply to adam"),
     (["--hidden", "100,x"], "--hidden takes layer sizes"),
     (["--activation", "sigmod"], "did you mean 'sigmoid'"),
     (["--l2", "-1"], "l2 must be a finite number >= 0"),
@@ -158,3 +158,116 @@ def test_every_help_example_runs(line: str, tmp_path, monkeypatch) -> None:  # n
     assert result.stdout.startswith("test accuracy")
     if "--save" in line:
         assert (tmp_path / "model.npz").is_file() and (tmp_path / "history.png").is_file()
+
+
+# --- optimizer settings, schedules, validation split (the CLI has what the API has) ---
+MOONS = str(REPO / "lessons" / "data" / "two_moons.csv")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--optimizer", "sgd", "--beta-1", "0.8"], "--beta-1 does not apply to sgd (it takes "
+                                                "--lr, --momentum, --nesterov, --schedule)"),
+    (["--optimizer", "momentum", "--nesterov"], "--nesterov does not apply to momentum"),
+    (["--optimizer", "adam", "--weight-decay", "0.1"], "--weight-decay does not apply to adam"),
+    (["--optimizer", "adamw", "--no-bias-correction"], "--no-bias-correction does not apply "
+                                                        "to adamw"),
+    (["--optimizer", "adam", "--rho", "0.9"], "--rho does not apply to adam"),
+    (["--optimizer", "sign", "--epsilon", "1e-8"], "--epsilon does not apply to sign"),
+    (["--optimizer", "adam", "--beta-1", "1.5"], "--beta-1 must be in [0, 1), got 1.5"),
+    (["--optimizer", "rmsprop", "--epsilon", "nan"], "--epsilon must be finite"),
+    (["--optimizer", "adamw", "--weight-decay", "-1"], "--weight-decay must be >= 0"),
+    (["--schedule", "stp"], "--schedule: unknown schedule 'stp'"),
+    (["--schedule", "stp"], "did you mean 'step'?"),
+    (["--schedule", "step"], "--schedule: schedule step: "),
+    (["--schedule", "step:every=0"], "--schedule: every must be an integer >= 1, got 0"),
+    (["--schedule", "step:every=1.5"], "--schedule: every must be an integer >= 1, got 1.5"),
+    (["--schedule", "step:rate=1"], "schedule step has no setting 'rate' (it takes: every, "
+                                    "factor)"),
+    (["--schedule", "cosine:total=x"], "--schedule: total needs a number, got 'x'"),
+    (["--schedule", "cosine:total"], "--schedule: settings are KEY=VALUE"),
+    (["--schedule", "__import__('os'):x=1"], "--schedule: unknown schedule"),
+    (["--data", MOONS, "--validation-split", "0.95"], "--validation-split 0.95 leaves 8 "
+                                                       "training examples"),
+])
+def test_optimizer_setting_errors_are_one_line(runner: CliRunner, args: list[str],
+                                               message: str) -> None:
+    result = run(runner, *args, "-q")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_help_names_exactly_the_optimizers_that_take_each_setting() -> None:
+    from gradgraph import optim
+    from gradgraph.commands.train import SETTING_OPTIONS
+
+    for option, setting, _, kwargs in SETTING_OPTIONS:
+        named = re.search(r"\(([a-z, ]+)\)\.$", kwargs["help"]).group(1).split(", ")
+        takers = [n for n in optim.names() if setting in optim.get_class(n).settings]
+        assert sorted(named) == sorted(takers), option
+
+
+def test_every_setting_and_the_schedule_reach_the_optimizer(runner: CliRunner) -> None:
+    cases = [
+        (["--optimizer", "adam", "--beta-1", "0.8", "--beta-2", "0.99", "--epsilon", "1e-7",
+          "--no-bias-correction", "--schedule", "step:every=20,factor=0.5"],
+         "Adam(lr=0.001, beta_1=0.8, beta_2=0.99, epsilon=1e-07, bias_correction=False, "
+         "schedule=StepDecay(every=20, factor=0.5))"),
+        (["--optimizer", "rmsprop", "--rho", "0.95", "--eps-placement", "pytorch",
+          "--centered", "--schedule", "inverse-time:decay=0.01"],
+         "RMSprop(lr=0.001, rho=0.95, epsilon=1e-07, eps_placement='pytorch', centered=True, "
+         "schedule=InverseTime(decay=0.01))"),
+        (["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.5", "--nesterov",
+          "--schedule", "linear:tau=10,floor=0.1"],
+         "SGD(lr=0.05, momentum=0.5, nesterov=True, schedule=LinearToFloor(tau=10, floor=0.1))"),
+        (["--optimizer", "adamw", "--weight-decay", "0.05", "--schedule", "exponential:rate=0.01"],
+         "weight_decay=0.05, schedule=Exponential(rate=0.01))"),
+        (["--optimizer", "adagrad", "--initial-accumulator", "0.1", "--schedule", "constant"],
+         "Adagrad(lr=0.01, epsilon=1e-10, initial_accumulator=0.1, schedule=Constant())"),
+        (["--optimizer", "adamax", "--beta-2", "0.9", "--schedule", "cosine:total=30"],
+         "AdaMax(lr=0.002, beta_1=0.9, beta_2=0.9, schedule=Cosine(total=30, floor=0.0))"),
+    ]
+    for args, want in cases:
+        result = run(runner, "--data", MOONS, "--hidden", "4", "--epochs", "1", "--json", *args)
+        assert result.exit_code == 0, result.output
+        assert want in json.loads(result.stdout)["optimizer"]
+
+
+def test_validation_split_is_carved_from_the_training_data(runner: CliRunner) -> None:
+    result = run(runner, "--data", MOONS, "--hidden", "8", "--epochs", "3",
+                 "--validation-split", "0.25")
+    assert result.exit_code == 0, result.output
+    assert "two_moons.csv (2 features, 2 classes): 127 train, 43 validation, 30 test" \
+        in result.stderr
+    epochs = [ln for ln in result.stderr.splitlines() if ln.startswith("Epoch ")]
+    assert len(epochs) == 3 and "val_loss: " in epochs[0] and "val_accuracy: " in epochs[0]
+    doc = json.loads(run(runner, "--data", MOONS, "--hidden", "8", "--epochs", "3",
+                         "--validation-split", "0.25", "--json").stdout)
+    assert doc["validation"] == {"examples": 43, "of": "training data"}
+    assert len(doc["history"]["val_loss"]) == 3
+    assert doc["history"]["val_loss"][-1] != doc["test"]["loss"]  # not the test set
+
+
+def test_the_validation_rows_are_neither_training_nor_test_rows() -> None:
+    from gradgraph.commands.train import _load, _split_validation
+
+    X, Y, Xt, _, _ = _load(MOONS, 0.15, 37)
+    Xtr, _, Xv, _ = _split_validation(X, Y, 0.25, 37)
+    rows = [{tuple(r) for r in a} for a in (Xtr, Xv, Xt)]
+    assert (len(rows[0]), len(rows[1]), len(rows[2])) == (127, 43, 30)
+    assert not (rows[0] & rows[1]) and not (rows[1] & rows[2]) and not (rows[0] & rows[2])
+
+
+def test_the_shipped_csv_is_what_the_script_makes(tmp_path) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    from gradgraph.data import load_arrays
+
+    out = tmp_path / "moons.csv"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_two_moons.py"), str(out)],
+                   check=True)
+    assert out.read_bytes() == (REPO / "lessons" / "data" / "two_moons.csv").read_bytes()
+    X, y = load_arrays(out)
+    assert X.shape == (200, 2) and np.bincount(y).tolist() == [100, 100]
+    assert out.stat().st_size < 5000

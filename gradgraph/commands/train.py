@@ -64,21 +64,132 @@ def _load(data: str | None, test_size: float, random_state: int) -> tuple[Any, .
             f"{Path(data).name} ({X.shape[1]} features, {classes} classes)")
 
 
-def _optimizer(name: str, lr: float | None, momentum: float | None) -> Any:
-    from .. import optim
+# The CLI's options for optimizer settings: (option, the setting it sets, the value a
+# flag sets or None for an option taking a value, click's keywords). Which optimizer
+# takes which is read from each class's ``settings``, not listed here.
+SETTING_OPTIONS: list[tuple[str, str, Any, dict[str, Any]]] = [
+    ("--momentum", "momentum", None,
+     {"type": float, "help": "Momentum μ in [0, 1) (sgd, momentum, nesterov)."}),
+    ("--nesterov", "nesterov", True, {"help": "Nesterov momentum (sgd)."}),
+    ("--beta-1", "beta_1", None,
+     {"type": float, "help": "β₁, decay of the mean gradient m (adam, adamax, adamw)."}),
+    ("--beta-2", "beta_2", None,
+     {"type": float, "help": "β₂, decay of v (of u in adamax) (adam, adamax, adamw)."}),
+    ("--epsilon", "epsilon", None,
+     {"type": float, "help": "ε in the denominator (adagrad, rmsprop, adam, adamw)."}),
+    ("--rho", "rho", None, {"type": float, "help": "ρ, decay of the mean square (rmsprop)."}),
+    ("--eps-placement", "eps_placement", None,
+     {"type": click.Choice(["keras", "pytorch"]),
+      "help": "Where ε goes: keras √(r + ε), pytorch √r + ε (rmsprop)."}),
+    ("--centered", "centered", True, {"help": "Centred RMSprop: r − ḡ² (rmsprop)."}),
+    ("--no-bias-correction", "bias_correction", False,
+     {"help": "Adam without the 1 − βᵗ correction, the paper's §6.4 ablation (adam)."}),
+    ("--weight-decay", "weight_decay", None,
+     {"type": float, "help": "AdamW's decoupled weight decay λ: θ ← θ − αλθ (adamw)."}),
+    ("--initial-accumulator", "initial_accumulator", None,
+     {"type": float, "help": "Adagrad's starting G (adagrad)."}),
+]
+FLAG_OF = {"lr": "--lr", **{setting: opt for opt, setting, _, _ in SETTING_OPTIONS}}
 
-    key = name.strip().lower()
+
+def _dest(option: str) -> str:
+    return option.lstrip("-").replace("-", "_")
+
+
+def _setting_options(fn: Any) -> Any:
+    """Add the optimizer-setting options to the command (in the table's order)."""
+    for option, _, flag, kwargs in reversed(SETTING_OPTIONS):
+        extra = {"is_flag": True} if flag is not None else {"default": None}
+        fn = click.option(option, _dest(option), **extra, **kwargs)(fn)
+    return fn
+
+
+def _given_settings(values: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """{setting: (option, value)} of the setting options the user gave."""
+    given = {}
+    for option, setting, flag, _ in SETTING_OPTIONS:
+        value = values.get(_dest(option))
+        if flag is None and value is not None:
+            given[setting] = (option, value)
+        elif flag is not None and value:
+            given[setting] = (option, flag)
+    return given
+
+
+def _schedule(spec: str | None) -> Any:
+    """``--schedule NAME[:KEY=VALUE,...]`` → a schedule; names and values checked, no eval."""
+    if spec is None:
+        return None
+    from .. import optim
+    from ..errors import TrainingError
+
+    name, _, rest = spec.partition(":")
+    kwargs: dict[str, int | float] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip().isidentifier():
+            raise CommandError(f"--schedule: settings are KEY=VALUE, e.g. step:every=100,"
+                               f"factor=0.5; got '{item}'")
+        kwargs[key.strip()] = _number(text.strip(), key.strip())
+    try:
+        return optim.get_schedule(name, **kwargs)
+    except TrainingError as e:
+        raise CommandError(f"--schedule: {e}") from None
+
+
+def _number(text: str, key: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise CommandError(f"--schedule: {key} needs a number, got '{text}'") from None
+
+
+def _optimizer(name: str, lr: float | None, given: dict[str, tuple[str, Any]],
+               schedule: Any) -> Any:
+    """The optimizer; each setting checked against the optimizer's own ``settings``."""
+    from .. import optim
+    from ..errors import TrainingError
+
+    cls = optim.get_class(name)
     kwargs: dict[str, Any] = {}
     if lr is not None:
         kwargs["lr"] = lr
-    elif key == "sgd":
+    elif cls.name == "sgd":
         kwargs["lr"] = DECK["lr"]  # the deck's rate, not Keras's default 0.01
-    if momentum is not None:
-        if "momentum" not in optim.get_class(key).settings:
-            raise CommandError(f"--momentum applies to sgd, momentum and nesterov, not to "
-                               f"{name}")
-        kwargs["momentum"] = momentum
-    return optim.get(key, **kwargs)
+    for setting, (option, value) in given.items():
+        if setting not in cls.settings:
+            takes = ", ".join(FLAG_OF[s] for s in cls.settings if s in FLAG_OF)
+            raise CommandError(f"{option} does not apply to {cls.name} (it takes {takes}, "
+                               f"--schedule)")
+        kwargs[setting] = value
+    try:
+        return optim.get(cls.name, **kwargs, schedule=schedule)
+    except TrainingError as e:
+        message = str(e)
+        for setting in kwargs:  # "beta_1 must be …" → "--beta-1 must be …"
+            if message.startswith(f"{setting} "):
+                message = FLAG_OF[setting] + message[len(setting):]
+        raise CommandError(message) from None
+
+
+def _split_validation(X: Any, Y: Any, fraction: float | None,
+                      random_state: int) -> tuple[Any, Any, Any, Any]:
+    """(X_train, Y_train, X_val, Y_val): ``fraction`` of the training data held out."""
+    if fraction is None:
+        return X, Y, None, None
+    from sklearn.model_selection import train_test_split
+
+    n_val = math.ceil(fraction * len(X))
+    if len(X) - n_val < MIN_TRAIN:
+        raise CommandError(f"--validation-split {fraction:g} leaves {len(X) - n_val} training "
+                           f"examples; at least {MIN_TRAIN} are needed")
+    X_train, X_val, Y_train, Y_val = train_test_split(X, Y, test_size=n_val,
+                                                      random_state=random_state)
+    return X_train, Y_train, X_val, Y_val
 
 
 def _model(n_in: int, n_out: int, hidden: list[int], activation: str, l1: float,
@@ -129,7 +240,11 @@ class _Bar:
 @click.option("--lr", type=float, default=None,
               help="Learning rate (default: 0.1 for sgd, as in the deck; else the "
                    "optimizer's own default).")
-@click.option("--momentum", type=float, default=None, help="Momentum μ (sgd/momentum/nesterov).")
+@_setting_options
+@click.option("--schedule", metavar="NAME[:K=V,...]", default=None,
+              help="Learning-rate schedule: constant, step:every=N,factor=F, "
+                   "exponential:rate=R, inverse-time:decay=D, linear:tau=N,floor=F, "
+                   "cosine:total=N,floor=F (N counts steps).")
 @click.option("--epochs", type=click.IntRange(1, 100_000), default=DECK["epochs"],
               show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=DECK["batch_size"],
@@ -151,6 +266,11 @@ class _Bar:
 @click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=DECK["test_size"], show_default=True,
               help=f"Fraction held out for testing (at most {MAX_TEST_SIZE}).")
+@click.option("--validation-split", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=None, metavar="F",
+              help="Hold out this fraction of the training data as a validation set, "
+                   "reported per epoch as val_loss/val_accuracy (default: the test set "
+                   "is reported there).")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write train/validation curves to this .png, .svg or .pdf.")
 @click.option("--save", type=click.Path(dir_okay=False),
@@ -158,28 +278,51 @@ class _Bar:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No epoch lines or progress bar.")
 @run_safely
-def train_command(optimizer: str, lr: float | None, momentum: float | None, epochs: int,
+def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs: int,
                   batch_size: int, hidden: str, activation: str, l1: float, l2: float,
                   dropout: float, batchnorm: bool, seed: int, data: str | None,
-                  test_size: float, plot: str | None, save: str | None, as_json: bool,
-                  quiet: bool) -> None:
+                  test_size: float, validation_split: float | None, plot: str | None,
+                  save: str | None, as_json: bool, quiet: bool, **settings: Any) -> None:
     """Train a network on the graph; by default the deck's Keras example.
 
     \b
     Default: scikit-learn digits (1527 train / 270 test, StandardScaler),
     Dense(100) tanh → Dense(10) softmax, cross-entropy, SGD lr 0.1, batch 32,
     15 epochs. Epoch lines and a progress bar go to stderr, results to stdout.
+    An optimizer refuses, in one line, a setting it does not take.
+
+    \b
+    Data to try at once: lessons/data/two_moons.csv (200 points, 2 features,
+    2 classes; label last) in a source checkout, or
+    <prefix>/share/gradgraph/lessons/data/two_moons.csv after an install.
 
     \b
     Examples:
       gradgraph train
       gradgraph train --optimizer adam --lr 1e-3 --l2 1e-4 --dropout 0.2 --batchnorm \\
           --epochs 30 --plot history.png --save model.npz
+    Your data, with a validation set carved from the training data:
+      gradgraph train --data lessons/data/two_moons.csv --hidden 16 --epochs 20 \\
+          --validation-split 0.2
+    Optimizer settings:
+      gradgraph train --data lessons/data/two_moons.csv --optimizer sgd --momentum 0.9 \\
+          --nesterov --epochs 5
+      gradgraph train --data lessons/data/two_moons.csv --optimizer adam --beta-1 0.8 \\
+          --beta-2 0.99 --epsilon 1e-7 --no-bias-correction --epochs 5
+      gradgraph train --data lessons/data/two_moons.csv --optimizer adamw --weight-decay 0.05 \\
+          --epochs 5
+      gradgraph train --data lessons/data/two_moons.csv --optimizer rmsprop --rho 0.95 \\
+          --eps-placement pytorch --centered --epochs 5
+    Learning-rate schedules:
+      gradgraph train --data lessons/data/two_moons.csv --schedule step:every=20,factor=0.5 \\
+          --epochs 5
+      gradgraph train --data lessons/data/two_moons.csv --optimizer adam \\
+          --schedule cosine:total=30,floor=0.01 --epochs 5
     """
     from .. import train as _train
 
     sizes = _hidden(hidden)
-    opt = _optimizer(optimizer, lr, momentum)
+    opt = _optimizer(optimizer, lr, _given_settings(settings), _schedule(schedule))
     if plot and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise CommandError("--plot needs a .png, .svg or .pdf file name")
     if save and Path(save).suffix.lower() != ".npz":  # the file is numpy's, whatever its name
@@ -193,6 +336,8 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
     if len(X) < MIN_TRAIN:
         raise CommandError(f"--test-size {test_size:g} leaves {len(X)} training examples; "
                            f"at least {MIN_TRAIN} are needed")
+    X, Y, Xv, Yv = _split_validation(X, Y, validation_split, DECK["random_state"])
+    validation = (Xt, Yt) if Xv is None else (Xv, Yv)
     model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
     bar = _Bar(len(X), quiet or as_json)
@@ -201,11 +346,12 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
                                      advance=bar.advance)
     callbacks = [*lines, progress] if lines else []
     if not (quiet or as_json):
-        click.echo(f"data: {source}: {len(X)} train, {len(Xt)} test", err=True)
+        held = "" if Xv is None else f", {len(Xv)} validation"
+        click.echo(f"data: {source}: {len(X)} train{held}, {len(Xt)} test", err=True)
         click.echo(f"model: {model!r}; optimizer {opt!r}", err=True)
     try:
         history = model.fit(X, Y, epochs=epochs, batch_size=batch_size,
-                            validation_data=(Xt, Yt), callbacks=callbacks, seed=seed)
+                            validation_data=validation, callbacks=callbacks, seed=seed)
     finally:
         bar.finish()
     if plot and history.epochs:
@@ -218,7 +364,8 @@ def train_command(optimizer: str, lr: float | None, momentum: float | None, epoc
     loss, acc = model.evaluate(Xt, Yt)
     if save:
         model.save(save)
-    _report(as_json, history, loss, acc, len(Xt), plot, save, opt, model)
+    _report(as_json, history, loss, acc, len(Xt), plot, save, opt, model,
+            None if Xv is None else len(Xv))
 
 
 def _check_outputs(plot: str | None, save: str | None) -> None:
@@ -257,9 +404,12 @@ class _Lines:
 
 
 def _report(as_json: bool, history: Any, loss: float, acc: float, n_test: int,
-            plot: str | None, save: str | None, opt: Any, model: Any) -> None:
+            plot: str | None, save: str | None, opt: Any, model: Any,
+            n_val: int | None) -> None:
     if as_json:
         doc = {"test": {"loss": _num(loss), "accuracy": _num(acc), "examples": n_test},
+               "validation": {"examples": n_val or n_test,
+                              "of": "training data" if n_val else "test set"},
                "model": repr(model), "optimizer": repr(opt), "plot": plot, "saved": save,
                **history.to_dict()}
         click.echo(json.dumps(doc, indent=1, allow_nan=False))

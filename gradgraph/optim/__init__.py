@@ -27,6 +27,8 @@ from .schedules import (
     LinearToFloor,
     Schedule,
     StepDecay,
+    get_schedule,
+    schedule_names,
 )
 from .sgd import SGD, Momentum, Nesterov, Sign
 
@@ -49,6 +51,8 @@ __all__ = [
     "LinearToFloor",
     "Cosine",
     "get",
+    "get_schedule",
+    "schedule_names",
     "get_class",
     "names",
 ]

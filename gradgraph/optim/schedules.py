@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any, ClassVar
 
@@ -30,9 +31,11 @@ class Schedule:
     ``lr · schedule(t − 1)``.
     """
 
+    # The name get_schedule() knows it by (None: a schedule defined elsewhere).
+    name: ClassVar[str | None] = None
     # The constructor's arguments, in order, as repr shows them; None (a schedule defined
     # elsewhere that lists none) keeps the default object repr.
-    _repr_fields: ClassVar[tuple[str, ...] | None] = None
+    settings: ClassVar[tuple[str, ...] | None] = None
 
     def __call__(self, k: int) -> float:
         k = _count("k", k, minimum=0)
@@ -59,16 +62,17 @@ class Schedule:
         return self.formula()
 
     def __repr__(self) -> str:
-        if self._repr_fields is None:
+        if self.settings is None:
             return super().__repr__()
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings)
         return f"{type(self).__name__}({args})"
 
 
 class Constant(Schedule):
     """ρₖ = ρ₀."""
 
-    _repr_fields = ()
+    name = "constant"
+    settings = ()
 
     def _factor(self, k: int) -> float:
         return 1.0
@@ -83,7 +87,8 @@ class Constant(Schedule):
 class StepDecay(Schedule):
     """ρₖ = ρ₀·factor^⌊k/every⌋ (Keras ``ExponentialDecay(staircase=True)``, torch ``StepLR``)."""
 
-    _repr_fields = ("every", "factor")
+    name = "step"
+    settings = ("every", "factor")
 
     def __init__(self, every: int, factor: float = 0.5):
         self.every = _count("every", every)
@@ -104,7 +109,8 @@ class StepDecay(Schedule):
 class Exponential(Schedule):
     """ρₖ = ρ₀·e^(−rate·k) (the usual "exponential decay" α₀e^(−kt))."""
 
-    _repr_fields = ("rate",)
+    name = "exponential"
+    settings = ("rate",)
 
     def __init__(self, rate: float):
         self.rate = _nonnegative("rate", rate)
@@ -122,7 +128,8 @@ class Exponential(Schedule):
 class InverseTime(Schedule):
     """ρₖ = ρ₀/(1 + decay·k) (1/t decay; Keras ``InverseTimeDecay`` with decay_steps 1)."""
 
-    _repr_fields = ("decay",)
+    name = "inverse-time"
+    settings = ("decay",)
 
     def __init__(self, decay: float):
         self.decay = _nonnegative("decay", decay)
@@ -143,7 +150,8 @@ class LinearToFloor(Schedule):
     ``floor`` is ρ_τ as a fraction of ρ₀ (the book suggests about 0.01).
     """
 
-    _repr_fields = ("tau", "floor")
+    name = "linear"
+    settings = ("tau", "floor")
 
     def __init__(self, tau: int, floor: float = 0.01):
         self.tau = _count("tau", tau)
@@ -170,7 +178,8 @@ class Cosine(Schedule):
     ``floor`` is ρ_min as a fraction of ρ₀ (0 by default, like torch ``eta_min=0``).
     """
 
-    _repr_fields = ("total", "floor")
+    name = "cosine"
+    settings = ("total", "floor")
 
     def __init__(self, total: int, floor: float = 0.0):
         self.total = _count("total", total)
@@ -202,3 +211,34 @@ def _check_schedule(schedule: Any) -> Schedule | None:
     raise TrainingError(
         f"schedule must be a gradgraph.optim schedule (Constant, StepDecay, ...), got {schedule!r}"
     )
+
+
+_SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, StepDecay, Exponential, InverseTime, LinearToFloor, Cosine)
+    if cls.name is not None
+}
+
+
+def schedule_names() -> tuple[str, ...]:
+    """The names :func:`get_schedule` knows: constant, step, exponential, inverse-time,
+    linear, cosine."""
+    return tuple(_SCHEDULES)
+
+
+def get_schedule(name: str, **kwargs: Any) -> Schedule:
+    """A schedule from its name (case-insensitive) and its settings, e.g.
+    ``get_schedule("step", every=10, factor=0.5)``; each class's ``settings`` lists them."""
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in _SCHEDULES:
+        close = difflib.get_close_matches(str(key), list(_SCHEDULES), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise TrainingError(f"unknown schedule {name!r} (known: {', '.join(_SCHEDULES)}){hint}")
+    cls = _SCHEDULES[key]
+    unknown = [k for k in kwargs if k not in (cls.settings or ())]
+    if unknown:
+        takes = ", ".join(cls.settings or ()) or "no settings"
+        raise TrainingError(f"schedule {key} has no setting {unknown[0]!r} (it takes: {takes})")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a missing setting: say which, in one line
+        raise TrainingError(f"schedule {key}: {exc}") from None
