@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -166,6 +167,23 @@ def test_large_batch_minimum_is_sharper_than_small_batch():
     curve = np.asarray(small["curve"])
     assert np.argmin(curve) == len(curve) // 2  # the trained θ is the minimum of its slice
     assert result.verdict()[0] is True, result.verdict()
+
+
+def test_until_minimum_then_decays_the_lr_and_stops_at_twice_the_epoch():
+    graph = gg.Graph.from_text(mlp_text([64, 16, 10], activation="relu"))
+    data = landscape.digits()
+    train = {"x": data.X_train[:200], "y": data.Y_train[:200]}
+    _, _, settled = landscape._train(graph, train, landscape._loss_fn(graph, train), 16, 0,
+                                     100, 0.02, False, True, lambda message: None)
+    e = int(re.search(r"loss < 0.01 at epoch (\d+)", settled["converged"]).group(1))
+    assert settled["epochs_trained"] == 2 * e
+    assert settled["converged"].endswith(f"at epochs {e}/{int(1.5 * e)}/{int(1.8 * e)}")
+    # the optimizer reads the schedule at every step, so moving the milestones takes effect
+    schedule = landscape._MultiStep([])
+    opt = optim.SGD(lr=0.02, momentum=0.9, schedule=schedule)
+    assert opt.lr_at(6) == pytest.approx(0.02)
+    schedule.milestones = [5]
+    assert opt.lr_at(6) == pytest.approx(0.002)
 
 
 def test_converged_means_a_low_loss_or_a_plateau():
