@@ -50,13 +50,45 @@ def definition(node: Node, order: Mapping[str, int] | None = None) -> Maths:
     return _field(node.definition(order), mm.definition_mathml(node, order))
 
 
-def accumulate(head: Maths, parts: list[Maths]) -> Maths:
-    """``∂C/∂z += ∂a/∂z · ∂C/∂a``: one step of the backward pass."""
+def accumulate(head: Maths, parts: list[Maths], values: list[Maths] | None = None) -> Maths:
+    """``∂C/∂z += ∂a/∂z · ∂C/∂a = σ′(z) · ∂C/∂a``: one step of the backward pass.
+
+    ``parts`` are the symbols multiplied in; ``values``, when given, the same product with
+    the local partial written out, so a student sees what the symbol stands for.
+    """
     unicode = f"{head['unicode']} += " + " · ".join(p["unicode"] for p in parts)
-    inner = [_inner(head["mathml"]), mm.mo("+=")]
-    for i, p in enumerate(parts):
-        inner += ([mm.mo("·")] if i else []) + [_inner(p["mathml"])]
+    inner = [_inner(head["mathml"]), mm.mo("+="), *_product(parts)]
+    if values:
+        unicode += " = " + " · ".join(v["unicode"] for v in values)
+        inner += [mm.mo("="), *_product(values)]
     return _field(unicode, mm.mrow(inner))
+
+
+def seed(of: str) -> Maths:
+    """``∂C/∂C = 1``: where the backward pass starts."""
+    head = partial(of, of)
+    return _field(f"{head['unicode']} = 1", mm.mrow([_inner(head["mathml"]), mm.mo("="),
+                                                     mm.mn("1")]))
+
+
+def factor(e: sp.Expr, order: Mapping[str, int] | None = None) -> Maths:
+    """:func:`expr`, bracketed when it is a sum, so it can stand in a product."""
+    out = expr(e, order)
+    if not isinstance(e, sp.Add):
+        return out
+    inner = mm.mrow([mm.fence("("), _inner(out["mathml"]), mm.fence(")")])
+    return _field(f"({out['unicode']})", inner)
+
+
+def one() -> Maths:
+    return _field("1", mm.mn("1"))
+
+
+def _product(parts: list[Maths]) -> list[str]:
+    out: list[str] = []
+    for i, p in enumerate(parts):
+        out += ([mm.mo("·")] if i else []) + [_inner(p["mathml"])]
+    return out
 
 
 def derivation_forms(d: Derivation) -> dict[str, Maths]:

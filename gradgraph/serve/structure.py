@@ -38,6 +38,7 @@ def graph_info(text: str, params: str | None = None, of: str | None = None) -> d
         "leaves": list(graph.leaves), "params": list(graph.params),
         "inputs": list(graph.inputs), "is_tensor": graph.is_tensor,
         "defaults": defaults(graph),
+        "seed": maths.seed(graph[target].element),
         "backward": _backward(graph, target),
     }
 
@@ -60,17 +61,33 @@ def _edge(graph: Graph, parent: str, child: str) -> dict[str, Any]:
 
 
 def _backward(graph: Graph, of: str) -> list[dict[str, Any]]:
-    """One step per edge in the order reverse mode uses them (frame i of /api/render)."""
+    """One step per edge in the order reverse mode uses them (frame i of /api/render).
+
+    Each reads as a teacher says it: the parent's adjoint gains the local partial times
+    the child's adjoint, then the same with the local partial written out. An edge into
+    the output multiplies by ∂C/∂C, which the seed (``seed``) sets to 1.
+    """
     out = []
     head_of = graph[of].element
     for parent, child in backward_edges(graph, of):
         p_el, c_el = graph[parent].element, graph[child].element
         head, local = maths.partial(head_of, p_el), maths.partial(c_el, p_el)
-        parts = [local] if child == of else [local, maths.partial(head_of, c_el)]
-        step = maths.accumulate(head, parts)
+        upstream = maths.partial(head_of, c_el)
+        written = _local_factor(graph, parent, child)
+        values = None
+        if written is not None:
+            values = [written, maths.one() if child == of else upstream]
+        step = maths.accumulate(head, [local, upstream], values)
         out.append({"edge": edge_id(graph, parent, child), "child": child, "parent": parent,
                     "text": step["unicode"], "mathml": step["mathml"]})
     return out
+
+
+def _local_factor(graph: Graph, parent: str, child: str) -> maths.Maths | None:
+    try:
+        return maths.factor(local_partial(graph, child, parent), graph.order)
+    except DerivationError:
+        return None
 
 
 def evaluate_info(graph: Graph, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -134,17 +134,74 @@ def test_arrow_keys_step_the_backward_pass(page, server):  # noqa: F811
     page.locator("body").press("ArrowRight")
     page.wait_for_selector("#pg-diagram g.edge.active")
     assert count.inner_text() == f"Edge 1 of {total}"
+    # Read as a teacher says it: start from ∂C/∂C = 1, then local partial × child's adjoint.
+    assert page.locator("#pg-step .seed .m").get_attribute("title") == "∂C/∂C = 1"
+    assert page.locator("#pg-step code.copy").inner_text() == (
+        "∂C/∂a += ∂C/∂a · ∂C/∂C = 2(a − y) · 1")
     first = page.locator("#pg-diagram g.edge.active").get_attribute("id")
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => document.querySelector('{ACTIVE}')?.id !== '{first}'")
     assert count.inner_text() == f"Edge 2 of {total}"
     assert "Step 2" in page.locator("#pg-step").inner_text()
+    assert page.locator("#pg-step .seed").count() == 0
     assert "step=1" in page.url
     shot(page, "playground-step")
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(f"() => document.querySelector('{ACTIVE}')?.id === '{first}'")
     assert count.inner_text() == f"Edge 1 of {total}"
     assert page.console_errors == []
+
+
+def test_keyboard_only_pick_a_node_then_step_keeps_focus(page, server):  # noqa: F811
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES, sel="n0"), "playground")
+    page.wait_for_selector("#pg-inspector .derivation")
+    for _ in range(80):  # Tab from the top of the page to the diagram's w, as a keyboard user
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('#pg-diagram g.node')"):
+            break
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("w:")
+    page.keyboard.press("Enter")  # w is already selected: Enter must not hide it
+    page.wait_for_timeout(200)
+    assert page.locator("#pg-inspector .derivation").count() == 1
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(ACTIVE)
+    # The diagram was redrawn for the step; the keyboard user is still on w.
+    assert page.evaluate("document.activeElement.id") == "n0"
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#pg-step-count').textContent"
+                           ".startsWith('Edge 2')")
+    assert page.console_errors == []
+
+
+def test_wrong_input_gets_one_line_beside_its_box(page, server):  # noqa: F811
+    visible = "el => !el.hidden && el.textContent.trim() !== ''"
+    open_view(page, url(server, "playground", g=NEURON, v=NEURON_VALUES), "playground")
+    number = page.locator("#pg-values .leaf:has-text('w') input[type=number]")
+    number.fill("")
+    line = page.locator("#pg-values-error")
+    line.wait_for()
+    assert line.inner_text().startswith("w is empty")
+    number.fill("3")
+    page.wait_for_function(f"() => !({visible})(document.querySelector('#pg-values-error'))")
+    page.locator("#pg-text").fill("z = w*x; C = " + "z + " * 60_000 + "z")
+    page.wait_for_function(f"() => ({visible})(document.querySelector('#pg-error'))")
+    assert "characters long" in page.locator("#pg-error").inner_text()
+    # Check: an unknown name in the derivative box is said beside that box, not as a verdict.
+    page.goto(url(server, "check", g=NEURON, q="dC/dq", a=RIGHT))
+    page.wait_for_selector("#ck-question-error:not([hidden])")
+    assert "no node named 'q'" in page.locator("#ck-question-error").inner_text()
+    assert page.locator("#ck-result").is_hidden()
+    page.locator("#ck-question").fill("dC/dw")
+    page.locator("#ck-answer").fill(WRONG)
+    page.locator("#ck-submit").click()
+    page.wait_for_selector("#ck-result .verdict.bad")
+    assert page.locator("#ck-question-error").is_hidden()
+    page.locator("#ck-answer").fill("x + " * 60_000 + "x")  # a 240 KB paste
+    page.locator("#ck-submit").click()
+    page.wait_for_selector("#ck-answer-error:not([hidden])")
+    assert "characters long" in page.locator("#ck-answer-error").inner_text()
+    assert page.locator("#ck-result").is_hidden()  # the last verdict was for another answer
+    shot(page, "check-too-long")
 
 
 def test_an_xss_payload_typed_as_graph_text_stays_text(page, server):  # noqa: F811
@@ -288,10 +345,19 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
       const prose = document.createElement('div');
       prose.append(safe.proseFragment('<p class="c" id="main">hi <a href="javascript:1">l</a>'
         + '<iframe src="x"></iframe><code>c</code></p>'));
+      const table = document.createElement('div');
+      table.append(safe.mathFragment('<math display="block"><mtable class="gg-eq">'
+        + '<mtr><mtd><mi>C</mi></mtd><mtd><mo>=</mo></mtd><mtd><mi>x</mi></mtd></mtr>'
+        + '<mtr><mtd><mrow></mrow></mtd><mtd><mo>=</mo></mtd><mtd><mi>x</mi><mo>+</mo><mi>y</mi>'
+        + '<mo>+</mo><mi>z</mi></mtd></mtr></mtable></math>'));
+      document.querySelector('main').append(table);
+      const lefts = [...table.querySelectorAll('mtd:last-child')]
+        .map((td) => Math.round(td.firstElementChild.getBoundingClientRect().left));
+      table.remove();
       const state = {g: 'z = w*x; C = z^2', v: {w: 1}};
       const h = route.parseHash(route.formatHash('playground', [], state));
       return {
-        svg: svg.outerHTML, math: math.outerHTML, prose: prose.innerHTML,
+        svg: svg.outerHTML, math: math.outerHTML, prose: prose.innerHTML, lefts,
         pretty: ['a^(L-1)', 'C_0', 'w_jk^(L)', 'gamma'].map(values.prettyName),
         slider: values.sliderRange(0.48), ticks: chart.niceTicks(0, 1),
         route: [h.view, h.query.get('g'), route.jsonParam(h.query, 'v', null)],
@@ -308,6 +374,7 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
     assert "onclick" not in result["math"] and "img" not in result["math"]
     assert "<mtext>b</mtext>" in result["math"]
     assert result["prose"] == '<p class="c">hi <code>c</code></p>'
+    assert result["lefts"][0] == result["lefts"][1]  # right-hand sides start together
     assert result["pretty"] == ["a⁽ᴸ⁻¹⁾", "C₀", "wⱼₖ⁽ᴸ⁾", "γ"]
     assert result["slider"] == [-1, 1, 0.005]
     assert result["ticks"] == [0, 0.25, 0.5, 0.75, 1]

@@ -66,6 +66,22 @@ def test_graph_structure_has_ids_edges_and_backward_steps(client):
     assert set(g["defaults"]) == set(g["leaves"])
 
 
+def test_backward_steps_read_as_a_teacher_says_them(client):
+    """Seed ∂C/∂C = 1, then each edge: ∂C/∂z += ∂a/∂z · ∂C/∂a = σ′(z) · ∂C/∂a."""
+    g = client.post("/api/graph", json={"graph": SLIDES}).json()
+    assert g["seed"]["unicode"] == "∂C₀/∂C₀ = 1" and g["seed"]["mathml"].startswith("<math")
+    steps = {(s["parent"], s["child"]): s for s in g["backward"]}
+    first = g["backward"][0]
+    assert (first["parent"], first["child"]) == ("a^(L)", "C_0")
+    assert first["text"] == "∂C₀/∂a⁽ᴸ⁾ += ∂C₀/∂a⁽ᴸ⁾ · ∂C₀/∂C₀ = 2(a⁽ᴸ⁾ − y) · 1"
+    assert steps[("z^(L)", "a^(L)")]["text"] == (
+        "∂C₀/∂z⁽ᴸ⁾ += ∂a⁽ᴸ⁾/∂z⁽ᴸ⁾ · ∂C₀/∂a⁽ᴸ⁾ = σ′(z⁽ᴸ⁾) · ∂C₀/∂a⁽ᴸ⁾")
+    assert all(s["text"].count("+=") == 1 for s in g["backward"])
+    assert "<mo>+=</mo>" in first["mathml"] and "<mn>1</mn>" in first["mathml"]
+    other = client.post("/api/graph", json={"graph": SLIDES, "of": "a^(L)"}).json()
+    assert other["seed"]["unicode"] == "∂a⁽ᴸ⁾/∂a⁽ᴸ⁾ = 1"
+
+
 def test_evaluate_matches_the_library(client):
     r = client.post("/api/evaluate", json={"graph": SLIDES, "values": VALUES})
     out = r.json()

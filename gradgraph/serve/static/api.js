@@ -30,10 +30,22 @@ async function request(method, path, body) {
   }
   if (!response.ok) {
     const err = data && data.error;
-    const message = err && err.message ? err.message : `request failed (${response.status})`;
+    let message = err && err.message ? err.message : `request failed (${response.status})`;
+    if (response.status === 413) message = 'This is too long for the tutor: one request carries at most 64 KB of text.';
     throw new ApiError(oneLine(message), err ? err.kind : 'http', response.status);
   }
   return data;
+}
+
+// The longest text (graph or answer) the server takes; a request body is capped at 64 KiB.
+export const MAX_TEXT = 60000;
+
+/** One line saying `text` is too long to send, or null: checked before a request, so a
+ * 200 KB paste is answered beside its box instead of by the server's byte count. */
+export function tooLong(text, what) {
+  if (text.length <= MAX_TEXT) return null;
+  const n = (k) => k.toLocaleString('en');
+  return `${what} is ${n(text.length)} characters long; the tutor reads at most ${n(MAX_TEXT)}.`;
 }
 
 /** Keep error text to one line: the page shows it beside the input it concerns. */

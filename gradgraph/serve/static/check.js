@@ -1,7 +1,7 @@
 // Check: a graph and a hand derivation in, the verdict, the factor table and the wrong
 // edge(s) highlighted on the diagram out.
 
-import { fillExamplePicker, post } from './api.js';
+import { fillExamplePicker, post, tooLong } from './api.js';
 import { Diagram } from './diagram.js';
 import { $, clear, copyText, say } from './dom.js';
 import { setQuery } from './route.js';
@@ -44,11 +44,24 @@ function errorTarget(err) {
     && !/graph|line \d+/i.test(err.message) ? '#ck-answer-error' : '#ck-graph-error';
 }
 
+/** The box an "invalid" verdict is about: the answer when it says so, else the derivative. */
+function unreadableTarget(message) {
+  return /\banswer\b/i.test(message) ? '#ck-answer-error' : '#ck-question-error';
+}
+
+/** The one line beside the input at fault; the last verdict goes, as it is not this input's. */
+function fail(target, message) {
+  say($(target), message);
+  $('#ck-result').hidden = true;
+  diagram.mark('gg-wrong', []);
+}
+
 async function submit(event) {
   event?.preventDefault();
   saveUrl();
   say($('#ck-graph-error'), '');
   say($('#ck-answer-error'), '');
+  say($('#ck-question-error'), '');
   say($('#ck-limits-error'), '');
   const f = fields();
   let limits;
@@ -56,10 +69,12 @@ async function submit(event) {
     limits = parseLimits(f.limits);
   } catch (err) {
     $('#ck-more').open = true;
-    return say($('#ck-limits-error'), err.message);
+    return fail('#ck-limits-error', err.message);
   }
-  if (!f.graph.trim()) return say($('#ck-graph-error'), 'Paste or pick a graph first.');
-  if (!f.answer.trim()) return say($('#ck-answer-error'), 'Type your derivative first.');
+  if (!f.graph.trim()) return fail('#ck-graph-error', 'Paste or pick a graph first.');
+  if (!f.answer.trim()) return fail('#ck-answer-error', 'Type your derivative first.');
+  const long = tooLong(f.graph, 'The graph text') ?? tooLong(f.answer, 'The answer');
+  if (long) return fail(tooLong(f.graph, '') ? '#ck-graph-error' : '#ck-answer-error', long);
   const req = { graph: f.graph, answer: f.answer };
   if (f.question) req.question = f.question;
   if (f.params) req.params = f.params;
@@ -69,10 +84,14 @@ async function submit(event) {
   try {
     verdict = await post('/api/check', req);
   } catch (err) {
-    say($(errorTarget(err)), err.message);
+    fail(errorTarget(err), err.message);
     return;
   } finally {
     $('#ck-submit').disabled = false;
+  }
+  if (verdict.verdict === 'invalid') {
+    // Unreadable input is not a verdict: say so beside the box at fault.
+    return fail(unreadableTarget(verdict.message), verdict.message.replace(/^!\s*invalid:\s*/, ''));
   }
   const result = $('#ck-result');
   result.hidden = false;

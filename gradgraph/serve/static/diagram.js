@@ -31,7 +31,10 @@ export class Diagram {
     svg.setAttribute('role', 'group');
     svg.setAttribute('aria-label', 'the computational graph');
     for (const g of svg.querySelectorAll('g.node, g.edge')) this.wire(g);
+    // A keyboard user stepping with ←/→ keeps their place when the picture is redrawn.
+    const focused = this.box.contains(document.activeElement) ? document.activeElement.id : '';
     clear(this.box, svg);
+    if (focused) svg.querySelector(`[id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
     this.box.classList.remove('stale');
     this.addZoom(svg);
     this.reapply();

@@ -1,7 +1,7 @@
 // Lessons: the list, then one lesson revealed step by step. Exercises are graded on the
 // server; hints come one at a time; progress (answers, current step) stays in localStorage.
 
-import { get, post } from './api.js';
+import { get, post, tooLong } from './api.js';
 import { Diagram } from './diagram.js';
 import { $, clear, h, say } from './dom.js';
 import { derivationView, math } from './maths.js';
@@ -275,13 +275,17 @@ function exerciseStep(step) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const answer = read();
-    if (!answer.trim()) return say(error, 'Write an answer first.');
+    // A new answer's problem replaces the last verdict, which was about another answer.
+    const refuse = (message) => { clear(feedback); say(error, message); };
+    if (!answer.trim()) return refuse('Write an answer first.');
+    const long = tooLong(answer, 'The answer');
+    if (long) return refuse(long);
     say(error, '');
     let verdict;
     try {
       verdict = await post(`/api/lessons/${encodeURIComponent(name)}/answer`, { exercise: step.id, answer });
     } catch (err) {
-      say(error, err.message);
+      refuse(err.message);
       return;
     }
     showVerdict(feedback, verdict);

@@ -1,7 +1,7 @@
 // Playground: type a graph, see it drawn, click a node for its adjoint's derivation, move
 // the leaf values and watch values and adjoints change, step the backward pass with ←/→.
 
-import { ApiError, examples, fillExamplePicker, post } from './api.js';
+import { ApiError, examples, fillExamplePicker, post, tooLong } from './api.js';
 import { Diagram } from './diagram.js';
 import { $, Superseded, clear, copyText, debounce, fmt, h, latest, matrixTable, say, shapeOf } from './dom.js';
 import { derivationView, math } from './maths.js';
@@ -50,6 +50,12 @@ async function loadGraph() {
     say($('#pg-error'), 'Type a graph, for example: z = w*x + b; a = sigma(z); C = (a - y)^2');
     return;
   }
+  const long = tooLong(S.text, 'The graph text');
+  if (long) {
+    say($('#pg-error'), long);
+    diagram.stale();
+    return;
+  }
   let structure;
   try {
     structure = await latestGraph(post('/api/graph', body()));
@@ -92,6 +98,8 @@ async function refreshAll() {
 
 function buildLeafControls() {
   const box = clear($('#pg-values'));
+  badValues.clear();
+  sayValueProblems();
   for (const name of S.structure.leaves) {
     const node = nodeByName(name);
     box.append(Array.isArray(S.values[name]) ? tensorControl(node) : scalarControl(node));
@@ -120,7 +128,10 @@ function scalarControl(node) {
   };
   number.addEventListener('input', () => {
     const v = Number(number.value);
-    if (number.value.trim() === '' || !Number.isFinite(v)) return;
+    const problem = valueProblem(number, v);
+    badValues.set(node.unicode || node.name, problem);
+    sayValueProblems();
+    if (problem) return; // the numbers shown stay those of the last good value
     if (v >= Number(slider.min) && v <= Number(slider.max)) slider.value = String(v);
     set(v, false);
   });
@@ -131,6 +142,21 @@ function scalarControl(node) {
   });
   slider.addEventListener('change', () => set(Number(slider.value), true)); // released
   return h('div', { class: 'leaf' }, leafLabel(node, id), number, slider);
+}
+
+// Leaves whose box holds no usable number, with the line that says why (null: fine).
+const badValues = new Map();
+
+function valueProblem(input, v) {
+  if (input.validity.badInput) return 'is not a number';
+  if (input.value.trim() === '') return 'is empty: type a number';
+  if (!Number.isFinite(v)) return 'is too large: type a finite number';
+  return null;
+}
+
+function sayValueProblems() {
+  const first = [...badValues].find(([, problem]) => problem);
+  say($('#pg-values-error'), first ? `${first[0]} ${first[1]} (the numbers below are for its last value).` : '');
 }
 
 function tensorControl(node) {
@@ -163,7 +189,7 @@ async function evaluate() {
     say($('#pg-values-error'), err.message);
     return;
   }
-  say($('#pg-values-error'), '');
+  sayValueProblems();
   S.numbers = result;
   showNumbers();
   refreshInspectorNumbers();
@@ -208,7 +234,9 @@ async function render() {
 }
 
 function pick(id, kind) {
-  S.sel = S.sel === id ? null : id;
+  // Picking is idempotent: the page opens with a node selected, and a first click on it
+  // must show its derivation, not hide it.
+  S.sel = id;
   S.expand = false;
   diagram.select(S.sel);
   saveUrl();
@@ -340,7 +368,10 @@ function showStep() {
   const step = steps[S.step];
   count.textContent = `Edge ${S.step + 1} of ${steps.length}`;
   line.hidden = false;
-  clear(line, h('span', { class: 'stepno', text: `Step ${S.step + 1}` }),
+  // The first step says where the pass starts: the output's own adjoint is 1.
+  const seed = S.step === 0 && S.structure.seed
+    ? [h('span', { class: 'seed' }, 'Start with ', math(S.structure.seed), ', then')] : [];
+  clear(line, h('span', { class: 'stepno', text: `Step ${S.step + 1}` }), ...seed,
     math({ unicode: step.text, mathml: step.mathml }),
     h('code', { class: 'copy', text: step.text }));
 }
