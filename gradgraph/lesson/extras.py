@@ -96,7 +96,8 @@ def run_experiment(step: ExperimentStep, quick: bool = False) -> list[Block]:
 
 
 def _result_text(result: Any) -> str:
-    for attr in ("summary", "table", "report"):
+    # An experiment's summary() is data (a list of dicts); its table() is the text.
+    for attr in ("table", "report", "summary"):
         fn = getattr(result, attr, None)
         if callable(fn):
             return str(fn())

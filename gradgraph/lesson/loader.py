@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import optim
 from ..errors import GradgraphError, LessonError
+from ..experiments import EXPERIMENTS as experiment_registry
 from ..graph import Graph
 from ..parse import parse_expression, parse_name
 from . import model as m
@@ -41,8 +42,7 @@ SHOW_FORMS = ("chain", "cached", "expanded", "all", "matrix", "value")
 VIEWS = ("graph", "network")
 RENDER_SHOW = ("names", "defs", "values", "grads", "partials")
 LAYERS = ("Dense", "Activation", "Dropout", "BatchNormalization")
-EXPERIMENTS = ("vanishing", "random-labels", "landscape", "optimizers",
-               "adam-bias-correction")
+EXPERIMENTS = tuple(experiment_registry)  # the one registry's command-line names
 SCHEDULES: dict[str, type[optim.Schedule]] = {
     "constant": optim.Constant, "step": optim.StepDecay, "exponential": optim.Exponential,
     "inverse-time": optim.InverseTime, "linear": optim.LinearToFloor, "cosine": optim.Cosine,
