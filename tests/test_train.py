@@ -185,6 +185,54 @@ def test_100_steps_match_numpy_for_every_optimizer(digits, name: str, opt, hyper
     assert_close(params, reference_fit(init, X, Y, reference_update(name, hyper), seed=3))
 
 
+def fresh(opt: optim.Optimizer) -> optim.Optimizer:
+    """A new optimizer with the same settings (``settings`` lists the constructor's)."""
+    return type(opt)(**{k: getattr(opt, k) for k in opt.settings}, schedule=opt.schedule)
+
+
+@pytest.mark.parametrize(("name", "opt", "hyper"), OPTIMIZERS,
+                         ids=[f"{o[0]}-{i}" for i, o in enumerate(OPTIMIZERS)])
+def test_100_float32_steps_match_a_float32_numpy_reference(digits, name: str, opt,  # noqa: ANN001
+                                                           hyper) -> None:
+    X, Y, init = small_problem(digits)
+    init = {k: v.astype(np.float32) for k, v in init.items()}
+    params = {k: v.copy() for k, v in init.items()}
+    opt = fresh(opt)
+    history = fit(gg.examples.mlp([64, H, K]), params, {"x": X, "y": Y}, opt, EPOCHS, BATCH,
+                  seed=3)  # float64 data: cast once to the parameters' float32
+    assert history.stopped is None and opt.iterations == 100
+    assert all(v.dtype == np.float32 for v in params.values())
+    assert all(a.dtype == np.float32 for st in opt.state.values() for a in st.values())
+    ref = reference_fit(init, X.astype(np.float32), Y.astype(np.float32),
+                        reference_update(name, hyper), seed=3)
+    for k in ref:
+        assert ref[k].dtype == np.float32  # the reference really ran in float32
+        np.testing.assert_allclose(params[k], ref[k], rtol=0, atol=2e-5, err_msg=k)
+    # ...and float32 is not float64 in disguise: the float64 run differs by more.
+    ref64 = reference_fit({k: v.astype(np.float64) for k, v in init.items()}, X, Y,
+                          reference_update(name, hyper), seed=3)
+    assert max(np.abs(params[k] - ref64[k]).max() for k in ref) > 1e-9
+
+
+def test_model_compile_dtype(digits) -> None:  # noqa: ANN001
+    X, Y, _ = small_problem(digits)
+    model = Sequential([Dense(H, input_dim=64), Activation("tanh"), Dense(K),
+                        Activation("softmax")])
+    model.compile(optim.Adam(lr=1e-2), "categorical_crossentropy", dtype="float32")
+    assert all(v.dtype == np.float32 for v in model.get_weights().values())
+    history = model.fit(X, Y, epochs=2, batch_size=BATCH)
+    assert history.stopped is None
+    assert all(v.dtype == np.float32 for v in model.get_weights().values())
+    assert all(a.dtype == np.float32 for st in model.optimizer.state.values()
+               for a in st.values())
+    model.compile(optim.Adam(lr=1e-2), "categorical_crossentropy", dtype=np.float64)
+    assert all(v.dtype == np.float64 for v in model.get_weights().values())
+    for bad in ("float16", "int32", 3, None, "complex128"):
+        with pytest.raises(TrainingError, match="dtype must be 'float32' or 'float64'"):
+            model.compile("sgd", "categorical_crossentropy", dtype=bad)
+    assert model.dtype == np.float64  # a refused compile changes nothing
+
+
 @pytest.mark.parametrize(("l1", "l2"), [(0.0, 1e-3), (1e-3, 0.0), (1e-3, 1e-2)])
 def test_100_steps_with_l1_and_l2_match_numpy(digits, l1: float, l2: float) -> None:  # noqa: ANN001
     X, Y, init = small_problem(digits)
@@ -224,7 +272,8 @@ def test_100_steps_with_batch_norm_match_numpy(digits) -> None:  # noqa: ANN001
     X, Y, init = small_problem(digits)
     model = Sequential([Dense(H, input_dim=64), BatchNormalization(),
                         Activation("tanh"), Dense(K), Activation("softmax")])
-    model.compile(optim.Momentum(lr=0.05, momentum=0.9), "categorical_crossentropy")
+    model.compile(optim.Momentum(lr=0.05, momentum=0.9), "categorical_crossentropy",
+                  dtype="float64")
     model.set_weights(init)
     history = model.fit(X, Y, epochs=EPOCHS, batch_size=BATCH, seed=8)
     assert history.stopped is None

@@ -271,3 +271,17 @@ def test_the_shipped_csv_is_what_the_script_makes(tmp_path) -> None:  # noqa: AN
     X, y = load_arrays(out)
     assert X.shape == (200, 2) and np.bincount(y).tolist() == [100, 100]
     assert out.stat().st_size < 5000
+
+
+def test_dtype_float32_by_default_float64_on_request(runner: CliRunner) -> None:
+    docs = {}
+    for extra in ([], ["--dtype", "float64"]):
+        result = run(runner, "--data", MOONS, "--hidden", "8", "--epochs", "3", "--json", *extra)
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        docs[doc["dtype"]] = doc["history"]["loss"]
+    assert set(docs) == {"float32", "float64"}
+    np.testing.assert_allclose(docs["float32"], docs["float64"], rtol=1e-5)
+    assert docs["float32"] != docs["float64"]  # really computed in different precisions
+    result = run(runner, "--dtype", "float16", "-q")
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -271,6 +271,10 @@ class _Bar:
               help="Hold out this fraction of the training data as a validation set, "
                    "reported per epoch as val_loss/val_accuracy (default: the test set "
                    "is reported there).")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
+              show_default=True,
+              help="What training computes in (weights, optimizer state, data); float32 "
+                   "as in Keras and PyTorch, float64 for the lessons' exact numbers.")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write train/validation curves to this .png, .svg or .pdf.")
 @click.option("--save", type=click.Path(dir_okay=False),
@@ -281,7 +285,8 @@ class _Bar:
 def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs: int,
                   batch_size: int, hidden: str, activation: str, l1: float, l2: float,
                   dropout: float, batchnorm: bool, seed: int, data: str | None,
-                  test_size: float, validation_split: float | None, plot: str | None,
+                  test_size: float, validation_split: float | None, dtype: str,
+                  plot: str | None,
                   save: str | None, as_json: bool, quiet: bool, **settings: Any) -> None:
     """Train a network on the graph; by default the deck's Keras example.
 
@@ -339,7 +344,8 @@ def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs
     X, Y, Xv, Yv = _split_validation(X, Y, validation_split, DECK["random_state"])
     validation = (Xt, Yt) if Xv is None else (Xv, Yv)
     model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
-    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
+                  dtype=dtype)
     bar = _Bar(len(X), quiet or as_json)
     lines = [] if (quiet or as_json) else [_Lines(bar, epochs)]
     progress = _train.ProgressLogger(write=lambda s: click.echo(s, err=True),
@@ -410,7 +416,8 @@ def _report(as_json: bool, history: Any, loss: float, acc: float, n_test: int,
         doc = {"test": {"loss": _num(loss), "accuracy": _num(acc), "examples": n_test},
                "validation": {"examples": n_val or n_test,
                               "of": "training data" if n_val else "test set"},
-               "model": repr(model), "optimizer": repr(opt), "plot": plot, "saved": save,
+               "model": repr(model), "optimizer": repr(opt), "dtype": model.dtype.name,
+               "plot": plot, "saved": save,
                **history.to_dict()}
         click.echo(json.dumps(doc, indent=1, allow_nan=False))
         return

@@ -80,6 +80,8 @@ class Sequential:
         self.optimizer: _optim.Optimizer | None = None
         self.loss: str | None = None
         self.metrics: list[str] = []
+        # The training dtype (compile's ``dtype``); weights are drawn in float64 and cast.
+        self.dtype: np.dtype = np.dtype(np.float64)
         self._weights: dict[str, np.ndarray] = {}
         self._constants: dict[str, np.ndarray] = {}
         self._built: tuple[Block, _losses.Cost, Graph, Graph] | None = None
@@ -96,10 +98,19 @@ class Sequential:
 
     def compile(self, optimizer: _optim.Optimizer | str = "sgd",
                 loss: str = "categorical_crossentropy",
-                metrics: Iterable[str] | None = None) -> None:
-        """Choose the optimizer (instance or name), the loss and the metrics."""
+                metrics: Iterable[str] | None = None, dtype: Any = "float64") -> None:
+        """Choose the optimizer (instance or name), the loss, the metrics and the dtype.
+
+        ``dtype`` is what training computes in: ``"float64"`` (the default here, which
+        the lessons' numbers assume) or ``"float32"`` (Keras's and PyTorch's default,
+        and ``gradgraph train``'s). The weights are cast now; optimizer state and each
+        fit's data follow them, cast once.
+        """
+        dt = _float_dtype(dtype)
         self.optimizer = _optim.get(optimizer)
         self.loss = _losses.canonical(loss)
+        self.dtype = dt
+        self._cast_weights()
         self.metrics = [m for m, _ in _train._metric_list(metrics)]  # noqa: SLF001
         self._built = None
         if self._input_dim or self._first_input_dim():
@@ -150,12 +161,12 @@ class Sequential:
             for name, make in block.inits.items():
                 value = make(rng)  # every draw happens, so each layer's values are stable
                 if name in fresh:
-                    self._weights[name] = value
+                    self._weights[name] = np.asarray(value, dtype=self.dtype)
         for name in [n for n in self._weights if n not in block.params]:
             del self._weights[name]
         for name, (units, start) in block.consts.items():
             if name not in self._constants or self._constants[name].shape != (units,):
-                self._constants[name] = np.full(units, start)
+                self._constants[name] = np.full(units, start, dtype=self.dtype)
         for name in [n for n in self._constants if n not in block.consts]:
             del self._constants[name]
 
@@ -193,7 +204,10 @@ class Sequential:
             if key not in shapes:
                 raise TrainingError(f"'{key}' is not a weight of this model "
                                     f"(weights: {', '.join(shapes)})")
-            arr = np.array(value, dtype=np.float64)
+            try:
+                arr = np.array(value, dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise TrainingError(f"weight '{key}' is not numeric") from None
             if arr.shape != shapes[key]:
                 raise TrainingError(f"weight '{key}' must have shape {shapes[key]}, "
                                     f"got {arr.shape}")
@@ -202,6 +216,13 @@ class Sequential:
             new[key] = arr
         for key, arr in new.items():
             (self._constants if key in self._constants else self._weights)[key] = arr
+
+    def _cast_weights(self) -> None:
+        """Weights and running statistics in the training dtype (no copy if they are)."""
+        for store in (self._weights, self._constants):
+            for key, arr in store.items():
+                if arr.dtype != self.dtype:
+                    store[key] = arr.astype(self.dtype)
 
     def count_params(self) -> int:
         block = self._require_built()[0]
@@ -256,13 +277,15 @@ class Sequential:
         if self.optimizer is None or self.loss is None:
             raise TrainingError("compile the model before fit: "
                                 "model.compile(optimizer=..., loss=...)")
-        X, Y = self._xy(X, Y)
+        dt = self.dtype
+        X, Y = (a.astype(dt, copy=False) for a in self._xy(X, Y))  # cast once per fit
         block, cost, train_graph, infer_graph = self._require_built()
+        self._cast_weights()
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise TrainingError("validation_data must be a pair (X_val, Y_val)")
-            Xv, Yv = self._xy(*validation_data)
+            Xv, Yv = (a.astype(dt, copy=False) for a in self._xy(*validation_data))
             validation = {"x": Xv, "y": Yv}
         extra = list(callbacks or ())
         if block.stats:
@@ -273,7 +296,7 @@ class Sequential:
         history = _train.fit(
             train_graph, self._weights, {"x": X, "y": Y}, self.optimizer, epochs,
             batch_size, seed=seed, validation=validation, metrics=metrics,
-            callbacks=extra, feed=_mask_feed(block) if block.masks else None,
+            callbacks=extra, feed=_mask_feed(block, dt) if block.masks else None,
             output=cost.output, eval_graph=infer_graph, constants=self._constants,
             on_nonfinite=on_nonfinite, shuffle=shuffle)
         return history
@@ -314,7 +337,7 @@ class Sequential:
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "seed": self.seed, "input_dim": self._input_dim,
-                "loss": self.loss, "metrics": list(self.metrics),
+                "loss": self.loss, "metrics": list(self.metrics), "dtype": self.dtype.name,
                 "layers": [layer.get_config() for layer in self.layers]}
 
     def summary(self) -> str:
@@ -381,6 +404,7 @@ class Sequential:
                         name=config.get("name", "sequential"))
             model.loss = _losses.canonical(config["loss"]) if config.get("loss") else None
             model.metrics = list(config.get("metrics") or [])
+            model.dtype = _float_dtype(config.get("dtype", "float64"))
             model.build(config.get("input_dim"))
         except (TypeError, KeyError) as exc:
             raise FileFormatError(f"{path}: corrupt model description ({exc})") from None
@@ -397,12 +421,25 @@ def _cost_lines(loss: str, block: Block) -> list[str]:
     return [f"C_0 = {loss}", "C = C_0 + " + " + ".join(block.penalties)]
 
 
-def _mask_feed(block: Block) -> _train.Feed:
+def _float_dtype(dtype: Any) -> np.dtype:
+    """float32 or float64, from a name or a numpy dtype; anything else is refused."""
+    try:
+        dt = np.dtype(dtype) if isinstance(dtype, str | type | np.dtype) else None
+    except TypeError:
+        dt = None
+    # (np.dtype == None is True: numpy reads None as float64, so test "is None" first.)
+    if dt is None or dt.name not in ("float32", "float64"):
+        raise TrainingError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dt
+
+
+def _mask_feed(block: Block, dtype: np.dtype) -> _train.Feed:
     """Fresh inverted-dropout masks each step: 1 with probability 1 − rate, else 0."""
     masks = dict(block.masks)
 
     def feed(info: _train.StepInfo, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {name: (info.rng.random((info.size, units)) >= rate).astype(np.float64)
+        # In the training dtype: a float64 mask would upcast every float32 activation.
+        return {name: (info.rng.random((info.size, units)) >= rate).astype(dtype)
                 for name, (units, rate) in masks.items()}
 
     return feed

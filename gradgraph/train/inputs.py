@@ -11,8 +11,9 @@ from ..errors import GraphError, TrainingError
 from ..graph import Graph
 
 
-def _inputs(graph: Graph, data: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-    """{input node: float64 array with a leading batch axis}, checked once.
+def _inputs(graph: Graph, data: Mapping[str, Any], what: str,
+            dtype: Any = np.float64) -> dict[str, np.ndarray]:
+    """{input node: ``dtype`` array with a leading batch axis}, checked and cast once.
 
     A pair ``(X, Y)`` is read as ``{"x": X, "y": Y}``.
     """
@@ -31,7 +32,7 @@ def _inputs(graph: Graph, data: Mapping[str, Any], what: str) -> dict[str, np.nd
         if node.role != "input":
             raise TrainingError(f"{what}: '{name}' is a {node.role} of the graph, not an input")
         try:
-            arr = np.asarray(value, dtype=np.float64)
+            arr = np.asarray(value, dtype=dtype)
         except (TypeError, ValueError):
             raise TrainingError(f"{what}: '{name}' is not numeric") from None
         if arr.ndim != len(node.shape) + 1 or arr.shape[1:] != node.shape:

@@ -48,7 +48,10 @@ class Trainer:
         if seed is not None:
             _count("seed", seed, 0)
         self.caller_params = _param_arrays(graph, params)
-        self.data = _inputs(graph, data, "data")
+        # Training computes in the parameters' dtype: data, constants and state follow it.
+        self.dtype = np.result_type(*self.caller_params.values()) if self.caller_params \
+            else np.dtype(np.float64)
+        self.data = _inputs(graph, data, "data", self.dtype)
         self.n = len(next(iter(self.data.values())))
         self.constants = dict(constants or {})
         self.feed = feed
@@ -99,7 +102,7 @@ class Trainer:
             name = key if key in self.eval_graph else self.graph.resolve(key)
             try:
                 # No copy for float arrays: a callback may update them in place.
-                arr = np.asarray(value, dtype=np.float64)
+                arr = np.asarray(value, dtype=self.dtype)
             except (TypeError, ValueError):
                 raise TrainingError(f"constant '{name}' is not numeric") from None
             if not np.all(np.isfinite(arr)):
@@ -117,7 +120,7 @@ class Trainer:
                          ) -> dict[str, np.ndarray] | None:
         if validation is None:
             return None
-        arrays = _inputs(self.eval_graph, validation, "validation data")
+        arrays = _inputs(self.eval_graph, validation, "validation data", self.dtype)
         have = set(self.caller_params) | set(self.constants) | set(arrays)
         missing = [n for n in self.eval_graph.leaves if n not in have]
         if missing:
@@ -158,7 +161,7 @@ class Trainer:
         """Replace the current parameters (e.g. to restore the best epoch's)."""
         for name, value in values.items():
             name = self.graph.resolve(name)
-            self.work[name] = np.array(value, dtype=np.float64)
+            self.work[name] = np.array(value, dtype=self.caller_params[name].dtype)
         self._sync()
 
     def _sync(self) -> None:
