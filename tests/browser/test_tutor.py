@@ -365,6 +365,11 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
         badLimits: refused(check.parseLimits, 'x: 1..0'),
         hidden: train.parseHidden('64, 32'), badHidden: refused(train.parseHidden, '64,0'),
         cost: check.costOf('z = w*x # note\\nC_0 = z^2'),
+        targets: [["! invalid: no node named 'q' in the graph", 'dC/dq', 'x'],
+                  ["! invalid: no node named 'q' in the graph", 'dC/dw', 'q*x'],
+                  ["! invalid: write one equation, dC/dw = …", 'dC/dw', '<b>'],
+                  ["! invalid: say which derivative: write 'dC/dw = …'", '', 'x']]
+          .map((args) => check.unreadableTarget(...args)),
       };
     }""")
     assert "onload" not in result["svg"] and "script" not in result["svg"]
@@ -383,6 +388,8 @@ def test_sanitiser_and_helpers(page, server):  # noqa: F811
     assert result["badLimits"].startswith("“x: 1..0”")
     assert result["hidden"] == [64, 32] and "whole numbers" in result["badHidden"]
     assert result["cost"] == "C_0"
+    assert result["targets"] == ["#ck-question-error", "#ck-answer-error", "#ck-answer-error",
+                                 "#ck-question-error"]
     assert page.evaluate("window.__x") is None
     assert page.console_errors == []
 

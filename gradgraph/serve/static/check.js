@@ -44,9 +44,14 @@ function errorTarget(err) {
     && !/graph|line \d+/i.test(err.message) ? '#ck-answer-error' : '#ck-graph-error';
 }
 
-/** The box an "invalid" verdict is about: the answer when it says so, else the derivative. */
-function unreadableTarget(message) {
-  return /\banswer\b/i.test(message) ? '#ck-answer-error' : '#ck-question-error';
+/** The box an "invalid" verdict is about: the derivative box when the message names what
+ * only it holds (an unknown name, no derivative at all), else the answer. */
+export function unreadableTarget(message, question, answer) {
+  if (/\banswer\b/i.test(message)) return '#ck-answer-error';
+  if (/say which derivative/i.test(message)) return '#ck-question-error';
+  const named = /no node named '([^']+)'/.exec(message);
+  const inQuestion = named && question.includes(named[1]) && !answer.includes(named[1]);
+  return inQuestion ? '#ck-question-error' : '#ck-answer-error';
 }
 
 /** The one line beside the input at fault; the last verdict goes, as it is not this input's. */
@@ -91,7 +96,7 @@ async function submit(event) {
   }
   if (verdict.verdict === 'invalid') {
     // Unreadable input is not a verdict: say so beside the box at fault.
-    return fail(unreadableTarget(verdict.message), verdict.message.replace(/^!\s*invalid:\s*/, ''));
+    return fail(unreadableTarget(verdict.message, f.question, f.answer), verdict.message.replace(/^!\s*invalid:\s*/, ''));
   }
   const result = $('#ck-result');
   result.hidden = false;
