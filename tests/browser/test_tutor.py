@@ -181,6 +181,10 @@ def test_wrong_input_gets_one_line_beside_its_box(page, server):  # noqa: F811
     line = page.locator("#pg-values-error")
     line.wait_for()
     assert line.inner_text().startswith("w is empty")
+    number.fill("1e300")  # z = w·x + b is then 1e600: no float holds it
+    page.locator("#pg-values .leaf:has-text('x') input[type=number]").fill("1e300")
+    page.wait_for_function("() => /^z\\b.*overflows? at these values/.test("
+                           "document.querySelector('#pg-values-error').textContent)")
     number.fill("3")
     page.wait_for_function(f"() => !({visible})(document.querySelector('#pg-values-error'))")
     page.locator("#pg-text").fill("z = w*x; C = " + "z + " * 60_000 + "z")

@@ -156,7 +156,18 @@ function valueProblem(input, v) {
 
 function sayValueProblems() {
   const first = [...badValues].find(([, problem]) => problem);
-  say($('#pg-values-error'), first ? `${first[0]} ${first[1]} (the numbers below are for its last value).` : '');
+  if (first) return say($('#pg-values-error'), `${first[0]} ${first[1]} (the numbers below are for its last value).`);
+  say($('#pg-values-error'), overflowLine());
+}
+
+/** The server sends null for a value or adjoint that is not finite: say which, once. */
+function overflowLine() {
+  if (!S.numbers || !S.structure) return '';
+  const hasNull = (v) => (Array.isArray(v) ? v.some(hasNull) : v === null);
+  const names = S.structure.nodes.filter((n) => hasNull(S.numbers.values[n.name])
+    || hasNull(S.numbers.adjoints[n.name])).map((n) => n.unicode || n.name);
+  if (!names.length) return '';
+  return `${names.join(', ')} overflow${names.length === 1 ? 's' : ''} at these values (shown as —): try smaller numbers.`;
 }
 
 function tensorControl(node) {
@@ -189,8 +200,8 @@ async function evaluate() {
     say($('#pg-values-error'), err.message);
     return;
   }
-  sayValueProblems();
   S.numbers = result;
+  sayValueProblems();
   showNumbers();
   refreshInspectorNumbers();
 }
