@@ -3,23 +3,28 @@
 Text or SymPy → a graph of named nodes → the chain rule on every edge (symbolic),
 the same graph as one numpy program (numeric), diagrams, lessons and a checker for
 hand derivations.
+
+The public names are loaded on first use (PEP 562): ``import gradgraph`` and the
+command line's ``--help`` stay free of SymPy and numpy until a graph is built.
 """
 
 from __future__ import annotations
 
+import importlib as _importlib
+import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
+import types as _types
+from typing import Any as _Any
 
 if "sympy" not in _sys.modules:
     # gradgraph differentiates node by node, so SymPy's default 1,000-entry cache
     # evicts on graphs past ~1,000 nodes and deriving slows down per node (see
-    # benchmarks/derive_scaling.py). A user's own setting wins.
+    # benchmarks/derive_scaling.py). A user's own setting wins. Nothing below imports
+    # SymPy, so this still runs before it is first imported.
     _os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
 
-from . import data, examples, nn, optim, regularize
-from .check import Checker, CheckResult, check
-from .derive import Adjoints, Derivation, Factor, adjoints, derive
-from .errors import (
+from .errors import (  # noqa: E402 - after the cache size, as the comment above says
     CheckError,
     DataError,
     DerivationError,
@@ -34,15 +39,73 @@ from .errors import (
     UnknownOpError,
     ValueInputError,
 )
-from .gradcheck import GradcheckReport, gradcheck
-from .graph import Graph, Node
-from .numeric import CompiledGraph, Result, compile_graph
-from .render import Rendering, render
-from .tensors import expand_to_scalars
-
-compile = compile_graph  # noqa: A001 - the public name is gradgraph.compile
 
 __version__ = "0.1.0"
+
+# Public name -> (module, attribute); attribute None means the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Adjoints": (".derive", "Adjoints"),
+    "CheckResult": (".check", "CheckResult"),
+    "Checker": (".check", "Checker"),
+    "CompiledGraph": (".numeric", "CompiledGraph"),
+    "Derivation": (".derive", "Derivation"),
+    "Factor": (".derive", "Factor"),
+    "GradcheckReport": (".gradcheck", "GradcheckReport"),
+    "Graph": (".graph", "Graph"),
+    "Node": (".graph", "Node"),
+    "Rendering": (".render", "Rendering"),
+    "Result": (".numeric", "Result"),
+    "adjoints": (".derive", "adjoints"),
+    "check": (".check", "check"),
+    "compile": (".numeric", "compile_graph"),
+    "compile_graph": (".numeric", "compile_graph"),
+    "data": (".data", None),
+    "derive": (".derive", "derive"),
+    "examples": (".examples", None),
+    "expand_to_scalars": (".tensors", "expand_to_scalars"),
+    "gradcheck": (".gradcheck", "gradcheck"),
+    "nn": (".nn", None),
+    "optim": (".optim", None),
+    "regularize": (".regularize", None),
+    "render": (".render", "render"),
+}
+
+# Public functions that share their name with a submodule. Importing the submodule
+# (``import gradgraph.derive``, or any module's ``from ..derive import …``) makes the
+# import system set the package attribute to the module; the package class below
+# refuses that, so ``gradgraph.derive`` stays the function.
+_SHADOWED = frozenset({"check", "derive", "render"})
+
+
+def __getattr__(name: str) -> _Any:
+    """Load a public name on first use, then keep it as an ordinary attribute."""
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        loaded = _importlib.import_module(module, __name__)
+        value = loaded if attribute is None else getattr(loaded, attribute)
+    elif not name.startswith("_") and _importlib_util.find_spec(f"{__name__}.{name}"):
+        value = _importlib.import_module(f"{__name__}.{name}")  # any other submodule
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(_types.ModuleType):
+    """The ``gradgraph`` module: its functions ``check``, ``derive`` and ``render`` are
+    not replaced by the submodules of the same names when those are imported."""
+
+    def __setattr__(self, name: str, value: _Any) -> None:
+        if name in _SHADOWED and isinstance(value, _types.ModuleType):
+            return  # the module stays reachable as sys.modules["gradgraph.<name>"]
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Adjoints",

@@ -1,24 +1,71 @@
-"""The ``gradgraph`` command: a click group whose subcommands live in ``commands/``."""
+"""The ``gradgraph`` command: a click group whose subcommands live in ``commands/``.
+
+A subcommand's module is imported only when that subcommand runs (or shows its own
+help), so ``gradgraph --help`` and ``gradgraph lesson list`` do not pay for SymPy,
+numpy or the web server. The top-level help lists each command's one-line summary
+from the table below (as pip does); tests/test_startup.py checks that every summary is
+still the first paragraph of its command's help.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from gettext import gettext
 
 import click
 
-from .commands.check import check_command
-from .commands.derive import derive_command
-from .commands.experiment import experiment_group
-from .commands.lesson import lesson_group
-from .commands.render import render_command
-from .commands.serve import serve_command
-from .commands.train import train_command
-
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+# name -> (module, attribute, the first paragraph of the command's help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("gradgraph.commands.check", "check_command",
+              "Check a hand derivation ANSWER against the graph's chain rule."),
+    "derive": ("gradgraph.commands.derive", "derive_command",
+               "Derive ∂C/∂w by the chain rule on the graph given as TEXT or --file."),
+    "experiment": ("gradgraph.commands.experiment", "experiment_group",
+                   "Re-run the papers' experiments the deck cites (quick by default; "
+                   "--full: protocol)."),
+    "lesson": ("gradgraph.commands.lesson", "lesson_group",
+               "Lessons that walk through the deck: the chain rule to Adam, with exercises."),
+    "render": ("gradgraph.commands.render", "render_command",
+               "Draw the graph given as TEXT or --file: partials on the edges, values and "
+               "adjoints on the nodes, the chain for ∂C/∂w lit up."),
+    "serve": ("gradgraph.commands.serve", "serve_command",
+              "Serve the tutor: playground, lessons, checker and training in the browser."),
+    "train": ("gradgraph.commands.train", "train_command",
+              "Train a network on the graph; by default the deck's Keras example."),
+}
 
 
 class _Group(click.Group):
-    """The top-level group: Ctrl-C in any subcommand exits 130, not click's 1."""
+    """The top-level group: subcommands loaded on demand; Ctrl-C in any of them exits
+    130, not click's 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute, _ = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's own listing, with the summaries of commands not yet loaded taken from
+        the table instead of importing them."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, self._summary(name).get_short_help_str(limit)) for name in names]
+        with formatter.section(gettext("Commands")):
+            formatter.write_dl(rows)
+
+    def _summary(self, name: str) -> click.Command:
+        if name in self.commands:
+            return self.commands[name]
+        return click.Command(name, help=COMMANDS[name][2])
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -38,15 +85,6 @@ def cli() -> None:
     \b
         z = w*x + b; a = sigma(z); C = (a - y)^2
     """
-
-
-cli.add_command(derive_command)
-cli.add_command(lesson_group)
-cli.add_command(check_command)
-cli.add_command(render_command)
-cli.add_command(experiment_group)
-cli.add_command(train_command)
-cli.add_command(serve_command)
 
 
 def main() -> None:

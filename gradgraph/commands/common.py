@@ -1,17 +1,22 @@
-"""What every subcommand shares: reading graph text, values, errors on one line."""
+"""What every subcommand shares: reading graph text, values, errors on one line.
+
+Light on purpose: every command imports this module, so the parser, the graph and
+numpy are imported inside the functions that use them (``--help`` needs none).
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import GradgraphError, ValueInputError
-from ..fileio import read_bounded
-from ..graph import Graph
-from ..lesson.toml_source import one_line
-from ..parse import parse_name
+
+if TYPE_CHECKING:
+    from ..graph import Graph
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -24,6 +29,8 @@ class CommandError(click.ClickException):
 
 def read_text_file(path: str, what: str = "file") -> str:
     """The text of ``path`` (UTF-8, at most 1 MB), or a one-line error."""
+    from ..fileio import read_bounded
+
     p = Path(path)
     try:
         if not p.is_file() and p.exists() and not p.is_dir():
@@ -59,6 +66,8 @@ def load_graph(text: str | None, file: str | None, params: str | None = None,
     A TEXT argument that names an existing ``.gg`` file is read as that file, so
     ``gradgraph check --graph chain.gg`` works as users expect.
     """
+    from ..graph import Graph
+
     if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
         text, file = None, text
     return Graph.from_text(graph_source(text, file), params=params, cost=cost)
@@ -68,6 +77,8 @@ def parse_values(spec: str | None) -> dict[str, float]:
     """``w=2,x=0.48,b=-0.2967,y=1`` -> {name: value}."""
     if not spec:
         return {}
+    from ..parse import parse_name
+
     out: dict[str, float] = {}
     for item in spec.split(","):
         name, sep, number = item.partition("=")
@@ -85,13 +96,14 @@ def parse_values(spec: str | None) -> dict[str, float]:
 
 def run_safely(fn):  # noqa: ANN001, ANN201 - decorator over click callbacks
     """Turn a :class:`GradgraphError` into a one-line CLI error (exit code 2)."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         try:
             return fn(*args, **kwargs)
         except GradgraphError as e:  # messages echo user text: keep them one safe line
+            from ..lesson.toml_source import one_line
+
             raise CommandError(one_line(str(e))) from None
         except RecursionError:
             raise CommandError("input nested too deeply") from None

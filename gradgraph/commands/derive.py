@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..derive import adjoints, check_chain, derive
-from ..graph import Graph
-from ..notation import partial_latex, to_latex
 from .common import CommandError, load_graph, run_safely
+
+if TYPE_CHECKING:
+    from ..graph import Graph
 
 
 @click.command("derive")
@@ -35,6 +37,9 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
       gradgraph derive "C = (sigma(w*x + b) - y)^2" --all
       gradgraph derive --file lessons/graphs/layer.gg --wrt "W^(L)" --matrix
     """
+    from ..derive import adjoints, check_chain, derive  # SymPy: only once a graph is read
+    from ..notation import partial_latex, to_latex
+
     _check_options(wrt, all_, expand, latex, matrix)
     graph = load_graph(text, file, params)
     if all_:

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import LessonError
-from ..fileio import OutputPathError, check_writable_folder
-from ..lesson import (
-    Lesson,
-    Progress,
-    RunOptions,
-    catalog,
-    export_html,
-    export_index,
-    open_lesson,
-    run_lesson,
-    show_lesson,
-    state_dir,
-)
-from ..lesson.answers import AnswerSheet, read_answers
-from ..lesson.authoring import check_lesson
-from ..lesson.catalog import find, lesson_files
-from ..lesson.loader import load_lesson
-from ..lesson.terminal import plural
-from ..lesson.toml_source import one_line
 from .common import CommandError, run_safely
+
+if TYPE_CHECKING:
+    from ..lesson import Lesson
 
 DIR_OPTION = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
                           help="Folder of lesson files (default: the bundled lessons/).")
@@ -70,18 +54,24 @@ def lesson_group() -> None:
 @run_safely
 def list_command(folder: Path | None) -> None:
     """List the lessons, with your progress."""
+    # Headers only: no graph is built, so listing needs neither SymPy nor numpy.
+    from ..lesson.catalog import headers
+    from ..lesson.progress import Progress
+    from ..lesson.terminal import plural
+    from ..lesson.toml_source import one_line
+
     progress = Progress.load()
-    for entry in catalog(folder):
-        if entry.lesson is None:
+    for entry in headers(folder):
+        if entry.header is None:
             click.echo(f"  !  {entry.path.name}: {one_line(entry.error)}")
             continue
-        lesson = entry.lesson
+        lesson = entry.header
         p = progress.lessons.get(lesson.name)
-        mark = "✓" if p and p.completed else (f"{p.step}/{len(lesson.steps)}" if p and p.step
+        mark = "✓" if p and p.completed else (f"{p.step}/{lesson.steps}" if p and p.step
                                               else "")
         number = f"{lesson.number:>2}" if lesson.number is not None else " -"
         click.echo(f"{number}  {lesson.name:<24} {lesson.title}  "
-                   f"({plural(len(lesson.exercises), 'exercise')}) {mark}".rstrip())
+                   f"({plural(lesson.exercises, 'exercise')}) {mark}".rstrip())
 
 
 @lesson_group.command("show")
@@ -93,6 +83,8 @@ def list_command(folder: Path | None) -> None:
 @run_safely
 def show_command(name: str, solutions: bool, out_dir: Path | None, folder: Path | None) -> None:
     """Print the whole lesson NAME at once (no questions asked)."""
+    from ..lesson import RunOptions, open_lesson, show_lesson
+
     _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
     show_lesson(lesson, click.echo, RunOptions(out_dir=out_dir, solutions=solutions,
@@ -122,6 +114,8 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
     answer from FILE, and the exit status is 1 unless all are correct. A scripted run
     leaves your own progress alone.
     """
+    from ..lesson import Progress, RunOptions, open_lesson, run_lesson, state_dir
+
     _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
     if out_dir is None:
@@ -155,6 +149,8 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
 def export_command(names: tuple[str, ...], html_dir: Path, all_: bool,
                    folder: Path | None) -> None:
     """Write lesson NAME as one self-contained HTML page (diagrams inline, no network)."""
+    from ..lesson import catalog, export_html, export_index, open_lesson
+
     if all_ == bool(names):
         raise click.UsageError("give lesson NAMEs, or --all")
     _check_folder(html_dir, "--html")
@@ -184,6 +180,13 @@ def check_command(names: tuple[str, ...], folder: Path | None) -> None:
     exercise's model answer with 'gradgraph check', computes each number exercise's
     value and builds each step. Exit status 1 if anything is wrong.
     """
+    from ..errors import LessonError
+    from ..lesson.authoring import check_lesson
+    from ..lesson.catalog import find, lesson_files
+    from ..lesson.loader import load_lesson
+    from ..lesson.terminal import plural
+    from ..lesson.toml_source import one_line
+
     paths = [find(n, folder) for n in names] if names else lesson_files(folder)
     bad = 0
     for path in paths:
@@ -203,6 +206,9 @@ def check_command(names: tuple[str, ...], folder: Path | None) -> None:
 def scripted_answers(path: Path, lesson: Lesson, folder: Path | None) -> dict[str, object]:
     """The answers for ``lesson`` in ``path``; ids and tables that match nothing in the
     course are warned about on stderr (they would otherwise be ignored silently)."""
+    from ..lesson.answers import AnswerSheet, read_answers
+    from ..lesson.catalog import catalog
+
     others = [e.lesson for e in catalog(folder) if e.lesson is not None
               and e.lesson.name != lesson.name] if _in_folder(lesson, folder) else []
     sheet: AnswerSheet = read_answers(path, lesson, others)
@@ -213,6 +219,9 @@ def scripted_answers(path: Path, lesson: Lesson, folder: Path | None) -> dict[st
 
 def _in_folder(lesson: Lesson, folder: Path | None) -> bool:
     """Whether ``lesson`` is one of the course's (not a file named by its path)."""
+    from ..errors import LessonError
+    from ..lesson.catalog import lesson_files
+
     try:
         return any(p.resolve() == lesson.path.resolve() for p in lesson_files(folder))
     except LessonError:
@@ -223,6 +232,8 @@ def _check_folder(folder: Path | None, what: str) -> None:
     """An output folder must be writable (or creatable) before any lesson is loaded."""
     if folder is None:
         return
+    from ..fileio import OutputPathError, check_writable_folder
+
     try:
         check_writable_folder(folder)
     except OutputPathError as e:

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
 from ..errors import ValueInputError
-from ..graph import Graph
-from ..notation import split_name
-from ..parse import count_assignments, parse_name
-from ..render import (
-    MAX_DRAWN_NODES,
-    SHOW_ALL,
-    Rendering,
-    check_size,
-    render,
-    steps,
-    write_atomic,
-)
-from ..render.output import DEFAULT_TIMEOUT, FORMATS, check_format
-from ..tensors import scalar_name
 from .common import CommandError, graph_source, load_graph, parse_values, run_safely
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from ..render import Rendering
+
+# The option choices, written here so that ``render --help`` imports neither the
+# renderer nor SymPy; tests/test_startup.py checks them against gradgraph.render's.
+FORMATS = ("svg", "png", "pdf", "dot")  # gradgraph.render.output.FORMATS
+SHOW_ALL = ("names", "defs", "values", "grads", "partials")  # gradgraph.render.SHOW_ALL
+DEFAULT_TIMEOUT = 30.0  # gradgraph.render.output.DEFAULT_TIMEOUT
 
 
 @click.command("render")
@@ -72,8 +67,12 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
       gradgraph render --file lessons/graphs/layer.gg --wrt "W^(L)" -o layer.svg \\
           --values "a_0^(L-1)=0.48,a_1^(L-1)=0.8,W_00^(L)=2,W_01^(L)=-1,W_10^(L)=0.5,W_11^(L)=1.5,b_0^(L)=0.1,b_1^(L)=-0.5,y_0=1,y_1=0"
     """  # noqa: E501 - an example is copied whole, so its value list stays on one line
+    from ..render import render, steps
+
     _check_options(view, collapse, wrt, steps_dir, output)
     out_fmt = _output_format(output, fmt) if output is not None else (fmt or "dot")
+    if output is not None:
+        _check_writable(output)  # before the graph is even read: the work is never lost
     if out_fmt != "dot":
         graph = _picture_graph(text, file, params, view, collapse)
     else:
@@ -102,6 +101,10 @@ def _picture_graph(text: str | None, file: str | None, params: str | None, view:
     The op graph has a node per assignment, so a text with more assignments than the
     cap is refused before it is even parsed (parsing 10,000 lines takes seconds).
     """
+    from ..graph import Graph
+    from ..parse import count_assignments
+    from ..render import MAX_DRAWN_NODES, check_size
+
     if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
         text, file = None, text
     source = graph_source(text, file)
@@ -117,6 +120,16 @@ def _picture_graph(text: str | None, file: str | None, params: str | None, view:
     if too_big is not None:
         raise CommandError(too_big.message(cli=True))
     return graph
+
+
+def _check_writable(output: str) -> None:
+    """``-o FILE`` must be writable before any parsing, deriving or drawing."""
+    from ..fileio import OutputPathError, check_writable
+
+    try:
+        check_writable(output)
+    except OutputPathError as e:
+        raise CommandError(f"-o: {e}") from None
 
 
 def _check_options(view: str, collapse: bool, wrt: str | None, steps_dir: str | None,
@@ -136,6 +149,8 @@ def _check_options(view: str, collapse: bool, wrt: str | None, steps_dir: str | 
 
 def unique_values(spec: str | None) -> dict[str, float]:
     """``--values`` parsed, refusing a name given twice (the last would silently win)."""
+    from ..parse import parse_name
+
     values = parse_values(spec)
     if spec:
         names = [parse_name(item.partition("=")[0]) for item in spec.split(",")]
@@ -154,6 +169,11 @@ def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
     """
     if not graph.is_tensor:
         return dict(values)
+    import numpy as np
+
+    from ..notation import split_name
+    from ..tensors import scalar_name
+
     out: dict[str, Any] = {}
     entries: dict[str, dict[tuple[int, ...], float]] = {}
     leaves = ", ".join(graph.leaves)
@@ -198,6 +218,10 @@ def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
 
 def _with_entries(graph: Graph, name: str) -> str:
     """``y (y_0, y_1)``, ``W^(L) (W_00^(L) … W_11^(L))``: how a leaf's values are named."""
+    import numpy as np
+
+    from ..tensors import scalar_name
+
     shape = graph[name].shape
     if not shape:
         return name
@@ -230,6 +254,8 @@ def _check_layout(picture: Rendering, fmt: str) -> None:
 
 
 def _to_stdout(picture: Rendering, fmt: str) -> None:
+    from ..render.output import check_format
+
     if fmt in ("png", "pdf"):
         raise CommandError(f"{fmt} is binary; write it to a file with -o FILE.{fmt}")
     _check_layout(picture, fmt)
@@ -237,6 +263,8 @@ def _to_stdout(picture: Rendering, fmt: str) -> None:
 
 
 def _write_frames(frames: list[Rendering], folder: Path, fmt: str) -> int:
+    from ..render import write_atomic
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-import threading
-import webbrowser
 
 import click
 
@@ -80,6 +78,9 @@ def serve_command(host: str, port: int, lessons: str | None, open_browser: bool,
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{bound}/"
     click.echo(f"gradgraph tutor on {url} (Ctrl-C stops it)", err=True)
     if open_browser:
+        import threading
+        import webbrowser
+
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     app = create_app(lessons_dir=lessons, deadline=deadline)
     config = uvicorn.Config(app, log_level="warning", access_log=False)

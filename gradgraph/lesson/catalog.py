@@ -2,6 +2,11 @@
 
 Lesson files are named ``NN-name.toml`` (``01-chain-rule.toml``); a learner can ask for
 a lesson by name (``chain-rule``), by number (``1``) or by path (``./my-lesson.toml``).
+
+A listing (:func:`headers`) reads each file's header only (title, summary, the count
+of steps and exercises) without building its graphs, so ``gradgraph lesson list``
+needs neither SymPy nor numpy; the full loader (:func:`catalog`, :func:`open_lesson`)
+validates everything.
 """
 
 from __future__ import annotations
@@ -10,14 +15,24 @@ import difflib
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LessonError
-from .loader import load_lesson, split_stem
-from .model import Lesson
+
+if TYPE_CHECKING:
+    from .model import Lesson
 
 MAX_LESSON_FILES = 500
+_NUMBERED = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*)$")
+
+
+def split_stem(stem: str) -> tuple[int | None, str]:
+    """``03-backwards`` -> (3, ``backwards``); an unnumbered stem is its own name."""
+    hit = _NUMBERED.match(stem)
+    return (int(hit.group(1)), hit.group(2)) if hit else (None, stem)
 
 
 def default_folder() -> Path:
@@ -57,8 +72,62 @@ class Entry:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class Header:
+    """What a listing shows of a lesson, read without building its graphs."""
+
+    name: str
+    number: int | None
+    title: str
+    summary: str
+    steps: int
+    exercises: int
+
+
+@dataclass(frozen=True)
+class HeaderEntry:
+    """One lesson file in a light listing: its header, or why it could not be read."""
+
+    path: Path
+    header: Header | None
+    error: str = ""
+
+
+def read_header(path: Path) -> Header:
+    """The header of the lesson file ``path``: read as safely as the loader reads it
+    (size cap, TOML only, printable strings), but its graphs, values and steps are not
+    checked. :class:`LessonError` if the file, its title or its summary is bad."""
+    from .fields import Fields
+    from .toml_source import MAX_LESSON_BYTES, KeyLines, parse_toml, read_capped
+
+    text = read_capped(path, MAX_LESSON_BYTES)
+    data = parse_toml(text, path)
+    fields = Fields(path, KeyLines(text))
+    number, name = split_stem(path.stem)
+    title = fields.string(data, "title", (), limit=200)
+    summary = fields.string(data, "summary", (), limit=1000)
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise fields.fail((), "steps", "a lesson needs at least one [[steps]] table")
+    exercises = sum(isinstance(s, Mapping) and s.get("kind") == "exercise" for s in steps)
+    return Header(name, number, title, summary, len(steps), exercises)
+
+
+def headers(folder: Path | None = None) -> list[HeaderEntry]:
+    """Every lesson's header in ``folder``; a broken file is listed with its error."""
+    out = []
+    for path in lesson_files(folder):
+        try:
+            out.append(HeaderEntry(path, read_header(path)))
+        except LessonError as e:
+            out.append(HeaderEntry(path, None, str(e)))
+    return out
+
+
 def catalog(folder: Path | None = None) -> list[Entry]:
     """Every lesson in ``folder``; a broken file is listed with its error, not raised."""
+    from .loader import load_lesson
+
     out = []
     for path in lesson_files(folder):
         try:
@@ -94,4 +163,6 @@ def find(name: str, folder: Path | None = None) -> Path:
 
 
 def open_lesson(name: str, folder: Path | None = None) -> Lesson:
+    from .loader import load_lesson
+
     return load_lesson(find(name, folder))
