@@ -8,7 +8,9 @@ accuracy over the epoch's batches, validation loss and accuracy after each epoch
 Target: gradgraph / numpy ≤ 1.2. PyTorch (CPU) and scikit-learn's MLPClassifier on the
 same task are timed when installed, for information only.
 
-    python benchmarks/train_vs_numpy.py [--repeat 5] [--seed 0]
+    python benchmarks/train_vs_numpy.py [--repeat 5] [--seed 0] [--dtype float32]
+
+``--dtype`` sets both sides' precision (model.compile's dtype; the numpy loop's arrays).
 """
 
 from __future__ import annotations
@@ -76,11 +78,11 @@ def numpy_fit(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, Xv: n
     return hist
 
 
-def gradgraph_model(init: dict[str, np.ndarray]) -> Sequential:
+def gradgraph_model(init: dict[str, np.ndarray], dtype: str = "float64") -> Sequential:
     model = Sequential([Dense(100, input_dim=64), Activation("tanh"), Dense(10),
                         Activation("softmax")])
     model.compile(optimizer=optim.SGD(lr=LR), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], dtype=dtype)
     model.set_weights({k: v.copy() for k, v in init.items()})
     return model
 
@@ -139,15 +141,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     args = ap.parse_args()
     split = load_digits_split()
-    X, Y, Xt, Yt = split.X_train, split.Y_train, split.X_test, split.Y_test
+    dt = np.dtype(args.dtype)
+    X, Y, Xt, Yt = (a.astype(dt) for a in (split.X_train, split.Y_train, split.X_test,
+                                            split.Y_test))
     rng = np.random.default_rng(args.seed)
     init = {"W^(1)": glorot(rng, 100, 64), "b^(1)": np.zeros(100),
             "W^(2)": glorot(rng, 10, 100), "b^(2)": np.zeros(10)}
+    init = {k: v.astype(dt) for k, v in init.items()}
 
     def ours() -> object:
-        model = gradgraph_model(init)
+        model = gradgraph_model(init, args.dtype)
         return model.fit(X, Y, epochs=EPOCHS, batch_size=BATCH, validation_data=(Xt, Yt),
                          seed=args.seed)
 
@@ -164,7 +170,8 @@ def main() -> None:
             results[name] = out
     h_ours, h_ref = results["gradgraph"].history, results["numpy"]
     worst = max(abs(a - b) for k in h_ref for a, b in zip(h_ours[k], h_ref[k], strict=True))
-    print(f"deck example, {EPOCHS} epochs, batch {BATCH}, SGD {LR} (best of {args.repeat})")
+    print(f"deck example, {EPOCHS} epochs, batch {BATCH}, SGD {LR}, {args.dtype} "
+          f"(best of {args.repeat})")
     print(f"  gradgraph  {times['gradgraph'] * 1e3:8.1f} ms   test acc "
           f"{h_ours['val_accuracy'][-1]:.4f}")
     print(f"  numpy      {times['numpy'] * 1e3:8.1f} ms   test acc "

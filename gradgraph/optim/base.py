@@ -115,30 +115,30 @@ class Optimizer:
         """One compiled update of every parameter at step ``t = iterations + 1``.
 
         The hot-loop form of :meth:`step`: no checks beyond :meth:`prepare`'s, nothing
-        written into ``params``. Returns the new values (written into the ``out``
-        arrays when given, else new arrays); each parameter's state dict is replaced
-        by a new one, so the dict it replaces stays valid as a fallback.
+        written into ``params``; non-finite values are the caller's to detect (as step()
+        does), and numpy's overflow warnings the caller's ``np.errstate`` to silence.
+        Returns the new values (written into the ``out`` arrays when given, else new
+        arrays); each parameter's state dict is replaced by a new one, so the dict it
+        replaces stays valid as a fallback.
         """
         t = self.iterations + 1
         lr = self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
         fn, hyper, names = self._step_fn, self._hyper, self._state_names
         new: dict[str, np.ndarray] = {}
-        # Non-finite values are the caller's to detect (step() and the trainer do).
-        with np.errstate(all="ignore"):
-            for name, theta in params.items():
-                state = self.state.get(name)
-                if state is None:
-                    raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
-                # The state and the result follow the parameter's dtype, not the gradient's.
-                g = np.asarray(grads[name], dtype=theta.dtype)
-                res = fn(theta, g, *[state[s] for s in names], t, lr, *hyper)
-                if out is None:
-                    new[name] = res[0]
-                else:
-                    new[name] = out[name]
-                    np.copyto(out[name], res[0], casting="same_kind")
-                if names:
-                    self.state[name] = dict(zip(names, res[1:], strict=True))
+        for name, theta in params.items():
+            state = self.state.get(name)
+            if state is None:
+                raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
+            # The state and the result follow the parameter's dtype, not the gradient's.
+            g = np.asarray(grads[name], dtype=theta.dtype)
+            res = fn(theta, g, *[state[s] for s in names], t, lr, *hyper)
+            if out is None:
+                new[name] = res[0]
+            else:
+                new[name] = out[name]
+                np.copyto(out[name], res[0], casting="same_kind")
+            if names:
+                self.state[name] = dict(zip(names, res[1:], strict=True))
         self.iterations = t
         return new
 
@@ -157,7 +157,9 @@ class Optimizer:
         state, t0 = dict(self.state), self.iterations
         try:
             self.prepare(params)
-            new = self.update(params, checked)
+            # Non-finite results are detected below and reported, not warned about.
+            with np.errstate(all="ignore"):
+                new = self.update(params, checked)
             self._check_finite(params, new)
         except TrainingError:
             self.state.clear()

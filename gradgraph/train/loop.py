@@ -199,6 +199,8 @@ class Trainer:
         """One pass over the data; True to stop."""
         self._call("on_epoch_begin", epoch, {})
         order = self.shuffler.permutation(self.n) if self.shuffle else np.arange(self.n)
+        # One gather per epoch; each batch is then a view (a slice) of this copy.
+        epoch_data = {name: arr[order] for name, arr in self.data.items()}
         totals = [0.0] * (1 + len(self.metrics))
         seen = 0
         keep = ((self.output,) if self.metrics else ()) + self.batch_means
@@ -206,24 +208,27 @@ class Trainer:
         work = self.work
         opt = self.optimizer
         states = opt.state
+        params = self.params
         previous: tuple[dict, dict, Mapping] | None = None
         for b, (start, stop) in enumerate(self.bounds):
             size = stop - start
-            loss, grads, kept = self._gradients(epoch, b, order[start:stop], keep)
+            loss, grads, kept = self._gradients(epoch, b, epoch_data, start, stop, keep)
             if not math.isfinite(loss) or (self.check_grads and not _finite(grads)):
                 self._fail(epoch, previous, grads)
                 return True
             self.step_count += 1
-            previous = ({k: work[k] for k in grads},
-                        {k: states[k] for k in grads}, grads)
-            # update() leaves the arrays (and state dicts) it replaces intact: the fallback.
-            work.update(opt.update(self.params, grads))
+            # Double buffer: update() returns new arrays and new state dicts, so the
+            # dicts held here stay the last good values (the fallback) at no copying cost.
+            previous = (params, dict(states), grads)
+            params = opt.update(params, grads)
+            work.update(params)
             seen += size
             totals[0] += loss * size
             for i, (_, fn) in enumerate(self.metrics, start=1):
                 totals[i] += fn(kept[self.output], work[self.target]) * size
             if batch_hooks:
                 self._batch_end(batch_hooks, epoch, b, loss, size, kept)
+                params = self.params  # a hook may have set new parameters
             if self.stop_training:
                 break
         if not _finite(self.params):
@@ -233,14 +238,16 @@ class Trainer:
         self._sync()
         return self._end_epoch(epoch, totals, seen)
 
-    def _gradients(self, epoch: int, b: int, idx: np.ndarray, keep: tuple[str, ...]
+    def _gradients(self, epoch: int, b: int, data: Mapping[str, np.ndarray], start: int,
+                   stop: int, keep: tuple[str, ...]
                    ) -> tuple[float, Mapping[str, Any], Mapping[str, Any]]:
-        """Loss, gradients and the ``keep`` nodes' values of batch ``b`` (rows ``idx``)."""
+        """Loss, gradients and the ``keep`` nodes' values of batch ``b`` (rows start:stop
+        of this epoch's order)."""
         work = self.work
-        for name, arr in self.data.items():
-            work[name] = arr[idx]
+        for name, arr in data.items():
+            work[name] = arr[start:stop]
         if self.feed is not None:
-            _feed(self, epoch, b, len(idx))
+            _feed(self, epoch, b, stop - start)
         if keep:
             return self.compiled.step_keeping(work, keep, check=False)
         loss, grads = self.compiled.step(work, check=False)
