@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy as sp
 
+from . import ops
 from .errors import DerivationError
 from .graph import Graph, Node, checked_expansion
 from .notation import (
@@ -24,11 +25,13 @@ from .notation import (
     SUBSCRIPT,
     partial_latex,
     partial_unicode,
+    split_name,
     to_latex,
     to_unicode,
     unicode_name,
 )
 from .parse import symbol
+from .tensor_ops import JacobianContext
 from .tensors import element_name
 
 MAX_PATHS = 256
@@ -54,6 +57,7 @@ class Factor:
     child_el: str = ""
     parent_el: str = ""
     via: str = ""
+    sums: tuple[str, ...] = ()  # letters the partial itself sums over (a Jacobian's i)
 
     @property
     def symbol_unicode(self) -> str:
@@ -69,8 +73,8 @@ def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
     node = graph[child]
     if node.expr is None or parent not in node.parents:
         raise DerivationError(f"'{parent}' is not an input of '{child}'")
-    if node.kind == "softmax":
-        return _softmax_jacobian(graph, node)
+    if node.tspec is not None and node.tspec.jacobian is not None:
+        return _jacobian(graph, node)[0]
     return sp.factor_terms(_diff(node.expr, graph[parent].element_symbol))
 
 
@@ -92,30 +96,72 @@ def _diff(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     return sp.diff(expr, x)
 
 
-def _softmax_jacobian(graph: Graph, node: Node) -> sp.Expr:
-    """∂a_j/∂z_i = a_j(δ_ij − a_i), with i a letter the graph does not use."""
+def _jacobian(graph: Graph, node: Node) -> tuple[sp.Expr, tuple[str, ...], str]:
+    """(∂outᵢ/∂inⱼ, its summed letters, i) from the op's registry entry.
+
+    The output's element takes a letter i the graph does not use and the input keeps
+    the node's own letter j: the chain rule then reads Σᵢ ∂C/∂aᵢ · ∂aᵢ/∂zⱼ.
+    """
     used = {c for n in graph.nodes for c in n.letters}
     i = next(c for c in "ilmnpqrstuv" if c not in used)
     j = node.letters[0]
-    a_i = symbol(element_name(node.name, (i,)))
-    return node.element_symbol * (sp.KroneckerDelta(sp.Symbol(i), sp.Symbol(j)) - a_i)
+    args = node.tensor_expr.args
+
+    def arg(k: int, letter: str) -> sp.Expr:
+        return symbol(element_name(args[k].name, (letter,)))
+
+    context = JacobianContext(lambda c: symbol(element_name(node.name, (c,))), arg,
+                              lambda name: ops.lookup(name).func)
+    expr, sums = node.tspec.jacobian(context, i, j)
+    return expr, sums, i
 
 
 def _edge(graph: Graph, child: str, parent: str) -> Factor:
     c, p = graph[child], graph[parent]
+    if c.tspec is not None and c.tspec.jacobian is not None:
+        expr, sums, i = _jacobian(graph, c)
+        return Factor(child, parent, expr, element_name(c.name, (i,)), p.element, sums=sums)
     return Factor(child, parent, local_partial(graph, child, parent), c.element, p.element)
 
 
-def fused_cross_entropy(graph: Graph, a: Node) -> Node | None:
-    """The cross-entropy node that takes softmax ``a`` as its only consumer, if any."""
-    if a.kind != "softmax":
+def _relabel(graph: Graph, factor: Factor, old: str, new: str) -> Factor:
+    """``factor`` with index letter ``old`` renamed ``new`` (downstream of a Jacobian)."""
+    def renamed(name: str) -> str:
+        node = graph[name]
+        return element_name(node.name, tuple(new if c == old else c for c in node.letters))
+
+    symbols = {n.element_symbol: symbol(renamed(n.name)) for n in graph.nodes
+               if old in n.letters}
+    return Factor(factor.child, factor.parent, sp.factor_terms(factor.expr.xreplace(symbols)),
+                  renamed(factor.child) if factor.child_el else "",
+                  renamed(factor.parent) if factor.parent_el else "", factor.via,
+                  factor.sums)
+
+
+def _downstream(graph: Graph, t: Factor, rest: tuple[Factor, ...]) -> tuple[Factor, ...]:
+    """The factors above a Jacobian edge speak of its output's element at letter i."""
+    if not t.sums:
+        return rest
+    old = graph[t.child].letters[0]
+    return tuple(_relabel(graph, f, old, t.sums[0]) for f in rest)
+
+
+def fused_consumer(graph: Graph, a: Node) -> Node | None:
+    """The op taken together with ``a`` (cross-entropy after a softmax), if any: ``a``'s
+    only consumer, whose registry entry fuses with ``a``'s op, reading ``a`` first."""
+    if a.tspec is None:
         return None
     kids = graph.children(a.name)
-    if len(kids) == 1 and graph[kids[0]].kind == "cross_entropy":
-        c = graph[kids[0]]
-        if c.tensor_expr is not None and c.tensor_expr.args[0] == a.symbol:
-            return c
+    if len(kids) != 1:
+        return None
+    c = graph[kids[0]]
+    fusion = c.tspec.fusion if c.tspec is not None else None
+    if fusion is not None and fusion.producer == a.op and c.tensor_expr.args[0] == a.symbol:
+        return c
     return None
+
+
+fused_cross_entropy = fused_consumer  # its former name
 
 
 @dataclass
@@ -130,8 +176,9 @@ class Adjoint:
     def _el(self, name: str) -> str:
         return self.graph[name].element if self.graph is not None else name
 
-    def _sum(self, names: tuple[str, ...]) -> str:
-        return _sigma_prefix(self.graph, names, self.node, self.of) if self.graph else ""
+    def _sum(self, t: Factor) -> str:
+        return (_sigma_prefix(self.graph, (t.child,), self.node, self.of, t.sums)
+                if self.graph else "")
 
     @property
     def reuses(self) -> tuple[str, ...]:
@@ -143,7 +190,7 @@ class Adjoint:
         if not self.terms:
             return "1" if self.node == self.of else "0"
         return " + ".join(
-            self._sum((t.child,)) + (
+            self._sum(t) + (
                 t.symbol_unicode if t.child == self.of
                 else f"{t.symbol_unicode} · {partial_unicode(self._el(self.of), t.child_el)}")
             for t in self.terms
@@ -185,7 +232,7 @@ class Adjoints:
                 continue
             paths: list[tuple[Factor, ...]] = []
             for t in adj.terms if adj else ():
-                paths.extend((t, *rest) for rest in memo[t.child])
+                paths.extend((t, *_downstream(self.graph, t, rest)) for rest in memo[t.child])
             memo[node] = paths
         return memo[name]
 
@@ -337,13 +384,13 @@ def _terms(graph: Graph, node: Node, done: Mapping[str, Adjoint]) -> list[Factor
     for child in graph.children(node.name):
         if child not in done:
             continue
-        xent = fused_cross_entropy(graph, graph[child])
+        xent = fused_consumer(graph, graph[child])
         if xent is not None and xent.name in done:
-            # softmax then cross-entropy: Σ_j a_j(δ_ij − a_i)(−y_j/a_j) = a_i − y_i, since
-            # Σ_j y_j = 1; the graph takes the two edges together, as frameworks do.
+            # softmax then cross-entropy: Σ_i a_i(δ_ij − a_j)(−y_i/a_i) = a_j − y_j, since
+            # Σ_i y_i = 1; the graph takes the two edges together, as frameworks do.
             y = graph[xent.tensor_expr.args[1].name]
             a = graph[child]
-            expr = a.element_symbol - y.element_symbol
+            expr = xent.tspec.fusion.partial(a.element_symbol, y.element_symbol)
             terms.append(Factor(xent.name, node.name, expr, xent.element, node.element,
                                 via=child))
         else:
@@ -396,7 +443,7 @@ class Derivation:
     def _definitions(self) -> dict[sp.Symbol, sp.Expr]:
         memo: dict[sp.Symbol, sp.Expr] = {}
         for node in self.graph.nodes:
-            if node.expr is None or (self.graph.is_tensor and node.kind != "elementwise"):
+            if node.expr is None or (self.graph.is_tensor and node.tspec is not None):
                 continue
             memo[node.element_symbol] = node.expr.xreplace(memo)
         return memo
@@ -417,8 +464,7 @@ class Derivation:
         return self.graph.order
 
     def _sigma(self, fs: tuple[Factor, ...]) -> str:
-        return _sigma_prefix(self.graph, tuple(f.child for f in fs) + tuple(
-            f.via for f in fs if f.via), self.wrt, self.of)
+        return path_sigma(self.graph, fs, self.wrt, self.of)
 
     @property
     def head_unicode(self) -> str:
@@ -510,14 +556,27 @@ class _MatrixChain:
         self.tensor = {n.element_symbol: n.symbol for n in graph.nodes}
 
     def show(self, expr: sp.Expr) -> str:
-        return to_unicode(sp.factor_terms(expr.xreplace(self.tensor)), self.graph.order)
+        return to_unicode(sp.factor_terms(expr.xreplace(self._tensors(expr))), self.graph.order)
+
+    def _tensors(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Symbol]:
+        """Element symbols -> whole tensors, also at a Jacobian's letter (aᵢ -> a)."""
+        out = {}
+        for s in expr.free_symbols:
+            base, sub, tag = split_name(s.name)
+            name = base + (f"^({tag})" if tag else "")
+            if s in self.tensor:
+                out[s] = self.tensor[s]
+            elif sub and name in self.graph and self.graph[name].letters:
+                out[s] = self.graph[name].symbol
+        return out
 
     def walk(self, factors: tuple[Factor, ...]) -> str:
         current = ""  # the adjoint of the child, in matrix form ("" = 1)
         for f in reversed(factors):
             child, parent = self.graph[f.child], self.graph[f.parent]
             current = self.pull(child, parent, f, current)
-            if parent.kind in ("affine", "matvec") and " " in current.strip():
+            layer = parent.tspec is not None and parent.tspec.layer_args is not None
+            if layer and " " in current.strip():
                 delta = "δ" + unicode_name(parent.name)[len(unicode_name(
                     parent.name.split("^")[0])):]
                 head = partial_unicode(self.of, parent.name)
@@ -526,19 +585,17 @@ class _MatrixChain:
         return current or "1"
 
     def pull(self, child: Node, parent: Node, f: Factor, up: str) -> str:
-        if child.kind == "batch_mean":
+        spec = child.tspec
+        if spec is not None and spec.reduces_batch:
             raise DerivationError("the matrix form covers dense layers; batch statistics mix "
                                   "the examples — use the index form or --all")
-        if child.kind in ("affine", "matvec"):
-            w, x = child.tensor_expr.args[0].name, child.tensor_expr.args[1].name
-            if parent.name == w:
-                return f"{_wrap(up)} {unicode_name(x)}ᵀ"
-            if parent.name == x:
-                return f"{unicode_name(w)}ᵀ {_wrap(up)}"
-            return up
-        if child.kind == "softmax":
-            a = unicode_name(child.name)
-            return f"(diag({a}) − {a} {a}ᵀ) {_wrap(up)}"
+        if spec is not None and spec.matrix_vjp is not None:
+            args = child.tensor_expr.args
+            template = spec.matrix_vjp[args.index(parent.symbol)]
+            if template == "{up}":
+                return up
+            names = [unicode_name(a.name) if isinstance(a, sp.Symbol) else "" for a in args]
+            return template.format(*names, up=_wrap(up), out=unicode_name(child.name))
         local = self.show(f.expr)
         if not up:
             return local
@@ -559,10 +616,18 @@ def _wrap(text: str) -> str:
     return text
 
 
-def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> str:
-    """``Σⱼ `` for the index letters on a path that ``wrt`` and ``of`` do not carry."""
+def path_sigma(graph: Graph, fs: tuple[Factor, ...], wrt: str, of: str) -> str:
+    """``Σⱼ `` for one chain-rule path: the letters it sums over (see _sigma_prefix)."""
+    names = tuple(f.child for f in fs) + tuple(f.via for f in fs if f.via)
+    return _sigma_prefix(graph, names, wrt, of, tuple(c for f in fs for c in f.sums))
+
+
+def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str,
+                  extra: tuple[str, ...] = ()) -> str:
+    """``Σⱼ `` for the index letters on a path that ``wrt`` and ``of`` do not carry,
+    and for ``extra`` letters its partials sum over themselves (a Jacobian's i)."""
     free = set(graph[wrt].letters) | set(graph[of].letters)
-    summed = sorted({c for n in names for c in graph[n].letters} - free)
+    summed = sorted(({c for n in names for c in graph[n].letters} | set(extra)) - free)
     return "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in summed)
 
 

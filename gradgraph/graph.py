@@ -67,6 +67,11 @@ class Node:
         return self.op if self.op in ops.TENSOR_OPS else "elementwise"
 
     @property
+    def tspec(self) -> ops.TensorOpSpec | None:
+        """The registry entry of the tensor op that defines the node, else ``None``."""
+        return ops.TENSOR_OPS.get(self.op) if self.op else None
+
+    @property
     def element(self) -> str:
         """Name of the node's element: ``a_j^(L)`` for a tensor, the name for a scalar."""
         from .tensors import element_name
@@ -101,7 +106,7 @@ class Node:
         """
         if self.expr is None:
             return unicode_name(self.element)
-        if self.kind == "batch_mean":
+        if self.tspec is not None and self.tspec.display.mean_over_batch:
             inner = self.expr * ops.BATCH_SIZE
             body = to_unicode(inner, order)
             body = f"({body})" if isinstance(inner, sp.Add) else body
@@ -112,7 +117,7 @@ class Node:
     def definition_latex(self, order: Mapping[str, int] | None = None) -> str:
         if self.expr is None:
             return latex_name(self.element)
-        if self.kind == "batch_mean":
+        if self.tspec is not None and self.tspec.display.mean_over_batch:
             inner = self.expr * ops.BATCH_SIZE
             body = to_latex(inner, order)
             body = rf"\left({body}\right)" if isinstance(inner, sp.Add) else body
@@ -137,12 +142,13 @@ class Node:
         return f"{sigma}{body}{rest}"
 
     def _softmax_tail(self) -> str:
-        if self.kind != "softmax":
+        normaliser = self.tspec.display.normaliser if self.tspec is not None else None
+        if normaliser is None:
             return ""
         from .tensors import element_name
 
         z = element_name(self.tensor_expr.args[0].name, ("i",))
-        return f" / Σᵢ exp({unicode_name(z)})"
+        return f" / Σᵢ {normaliser}({unicode_name(z)})"
 
 
 @dataclass
@@ -556,7 +562,7 @@ class _Builder:
     def check_batch_means(self, graph: Graph) -> None:
         """A batch mean averages over examples: it needs data under it."""
         for n in graph.nodes:
-            if n.kind != "batch_mean":
+            if n.tspec is None or not n.tspec.reduces_batch:
                 continue
             if not any(p in graph.batched for p in n.parents):
                 raise GraphError(f"batch_mean in '{n.name}' averages over the examples of a "
@@ -579,7 +585,7 @@ class _Builder:
         for n in nodes:
             n = replace(n, letters=letters.get(n.name, ()))
             if n.expr is not None:
-                expr, sums = element_definition(n, letters)
+                expr, sums = element_definition(n, letters, self.shapes)
                 n = replace(n, expr=expr, sums=sums)
             out.append(n)
         return out
@@ -673,7 +679,8 @@ def _batched_names(nodes: Iterable[Node]) -> frozenset[str]:
     """Names of the nodes with a batch axis; ``nodes`` are in topological order."""
     out: set[str] = set()
     for n in nodes:
-        if n.role == "input" or (n.kind != "batch_mean" and any(p in out for p in n.parents)):
+        if n.role == "input" or (not (n.tspec is not None and n.tspec.reduces_batch)
+                                  and any(p in out for p in n.parents)):
             out.add(n.name)
     return frozenset(out)
 

@@ -369,7 +369,7 @@ def definition_rhs_mathml(node: Node, order: Mapping[str, int] | None = None) ->
 
     if node.expr is None:
         return ""
-    if node.kind == "batch_mean":
+    if node.tspec is not None and node.tspec.display.mean_over_batch:
         inner = node.expr * ops.BATCH_SIZE
         body = _m(reorder(inner, order))
         body = _paren(body) if isinstance(inner, sp.Add) else body
@@ -412,26 +412,30 @@ def _summed(node: Node, order: Mapping[str, int] | None) -> list[str]:
 
 
 def _softmax_tail(node: Node) -> list[str]:
-    if node.kind != "softmax":
+    normaliser = node.tspec.display.normaliser if node.tspec is not None else None
+    if normaliser is None:
         return []
     from .tensors import element_name
 
     z = element_name(node.tensor_expr.args[0].name, ("i",))
-    return [mo("/"), sum_over("i"), mi("exp"), mo(APPLY), fence("("), name_mathml(z), fence(")")]
+    return [mo("/"), sum_over("i"), mi(normaliser), mo(APPLY), fence("("), name_mathml(z),
+            fence(")")]
 
 
-def _summed_letters(graph: Graph, names: tuple[str, ...], wrt: str, of: str) -> list[str]:
+def _summed_letters(graph: Graph, names: tuple[str, ...], wrt: str, of: str,
+                    extra: tuple[str, ...] = ()) -> list[str]:
     """The letters a path sums over (Σⱼ): exactly derive's choice, read from its prefix."""
     from .derive import _sigma_prefix
     from .notation import FROM_SUBSCRIPT
 
-    prefix = _sigma_prefix(graph, names, wrt, of)
+    prefix = _sigma_prefix(graph, names, wrt, of, extra)
     return [FROM_SUBSCRIPT.get(p[1:], p[2:]) for p in prefix.split()]
 
 
 def _path_sums(d: Derivation, fs: tuple[Factor, ...]) -> list[str]:
     names = tuple(f.child for f in fs) + tuple(f.via for f in fs if f.via)
-    return [sum_over(c) for c in _summed_letters(d.graph, names, d.wrt, d.of)]
+    extra = tuple(c for f in fs for c in f.sums)
+    return [sum_over(c) for c in _summed_letters(d.graph, names, d.wrt, d.of, extra)]
 
 
 def factor_symbol_mathml(f: Factor) -> str:
@@ -502,7 +506,8 @@ def adjoint_cached_mathml(adj: Adjoint) -> str:
     of_el = graph[adj.of].element if graph is not None else adj.of
     terms = []
     for t in adj.terms:
-        parts = ([sum_over(c) for c in _summed_letters(graph, (t.child,), adj.node, adj.of)]
+        parts = ([sum_over(c) for c in _summed_letters(graph, (t.child,), adj.node, adj.of,
+                                                       t.sums)]
                  if graph is not None else [])
         parts.append(factor_symbol_mathml(t))
         if t.child != adj.of:

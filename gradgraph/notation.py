@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -157,10 +158,26 @@ def _u(e: sp.Expr) -> tuple[str, int]:
         return _mul(e)
     if isinstance(e, sp.Pow):
         return _pow(e)
+    if isinstance(e, sp.KroneckerDelta):
+        return "δ" + "".join(_subscript(str(a)) for a in e.args), _PREC_ATOM
+    if _is_index_sum(e):
+        return f"Σ{_subscript(str(e.args[1]))} {_u(e.args[0])[0]}", _PREC_ADD
     if isinstance(e, sp.Function):
         args = ", ".join(_u(a)[0] for a in e.args)
         return f"{type(e).__name__}({args})", _PREC_ATOM
     return str(e), _PREC_ATOM
+
+
+def _subscript(letter: str) -> str:
+    """``i`` -> ``ᵢ``; a letter without a subscript form stays ``_q``."""
+    if all(c in SUBSCRIPT for c in letter):
+        return "".join(SUBSCRIPT[c] for c in letter)
+    return "_" + letter
+
+
+def _is_index_sum(e: sp.Basic) -> bool:
+    # parse.IndexSum (Σₖ term), known by name: parse imports this module.
+    return type(e).__name__ == "IndexSum" and len(e.args) == 2
 
 
 def _number(e: sp.Number) -> tuple[str, int]:
@@ -240,6 +257,14 @@ def _pow(e: sp.Pow) -> tuple[str, int]:
 class _Latex(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: ARG002
         return latex_name(expr.name)
+
+    def _print_KroneckerDelta(self, expr: sp.Expr, exp: Any = None) -> str:  # noqa: ARG002
+        return rf"\delta_{{{''.join(str(a) for a in expr.args)}}}"
+
+    def _print_Function(self, expr: sp.Expr, exp: Any = None) -> str:
+        if _is_index_sum(expr):
+            return rf"\sum_{{{expr.args[1]}}} {self._print(expr.args[0])}"
+        return super()._print_Function(expr, exp)
 
 
 def to_latex(expr: sp.Expr, order: Mapping[str, int] | None = None) -> str:

@@ -33,7 +33,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import ops
-from .derive import Factor, adjoints, fused_cross_entropy
+from .derive import Factor, adjoints, fused_consumer
 from .errors import GraphError, ValueInputError
 from .graph import Graph, Node
 
@@ -59,8 +59,20 @@ def _seed(out: Any) -> Any:
     return np.full_like(out, 1.0 / out.shape[0]) if out.ndim else np.ones_like(out)
 
 
+def _tensor_kernels() -> dict[str, Any]:
+    """``_k_<op>`` (forward), ``_k_<op>_vjp<k>`` and ``_k_<op>_fused`` per tensor op."""
+    out: dict[str, Any] = {}
+    for spec in ops.TENSOR_OPS.values():
+        out[f"_k_{spec.name}"] = spec.forward
+        out.update({f"_k_{spec.name}_vjp{k}": v for k, v in enumerate(spec.vjp) if v})
+        if spec.fusion is not None:
+            out[f"_k_{spec.name}_producer"] = spec.fusion.producer_forward
+            out[f"_k_{spec.name}_fused"] = spec.fusion.forward
+    return out
+
+
 RUNTIME = {"numpy": np, "_reduce": _reduce, "_seed": _seed,
-           **{f"_k_{k}": v for k, v in ops.numeric_kernels().items()}}
+           **{f"_k_{k}": v for k, v in ops.numeric_kernels().items()}, **_tensor_kernels()}
 
 
 class CompiledGraph:
@@ -309,16 +321,16 @@ class _Generator:
 
     def forward_lines(self) -> list[str]:
         lines = []
-        if any(n.kind == "batch_mean" for n in self.graph.nodes):
+        if any(n.tspec is not None and n.tspec.reduces_batch for n in self.graph.nodes):
             lines.append(f"    _m = {self._batch_source()}.shape[0]")
         for n in self.graph.nodes:
             if n.expr is None:
                 continue
-            if n.kind == "softmax" and self._feeds_cross_entropy(n):
+            consumer = fused_consumer(self.graph, n)
+            if consumer is not None:
                 # One log-softmax serves both the probabilities and the loss.
-                z = self.arg(n.tensor_expr.args[0])
-                lines.append(f"    {n.id}l = _k_log_softmax({z})")
-                lines.append(f"    {n.id} = numpy.exp({n.id}l)")
+                z = ", ".join(self.arg(a) for a in n.tensor_expr.args)
+                lines.append(f"    {n.id}l, {n.id} = _k_{consumer.op}_producer(numpy, {z})")
                 continue
             lines.append(f"    {n.id} = {self.forward_expr(n)}")
         return lines
@@ -331,26 +343,21 @@ class _Generator:
         raise GraphError("batch_mean needs a data input declared with a shape, "
                          "e.g. 'x: input(64)', to count the examples of a batch")
 
-    def _feeds_cross_entropy(self, a: Node) -> bool:
-        return fused_cross_entropy(self.graph, a) is not None
-
     def forward_expr(self, n: Node) -> str:
-        kind, t = n.kind, n.tensor_expr
-        if kind == "affine":
-            w, x, b = (self.arg(a) for a in t.args)
-            return f"{x} @ {w}.T + {b}"
-        if kind == "matvec":
-            w, x = (self.arg(a) for a in t.args)
-            return f"{x} @ {w}.T"
-        if kind == "softmax":
-            return f"_k_softmax({self.arg(t.args[0])})"
-        if kind == "cross_entropy" and self._feeds_cross_entropy(self.graph[t.args[0].name]):
-            return f"-numpy.sum({self.arg(t.args[1])}*{self.arg(t.args[0])}l, axis=-1)"
-        if kind in ("sum", "cross_entropy"):
-            return f"numpy.sum({self.code(n.expr)}, axis={_axes(len(n.sums))})"
-        if kind == "batch_mean":
-            return f"numpy.mean({self.code(n.expr * ops.BATCH_SIZE)}, axis=0)"
-        return self.code(n.expr)
+        spec, t = n.tspec, n.tensor_expr
+        if spec is None:
+            return self.code(n.expr)
+        if spec.keep_inline:
+            # The kernel reads the value of its argument, an element-wise formula.
+            inner = t.args[0]
+            body = inner.xreplace({s: self.graph[s.name].element_symbol
+                                   for s in inner.free_symbols})
+            return f"_k_{spec.name}(numpy, {self.code(body)}, {len(n.sums)})"
+        args = [self.arg(a) for a in t.args]
+        producer = self.graph[t.args[0].name]
+        if spec.fusion is not None and fused_consumer(self.graph, producer) is n:
+            return f"_k_{spec.name}_fused(numpy, {args[0]}l, {', '.join(args[1:])})"
+        return f"_k_{spec.name}(numpy, {', '.join(args)})"
 
     def _forward_values(self) -> dict[sp.Expr, sp.Expr]:
         """Partials that name a forward value: σ(z) -> a, σ′(z) -> a(1 − a)."""
@@ -446,9 +453,11 @@ class _Generator:
         if len(terms) != 1:
             return False
         child = self.graph[terms[0].child]
-        if child.kind in ("affine", "matvec"):
-            return child.tensor_expr.args[1].name == name  # g @ W is a new array
-        return child.kind in ("elementwise", "sum", "cross_entropy", "softmax")
+        if child.tspec is None:
+            return True
+        symbols = child.tensor_expr.args
+        k = symbols.index(self.graph[name].symbol) if self.graph[name].symbol in symbols else 0
+        return child.tspec.arg_is_fresh(k)
 
     def is_batched_expr(self, e: sp.Expr) -> bool:
         """True when ``e`` (in element symbols) has one value per example."""
@@ -480,23 +489,23 @@ class _Generator:
         """Code for (child's adjoint) pulled back through one edge; True if batch-free."""
         child = self.graph[f.child]
         g = _g(child.id)
-        kind = child.kind
+        spec = child.tspec
         # A child that no example feeds has one adjoint for the whole batch already.
         free = not self.graph.is_batched(f.child)
-        if kind in ("affine", "matvec"):
-            w, x = (self.arg(a) for a in child.tensor_expr.args[:2])
-            role = child.tensor_expr.args.index(self.graph[f.parent].symbol)
-            batched = self.graph.is_batched(child.tensor_expr.args[1].name)
-            outer = f"{g}.T @ {x}" if batched else f"numpy.multiply.outer({g}, {x})"
-            return ((outer, batched or free), (f"{g} @ {w}", free), (g, free))[role]
-        if kind == "softmax":
-            return f"_k_softmax_vjp({child.id}, {g})", free
         printed = self.printer.doprint(partial)
-        if kind == "batch_mean":
+        if spec is not None and spec.reduces_batch:
             return self.batch_mean_pullback(f, g, printed)
+        symbols = child.tensor_expr.args if spec is not None else ()
+        parent = self.graph[f.parent].symbol
+        k = symbols.index(parent) if parent in symbols else None
+        if k is not None and spec.vjp[k] is not None:
+            args = ", ".join(self.arg(a) for a in symbols)
+            others = [a.name for i, a in enumerate(symbols) if i != k]
+            reduced = spec.arg_is_reduced(k) and any(self.graph.is_batched(o) for o in others)
+            return f"_k_{spec.name}_vjp{k}(numpy, {g}, {child.id}, {args})", reduced or free
         if f.child == self.of and self.scalar_seed:
             return f"{g}*({printed})", False
-        if kind in ("sum", "cross_entropy"):
+        if spec is not None:  # the adjoint broadcast over the units the op reduces
             expand = "[..., " + ", ".join(["None"] * len(child.sums)) + "]"
             if not partial.free_symbols:  # a constant partial still has the parent's shape
                 printed = f"numpy.ones_like({self.graph[f.parent].id})*{printed}"

@@ -22,7 +22,24 @@ import numpy as np
 import sympy as sp
 import sympy.printing.numpy
 
+from . import tensor_ops as _tensor_ops
 from .errors import GradgraphError, GraphError, ParseError, UnknownOpError
+from .tensor_ops import (  # noqa: F401 - re-exported: ops is the registry's front door
+    AFFINE,
+    BATCH_MEAN,
+    BATCH_SIZE,
+    CROSS_ENTROPY,
+    MATVEC,
+    MEAN,
+    SOFTMAX,
+    SUM,
+    TENSOR_OPS,
+    TensorOpFunction,
+    TensorOpSpec,
+    register_tensor,
+    spec_of,
+    tensor_op,
+)
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -568,103 +585,12 @@ ABS = register(
 )
 
 
-# --- tensor ops: contractions and reductions over whole layers -----------------------
-#
-# These appear only in graphs with declared shapes. Their SymPy functions mark the
-# structure (which node is an affine layer, a sum, a softmax); gradgraph.tensors gives
-# each one its index-form definition (z_j = Σ_k W_jk x_k + b_j) and gradgraph.numeric
-# its numpy kernels below. Their local partials follow from the index form, except
-# softmax's Jacobian, which is a_j(δ_ij − a_i).
+# --- tensor ops: one registry entry each, in gradgraph.tensor_ops (re-exported) ----
 
-
-@dataclass(frozen=True)
-class TensorOpSpec:
-    """A tensor op: ``arity`` arguments; ``keep_inline`` arguments stay expressions.
-
-    ``keep_inline`` is True for ``sum``: its argument is an element-wise formula kept
-    in the node's definition (C = Σ_j (a_j − y_j)²) instead of a node of its own.
-    """
-
-    name: str
-    arity: int
-    doc: str
-    keep_inline: bool = False
-    func: type[TensorOpFunction] = field(init=False, repr=False, compare=False)
-
-
-class TensorOpFunction(sp.Function):
-    """An application of a tensor op (affine, sum, softmax, cross_entropy)."""
-
-    tspec: TensorOpSpec
-
-    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
-        args = ", ".join(printer._print(a) for a in self.args)
-        return f"{self.tspec.name}({args})"
-
-
-TENSOR_OPS: dict[str, TensorOpSpec] = {}
-
-
-def register_tensor(spec: TensorOpSpec) -> TensorOpSpec:
-    if spec.name in TENSOR_OPS or spec.name in _ALIASES:
-        raise GradgraphError(f"op '{spec.name}' is already registered")
-    cls = type(f"T_{spec.name}", (TensorOpFunction,), {"tspec": spec, "nargs": spec.arity})
-    object.__setattr__(spec, "func", cls)
-    TENSOR_OPS[spec.name] = spec
-    return spec
-
-
-def tensor_op(name: str) -> TensorOpSpec | None:
-    return TENSOR_OPS.get(name)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    # Subtracting the row maximum keeps exp() in range: softmax(z) = softmax(z − m).
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    m = z.max(axis=-1, keepdims=True)
-    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
-
-
-def _cross_entropy_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """−Σ_j y_j log softmax(z)_j, from the logits (stable for |z| in the thousands)."""
-    return -(y * _log_softmax(z)).sum(axis=-1)
-
-
-def _softmax_vjp(a: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Σ_j ∂a_j/∂z_i g_j = a_i (g_i − Σ_j a_j g_j)."""
-    return a * (g - (a * g).sum(axis=-1, keepdims=True))
-
-
+# numpy-bound tensor kernels under their former names, for callers outside the registry.
 TENSOR_KERNELS: dict[str, Kernel] = {
-    "softmax": _softmax,
-    "log_softmax": _log_softmax,
-    "cross_entropy_logits": _cross_entropy_logits,
-    "softmax_vjp": _softmax_vjp,
+    "softmax": lambda z: _tensor_ops._softmax(np, z),
+    "log_softmax": lambda z: _tensor_ops._log_softmax(np, z),
+    "cross_entropy_logits": lambda z, y: -(y * _tensor_ops._log_softmax(np, z)).sum(axis=-1),
+    "softmax_vjp": lambda a, g: _tensor_ops._softmax_vjp(np, g, a, None),
 }
-
-AFFINE = register_tensor(TensorOpSpec(
-    "affine", 3, "dense layer z_j = Σ_k W_jk x_k + b_j (written W x + b)"))
-MATVEC = register_tensor(TensorOpSpec(
-    "matvec", 2, "matrix–vector product z_j = Σ_k W_jk x_k (written W x)"))
-SUM = register_tensor(TensorOpSpec(
-    "sum", 1, "sum over every unit: sum((a - y)^2) = Σ_j (a_j − y_j)²", keep_inline=True))
-SOFTMAX = register_tensor(TensorOpSpec(
-    "softmax", 1, "softmax a_j = exp(z_j) / Σ_i exp(z_i)"))
-CROSS_ENTROPY = register_tensor(TensorOpSpec(
-    "cross_entropy", 2,
-    "categorical cross-entropy −Σ_j y_j log a_j; after a softmax it is computed from the "
-    "logits, and ∂C/∂z_j = a_j − y_j"))
-BATCH_MEAN = register_tensor(TensorOpSpec(
-    "batch_mean", 1,
-    "mean over the examples of the mini-batch, per unit: batch_mean(z) = (1/m) Σ_B z_j "
-    "(batch normalisation's μ and σ²); its argument is kept inline, like sum's",
-    keep_inline=True))
-
-# The number of examples in the mini-batch, Ioffe & Szegedy's m. Its assumptions differ
-# from every user symbol's (those are only real=True), so it never equals a user's "m";
-# generated code binds it to the batch size at run time.
-BATCH_SIZE = sp.Symbol("m", positive=True, integer=True)

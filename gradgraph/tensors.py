@@ -18,8 +18,9 @@ differentiates; numeric.py runs the whole arrays.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import sympy as sp
 
@@ -27,6 +28,7 @@ from . import ops
 from .errors import ShapeError
 from .notation import split_name
 from .parse import IndexSum, symbol
+from .tensor_ops import IndexContext
 
 Shape = tuple[int, ...]
 LETTERS = "jkihgmnpqrstuv"
@@ -74,32 +76,11 @@ class Shapes:
 
     def tensor_op(self, e: ops.TensorOpFunction, node: str) -> Shape:
         shapes = [self.of(a, node) for a in e.args]
-        name = e.tspec.name
-        if name == "sum":
-            return ()
-        if name == "batch_mean":
-            return shapes[0]  # one mean per unit; the batch axis is what it averages away
-        if name in ("affine", "matvec"):
-            return self.matvec(shapes, node)
-        if len(shapes[0]) != 1:
-            raise ShapeError(f"{name} takes a vector, got shape {shapes[0]} {self.where(node)}")
-        if name == "softmax":
-            return shapes[0]
-        self.same(shapes, node, "take the cross-entropy of")
-        return ()
 
-    def matvec(self, shapes: list[Shape], node: str) -> Shape:
-        w, x = shapes[0], shapes[1]
-        if len(w) != 2 or len(x) != 1:
-            raise ShapeError(f"a layer multiplies a matrix by a vector (W x); got shapes {w} "
-                             f"and {x} {self.where(node)}")
-        if w[1] != x[0]:
-            raise ShapeError(f"layer '{node}' expects {w[1]} inputs, got {x[0]} "
-                             f"{self.where(node)}")
-        if len(shapes) == 3 and shapes[2] not in ((), (w[0],)):
-            raise ShapeError(f"layer '{node}' has {w[0]} units but its bias has shape "
-                             f"{shapes[2]} {self.where(node)}")
-        return (w[0],)
+        return e.tspec.shape(shapes, lambda message: self.tensor_fail(message, node))
+
+    def tensor_fail(self, message: str, node: str) -> NoReturn:
+        raise ShapeError(f"{message.replace('{node}', node)} {self.where(node)}")
 
 
 # --- lowering: matrix and index forms -> tensor ops ----------------------------------
@@ -276,16 +257,13 @@ def assign_letters(nodes: list[Any], shapes: dict[str, Shape]) -> dict[str, tupl
 
 def _unify(n: Any, shapes: dict[str, Shape], axes: _Axes) -> None:
     e = n.tensor_expr
-    if isinstance(e, ops.TensorOpFunction) and e.tspec.name in ("affine", "matvec"):
-        w, x = e.args[0].name, e.args[1].name
-        axes.union((n.name, 0), (w, 0))
-        axes.union((w, 1), (x, 0))
-        if len(e.args) == 3 and shapes.get(e.args[2].name):
-            axes.union((n.name, 0), (e.args[2].name, 0))
+    spec = ops.spec_of(e)
+    if spec is not None and spec.unify is not None:
+        spec.unify(n.name, tuple(a.name for a in e.args), shapes, axes.union)
         return
-    inner = e.args[0] if isinstance(e, ops.TensorOpFunction) and e.tspec.keep_inline else e
+    inner = e.args[0] if spec is not None and spec.keep_inline else e
     members = [s.name for s in inner.free_symbols if shapes.get(s.name)]
-    if not (isinstance(e, ops.TensorOpFunction) and e.tspec.name in ("sum", "cross_entropy")):
+    if not (spec is not None and spec.reduces_units):
         members.append(n.name)
     members = [m for m in members if shapes.get(m)]
     for m in members[1:]:
@@ -299,12 +277,13 @@ def _depth_from_output(nodes: list[Any]) -> dict[str, int]:
         if n.name not in depth:
             depth[n.name] = 0
         for p in n.parents:
-            step = 1 if n.shape or n.op in ("sum", "cross_entropy") else 0
+            step = 1 if n.shape or (n.tspec is not None and n.tspec.reduces_units) else 0
             depth[p] = min(depth.get(p, 10**9), depth[n.name] + step)
     return depth
 
 
-def element_definition(n: Any, letters: dict[str, tuple[str, ...]]) -> tuple[sp.Expr, tuple]:
+def element_definition(n: Any, letters: dict[str, tuple[str, ...]],
+                       shapes: dict[str, Shape] | None = None) -> tuple[sp.Expr, tuple]:
     """(element expression, summed letters) of a tensor node, e.g. W_jk x_k + b_j, (k,)."""
     def el(s: sp.Expr) -> sp.Expr:
         return symbol(element_name(s.name, letters.get(s.name, ())))
@@ -313,26 +292,15 @@ def element_definition(n: Any, letters: dict[str, tuple[str, ...]]) -> tuple[sp.
         return e.xreplace({s: el(s) for s in e.free_symbols})
 
     e = n.tensor_expr
-    if not isinstance(e, ops.TensorOpFunction):
+    spec = ops.spec_of(e)
+    if spec is None:
         return elements(e), ()
-    name = e.tspec.name
-    if name in ("affine", "matvec"):
-        w, x = e.args[0], e.args[1]
-        body = el(w) * el(x) + (el(e.args[2]) if name == "affine" else 0)
-        return body, (letters[w.name][1],)
-    if name == "sum":
-        inner = elements(e.args[0])
-        summed = {c for s in e.args[0].free_symbols for c in letters.get(s.name, ())}
-        return inner, tuple(sorted(summed))
-    if name == "softmax":
-        return ops.EXP.func(el(e.args[0])), ()  # numerator; the Jacobian is special
-    if name == "batch_mean":
-        # One example's share of the mean, (1/m)·zⱼ: differentiating it gives the
-        # per-example partials of Ioffe & Szegedy (∂μⱼ/∂zⱼ = 1/m); a node without a batch
-        # axis sums such shares over the batch (numeric.py), which is the Σᵢ of the paper.
-        return elements(e.args[0]) / ops.BATCH_SIZE, ()
-    a, y = e.args
-    return -el(y) * ops.LOG.func(el(a)), letters[a.name]
+    context = IndexContext(el, elements, letters, shapes or {}, _elementwise)
+    return spec.index_form(e.args, context)
+
+
+def _elementwise(name: str) -> Any:
+    return ops.lookup(name).func
 
 
 # --- scalar expansion: one node per neuron --------------------------------------------
@@ -356,15 +324,13 @@ def expand_to_scalars(graph: Any) -> Any:
     ``z_j = Σ_k W_jk x_k + b_j`` becomes ``z_0 = W_00 x_0 + W_01 x_1 + b_0``, … —
     the micrograd view; numbers and derivatives are the same as the layered graph's.
     """
-    import itertools
-
     from .graph import _Builder
     from .parse import Assign, Declare
 
     statements: list[Any] = []
     order: dict[str, int] = {}
     for node in graph.nodes:
-        if node.kind == "batch_mean":
+        if node.tspec is not None and node.tspec.reduces_batch:
             raise ShapeError(f"'{node.name}' is a mean over the batch; a network with batch "
                              f"statistics cannot be expanded to one node per neuron")
         if any(d > MAX_EXPANDED_UNITS for d in node.shape):
@@ -383,12 +349,11 @@ def expand_to_scalars(graph: Any) -> Any:
 def _expand(graph: Any, node: Any, index: tuple[int, ...]) -> sp.Expr:
     """The element of ``node`` at ``index`` as a scalar formula in scalar names."""
     values = dict(zip(node.letters, index, strict=True))
-    if node.kind == "softmax":
-        z = graph[node.tensor_expr.args[0].name]
-        exps = [ops.EXP.func(symbol(scalar_name(z.name, (i,)))) for i in range(z.shape[0])]
-        return exps[index[0]] / sp.Add(*exps)
-    import itertools
-
+    spec = node.tspec
+    if spec is not None and spec.scalar_expand is not None:
+        args = [[symbol(scalar_name(a.name, i)) for i in itertools.product(
+            *(range(d) for d in graph[a.name].shape))] for a in node.tensor_expr.args]
+        return spec.scalar_expand(args, index, _elementwise)
     from .graph import _has_letters
 
     terms = node.expr.args if isinstance(node.expr, sp.Add) else (node.expr,)

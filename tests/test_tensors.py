@@ -77,6 +77,52 @@ def test_softmax_with_cross_entropy_gives_a_minus_y() -> None:
         "aⱼ⁽¹⁾ = exp(zⱼ⁽¹⁾) / Σᵢ exp(zᵢ⁽¹⁾)", "C = −Σⱼ yⱼ·log(aⱼ⁽¹⁾)"]
 
 
+SOFTMAX_ALONE = "W: param(3, 2); x: input(2); y: input(3)\nz = W x\na = softmax(z)\n" \
+                "C = sum((a - y)^2)"
+
+
+def test_softmax_without_cross_entropy_sums_over_its_outputs() -> None:
+    """∂C/∂zⱼ = Σᵢ ∂C/∂aᵢ · ∂aᵢ/∂zⱼ: every aᵢ depends on zⱼ, so i is summed, not free."""
+    d = derive(Graph.from_text(SOFTMAX_ALONE), "C", "z")
+    assert str(d).splitlines() == ["∂C/∂zⱼ = Σᵢ ∂aᵢ/∂zⱼ · ∂C/∂aᵢ",
+                                   "       = Σᵢ aᵢ(δᵢⱼ − aⱼ) · 2(aᵢ − yᵢ)"]
+    assert r"\sum_{i} a_{i} \left(\delta_{ij} - a_{j}\right)" in d.latex()
+    assert d.matrix_unicode().splitlines()[0] == "δ = ∂C/∂z = (diag(a) − a aᵀ) 2(a − y)"
+
+
+def test_softmax_derivation_agrees_with_sympy_diff_of_the_scalar_expansion() -> None:
+    g = Graph.from_text(SOFTMAX_ALONE)
+    scalar = expand_to_scalars(g)
+    rng = np.random.default_rng(3)
+    w, x, y = rng.normal(size=(3, 2)), rng.normal(size=2), rng.uniform(size=3)
+    leaves = {symbol(scalar_name("W", (r, c))): w[r, c] for r in range(3) for c in range(2)}
+    leaves.update({symbol(scalar_name("x", (k,))): x[k] for k in range(2)})
+    leaves.update({symbol(scalar_name("y", (k,))): y[k] for k in range(3)})
+    z = w @ x
+    a = np.exp(z) / np.exp(z).sum()
+    layer = derive(g, "C", "z").expr  # one path; i is the Jacobian's summed letter
+    for j in range(3):
+        expected = float(ops.elementary(derive(scalar, "C", scalar_name("z", (j,)))
+                                        .expanded).xreplace(leaves))
+        total = 0.0
+        for i in range(3):
+            values = {symbol("a_i"): a[i], symbol("a_j"): a[j], symbol("y_i"): y[i],
+                      sp.Symbol("i"): i, sp.Symbol("j"): j}
+            total += float(layer.xreplace(values))
+        assert total == pytest.approx(expected, rel=1e-10)
+
+
+def test_notation_prints_kronecker_delta_and_index_sums() -> None:
+    from gradgraph.notation import to_latex, to_unicode
+    from gradgraph.parse import IndexSum
+
+    delta = sp.KroneckerDelta(sp.Symbol("i"), sp.Symbol("j"))
+    assert to_unicode(delta) == "δᵢⱼ" and to_latex(delta) == r"\delta_{ij}"
+    term = IndexSum(symbol("W_jk") * symbol("x_k"), sp.Symbol("k"))
+    assert to_unicode(term) == "Σₖ Wⱼₖ·xₖ"
+    assert to_latex(term) == r"\sum_{k} W_{jk} x_{k}"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

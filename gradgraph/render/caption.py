@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from ..derive import Derivation, Factor
+from ..derive import Derivation, Factor, path_sigma
 from ..errors import DerivationError
-from ..notation import SUBSCRIPT, partial_unicode, to_unicode
+from ..notation import partial_unicode, to_unicode
 from .arrays import batch_size, matrix_lines, one_example
 from .labels import HIGHLIGHT, MUTED, esc, fmt_number, paren
 from .scene import Scene, numeric_value
@@ -131,10 +131,7 @@ def _tensor_rows(scene: Scene, d: Derivation) -> list[list[str]]:
     def sigma(fs: tuple[Factor, ...]) -> str:
         # As Derivation writes it: a sum over each index letter on the path that
         # neither end carries (Σⱼ in ∂C/∂aₖ⁽ᴸ⁻¹⁾ = Σⱼ ∂zⱼ/∂aₖ · …).
-        free = set(graph[d.wrt].letters) | set(graph[d.of].letters)
-        names = [f.child for f in fs] + [f.via for f in fs if f.via]
-        summed = sorted({c for n in names for c in graph[n].letters} - free)
-        return "".join(f"Σ{SUBSCRIPT.get(c, '_' + c)} " for c in summed)
+        return path_sigma(graph, fs, d.wrt, d.of)
 
     texts = [
         _sum_of_paths(d, lambda f, fs: f.symbol_unicode, sigma),

@@ -53,11 +53,12 @@ def detect_dense(graph: Graph) -> Dense:
     """The Dense layers of a layer graph, or a RenderError saying what is missing."""
     layers: list[DenseLayer] = []
     for node in graph.nodes:
-        if node.kind not in ("affine", "matvec"):
+        if node.tspec is None or node.tspec.layer_args is None:
             continue
         args = node.tensor_expr.args
-        w, x = args[0].name, args[1].name
-        bias = args[2].name if len(args) == 3 and graph[args[2].name].shape else None
+        wi, xi, bi = node.tspec.layer_args
+        w, x = args[wi].name, args[xi].name
+        bias = args[bi].name if bi is not None and graph[args[bi].name].shape else None
         below = layers[-1].node if layers else None
         if below is not None and x != below:
             raise RenderError(f"the network view needs a chain of dense layers; "
@@ -153,7 +154,7 @@ def _title(graph: Graph, name: str, k: int) -> str:
     node = graph[name]
     if node.op is None:
         return title
-    op = "softmax" if node.kind == "softmax" else to_unicode(node.expr).split("(")[0]
+    op = node.tspec.label if node.tspec else to_unicode(node.expr).split("(")[0]
     return f"{title} · {op}"
 
 
