@@ -14,6 +14,7 @@ from ..derive import Derivation
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from ..notation import partial_unicode
+from .codes import ordered
 from .display import echo_unicode
 from .equivalence import judge
 from .indexed import IndexedText, IndexProblem
@@ -161,6 +162,7 @@ class Checker:
         answer shows (right as repaired, or which factor is still wrong)."""
         parts = [problem.sentence]
         factors: tuple[FactorCheck, ...] = ()
+        codes = [problem.code]
         if problem.repaired is not None:
             report = judge(prep, problem.repaired, self.deadline, start)
             if report["status"] == "equal":
@@ -168,7 +170,8 @@ class Checker:
             else:
                 factors = tuple(FactorCheck(**f) for f in report["factors"])
                 parts += factor_sentences(prep, factors) + list(report["notes"])
-        return not_equal(prep, echo, parts, "index", factors=factors)
+                codes += report["codes"]
+        return not_equal(prep, echo, parts, "index", factors=factors, codes=ordered(codes))
 
 
 def _in_child(work: Callable[[float], CheckResult], deadline: float) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import sympy as sp
 
 from .. import ops
 from ..sandbox import soft_deadline
+from .classify import classify
 from .constants import atomize, clearest_point, constant_offset, exact_decimals, residual
 from .feedback import feedback
 from .numbers import compare, evaluate_flagged, proportional, value_at
@@ -45,7 +46,7 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
         "status": status, "index": index, "defined": defined,
         "yours": value_at(yours, index), "truth": value_at(prep.truth, index),
         "ratio": proportional(yours, prep.truth, rough), "factors": [], "notes": [],
-        "exact": False, "proved": False, "constant": None,
+        "exact": False, "proved": False, "constant": None, "codes": [],
     }
     if status == "few":
         return report
@@ -77,6 +78,15 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
             report["exact"] = report["proved"] = all(exactly_zero(a - c) for a, c in pairs)
     except Exception:  # noqa: BLE001 - SymPy gave up (PolynomialError, ...): not proved
         pass
+    if status != "equal" and not report["exact"]:
+        try:
+            report["codes"] = classify(prep, yours, report["factors"], report["notes"],
+                                       report["ratio"], start + 0.7 * deadline)
+        except Exception:  # noqa: BLE001 - codes are a bonus; the verdict stands without
+            report["codes"] = ["WRONG-VALUE"]
+    elif report["constant"] is not None:  # a near miss: a tiny term, or a constant factor
+        report["codes"] = ["WRONG-VALUE" if report["constant"]["kind"] == "term"
+                           else "WRONG-CONSTANT"]
     return report
 
 

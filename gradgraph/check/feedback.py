@@ -17,7 +17,9 @@ import numpy as np
 import sympy as sp
 
 from ..notation import split_name, unicode_name
+from .codes import NOTE_CODES
 from .display import factor_text, number_text, with_coeff
+from .mutations import factor_mutations
 from .numbers import close, proportional
 from .prepare import ExpectedFactor, Prepared
 from .result import FactorCheck
@@ -75,15 +77,45 @@ def _factor_rows(prep: Prepared, coeff: sp.Number, learner: list[sp.Expr]
     owner = _coefficient_owner(expected, groups, coeff)
     order = prep.order
     unmatched = [i for i in range(len(expected)) if i not in groups]
-    rows = [_factor_row(i, ef, groups.get(i), learner, left,
-                        coeff if owner == i else sp.S.One, len(unmatched) == 1, order)
+    rows = [_coded(prep, ef, _factor_row(i, ef, groups.get(i), learner, left,
+                                         coeff if owner == i else sp.S.One,
+                                         len(unmatched) == 1, order), learner, left,
+                   coeff if owner == i else sp.S.One)
             for i, ef in enumerate(expected)]
     if left and len(unmatched) != 1:
-        rows += [FactorCheck("", None, factor_text(learner[j], order), False, "extra")
-                 for j in left]
+        rows += [FactorCheck("", None, factor_text(learner[j], order), False, "extra",
+                             "EXTRA-FACTOR") for j in left]
     if owner is None and coeff != 1:
-        rows.append(FactorCheck("", None, number_text(coeff), False, "extra"))
+        code = "SIGN-FLIP" if coeff == -1 else "WRONG-CONSTANT"
+        rows.append(FactorCheck("", None, number_text(coeff), False, "extra", code))
     return rows
+
+
+def _coded(prep: Prepared, ef: ExpectedFactor, row: FactorCheck, learner: list[sp.Expr],
+           left: list[int], coeff: sp.Number) -> FactorCheck:
+    """The row with its misconception code: the note's, refined for a factor that
+    "differs" by the slip whose mutation of the chain's factor it equals."""
+    if row.ok:
+        return row
+    code = row.code or NOTE_CODES.get(row.note, "WRONG-FACTOR")
+    if row.note in ("differs", "layer") and row.yours is not None and left:
+        mine = coeff * sp.Mul(*(learner[j] for j in left))
+        code = _slip(prep, ef, mine) or code
+    return FactorCheck(row.symbol, row.expected, row.yours, False, row.note, code)
+
+
+def _slip(prep: Prepared, ef: ExpectedFactor, mine: sp.Expr) -> str | None:
+    """The code of the mutation of ``ef`` whose values ``mine`` has, if one does."""
+    try:
+        values = prep.instances.values(mine, prep.env, prep.n)
+        for code, m in factor_mutations(prep.graph, ef.coeff * ef.rest):
+            k = proportional(values, prep.instances.values(m, prep.env, prep.n),
+                             prep.rough_points())
+            if _near_one(k):
+                return code
+    except Exception:  # noqa: BLE001 - a refinement only: the note's code stands
+        return None
+    return None
 
 
 def _match(expected: list[ExpectedFactor], values: list[np.ndarray], ignore: np.ndarray
@@ -155,8 +187,11 @@ def _factor_row(i: int, ef: ExpectedFactor, group: Group | None, learner: list[s
     mine = k * float(coeff)
     if close(mine, float(ef.coeff)):
         return FactorCheck(ef.symbol, ef.text, text, True)
-    note = "sign" if close(mine, -float(ef.coeff)) else "constant"
-    return FactorCheck(ef.symbol, ef.text, text, False, note)
+    if close(mine, -float(ef.coeff)):
+        return FactorCheck(ef.symbol, ef.text, text, False, "sign", "SIGN-FLIP")
+    dropped = close(abs(mine), 1.0) and not close(abs(float(ef.coeff)), 1.0)
+    return FactorCheck(ef.symbol, ef.text, text, False, "constant",
+                       "DROPPED-CONSTANT" if dropped else "WRONG-CONSTANT")
 
 
 def _layer_swap(mine: sp.Expr, rest: sp.Expr) -> tuple[str, str] | None:

@@ -69,6 +69,7 @@ class IndexProblem:
     sentence: str
     repaired: sp.Expr | None = None  # None: nothing to judge (the units do not match)
     fixed: str = ""  # said when the repaired answer is right
+    code: str = "WRONG-INDEX"  # its misconception code (check.codes)
 
 
 class IndexedText:
@@ -184,7 +185,8 @@ class IndexedText:
         units = " and ".join(f"every unit {c} of {self._layer(expr, c)}" for c in extra)
         return IndexProblem(f"Your answer does not sum over {', '.join(extra)}: {q.text} "
                             f"collects {units}.", repaired,
-                            f"With {''.join(_sigma(c) for c in extra)} in front it is right.")
+                            f"With {''.join(_sigma(c) for c in extra)} in front it is right.",
+                            "MISSING-SUM")
 
     def notes(self, q: IndexedQuestion, expr: sp.Expr) -> list[str]:
         """A Σ over a letter the question fixes: ∂C/∂Wⱼₖ is about one unit j."""

@@ -12,6 +12,7 @@ from typing import Any
 from ..derive import Derivation
 from ..errors import GradgraphError
 from ..notation import unicode_name
+from .codes import ordered
 from .constants import constant_text
 from .display import leaf_number, nice_number, pair
 from .domain import domain_leaves
@@ -94,7 +95,7 @@ def _near_miss(prep: Prepared, echo: str, report: Mapping[str, Any], notes: list
     parts.append(_example_sentence(example))
     reason = "values differ" if constant["kind"] == "term" else "constant differs"
     return not_equal(prep, echo, parts, reason, counterexample=example,
-                     proved=True, points=report["defined"])
+                     proved=True, points=report["defined"], codes=tuple(report["codes"]))
 
 
 def _all_ok(prep: Prepared, factors: tuple[FactorCheck, ...]) -> tuple[FactorCheck, ...]:
@@ -118,7 +119,14 @@ def _wrong(prep: Prepared, echo: str, report: Mapping[str, Any],
     parts.append(_example_sentence(example, _focus(prep, factors, report["index"])))
     reason = "domain differs" if report["status"] == "domain" else "values differ"
     return not_equal(prep, echo, parts, reason, counterexample=example, factors=factors,
-                     proved=bool(report["proved"]), points=report["defined"])
+                     proved=bool(report["proved"]), points=report["defined"],
+                     codes=_codes(report["codes"], notes))
+
+
+def _codes(found: Sequence[str], notes: Sequence[str]) -> tuple[str, ...]:
+    """The child's codes, and WRONG-INDEX for the parent's index notes (a Σ over a
+    letter the question fixes)."""
+    return ordered([*found, *(["WRONG-INDEX"] if notes else [])]) or ("WRONG-VALUE",)
 
 
 def not_equal(prep: Prepared, echo: str, parts: list[str], reason: str,

@@ -54,13 +54,14 @@ class FactorCheck:
     yours: str | None
     ok: bool
     note: str = ""
+    code: str = ""  # the misconception code of a wrong factor (check.codes)
 
     def to_dict(self, reveal: bool = False) -> dict[str, Any]:
         # A right factor's expected form equals the learner's; a wrong one's is
         # already named in the message. Everything else waits for --reveal.
         shown = self.expected if (reveal or not self.ok or self.note) else None
         return {"symbol": self.symbol, "yours": self.yours, "expected": shown,
-                "ok": self.ok, "note": self.note}
+                "ok": self.ok, "note": self.note, "code": self.code}
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class CheckResult:
     ``expected`` is the derivation (show it only when asked). ``reason`` is a short
     machine-readable tag; ``proved`` says whether algebra confirmed the verdict.
     ``fix`` says, for an undecided one, what would let the checker decide.
+    ``codes`` name the slips of a wrong answer (:mod:`gradgraph.check.codes`; empty
+    unless "not equal").
     """
 
     correct: bool | None
@@ -90,6 +93,7 @@ class CheckResult:
     # The expected derivation as text (chain, factors, expanded, note, text), written
     # in the checker's child under its deadline; None: written from ``expected``.
     revealed: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    codes: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -114,6 +118,7 @@ class CheckResult:
             "counterexample": self.counterexample,
             "factors": [f.to_dict(reveal) for f in self.factors],
             "needs_limits": list(self.fix.names) if self.fix is not None else [],
+            "codes": list(self.codes),
         }
         if reveal:
             out["expected"] = _reveal(self.expected, self.revealed)
@@ -124,7 +129,8 @@ def invalid_dict(message: str, question: str | None, answer: str | None) -> dict
     """An answer the checker cannot read, with the keys of :meth:`CheckResult.to_dict`."""
     return {"verdict": "invalid", "correct": None, "message": INVALID_MARK + message,
             "question": question, "answer": answer, "reason": "invalid", "proved": False,
-            "points": 0, "counterexample": None, "factors": [], "needs_limits": []}
+            "points": 0, "counterexample": None, "factors": [], "needs_limits": [],
+            "codes": []}
 
 
 REVEALED = ("chain", "factors", "expanded", "note")
@@ -167,7 +173,8 @@ def to_plain(r: CheckResult, revealed: Mapping[str, str] | None = None) -> dict[
             "answer": r.answer, "reason": r.reason, "counterexample": r.counterexample,
             "factors": [asdict(f) for f in r.factors], "proved": bool(r.proved),
             "points": int(r.points), "fix": None if r.fix is None else
-            [r.fix.option, list(r.fix.names)], "revealed": dict(revealed or {}) or None}
+            [r.fix.option, list(r.fix.names)], "revealed": dict(revealed or {}) or None,
+            "codes": list(r.codes)}
 
 
 def from_plain(data: Mapping[str, Any], expected: Derivation | None) -> CheckResult:
@@ -178,7 +185,8 @@ def from_plain(data: Mapping[str, Any], expected: Derivation | None) -> CheckRes
                        data["reason"], data["counterexample"],
                        tuple(FactorCheck(**f) for f in data["factors"]), expected,
                        data["proved"], data["points"],
-                       None if fix is None else Fix(fix[0], tuple(fix[1])), data["revealed"])
+                       None if fix is None else Fix(fix[0], tuple(fix[1])), data["revealed"],
+                       tuple(data.get("codes", ())))
 
 
 def named_sums_note(d: Derivation) -> str:
