@@ -105,6 +105,15 @@ def test_clicking_an_edge_shows_its_local_partial(page, server):  # noqa: F811
     page.locator("#pg-diagram g.edge[aria-label^='edge z → a']").click()
     page.wait_for_selector("#pg-inspector .badge.edge")
     assert "σ′(z)" in page.locator("#pg-inspector").inner_text()
+    # Five paths from w: folded under one line, so the chain stays in view.
+    many = "a = w*x; " + "; ".join(f"b{i} = a*{i + 2}" for i in range(5)) + "; C = b0+b1+b2+b3+b4"
+    page.goto(url(server, "playground", g=many))
+    page.wait_for_selector("body[data-ready='playground'] #pg-diagram svg g.node")
+    node(page, "w").click()
+    folded = page.locator("#pg-inspector details.paths")
+    folded.wait_for(state="attached")
+    assert folded.locator("summary").inner_text() == "5 paths, factor by factor"
+    assert folded.get_attribute("open") is None and folded.locator(".drow").count() == 5
     assert page.console_errors == []
 
 

@@ -27,6 +27,8 @@ export function copyButton(text, label = 'Copy text') {
   return button;
 }
 
+const MAX_OPEN_PATHS = 4;
+
 function row(label, ...content) {
   return h('div', { class: 'drow' }, h('span', { class: 'dlabel', text: label }),
     h('span', { class: 'dbody' }, ...content));
@@ -64,11 +66,17 @@ export function derivationView(d, { onExpand, onFactor } = {}) {
   if (d.product?.unicode) head.append(h('span'), h('span', {}, h('span', { class: 'eqsign', text: '= ' }), math(d.product)));
   box.append(head);
   const paths = d.paths || [];
-  (d.factors || []).forEach((factors, i) => {
+  const pathRows = (d.factors || []).map((factors, i) => {
     const label = paths.length > 1 ? `Path ${i + 1}: ${pathLabel(paths[i] || [])}`
       : `Along ${pathLabel(paths[i] || [])}`;
-    box.append(row(label, factorList(factors, onFactor)));
+    return row(label, factorList(factors, onFactor));
   });
+  // A trained network (batch norm above all) has dozens of paths: folded, they leave the
+  // chain and the cached form in view; a slide-sized graph shows every path at once.
+  if (pathRows.length > MAX_OPEN_PATHS) {
+    box.append(h('details', { class: 'paths' },
+      h('summary', { text: `${pathRows.length} paths, factor by factor` }), ...pathRows));
+  } else box.append(...pathRows);
   if (d.cached && d.cached.unicode) {
     const reuses = (d.cached.reuses || []).map((n) => `∂${prettyName(d.of)}/∂${prettyName(n)}`).join(', ');
     box.append(row('Cached', math(d.cached),
