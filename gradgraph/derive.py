@@ -31,8 +31,8 @@ from .notation import (
     unicode_name,
 )
 from .parse import symbol
+from .shapes import element_name
 from .tensor_ops import JacobianContext
-from .tensors import element_name
 
 MAX_PATHS = 256
 # A chain-rule product past this many factors (over all paths) is not worth printing:

@@ -415,7 +415,7 @@ def _softmax_tail(node: Node) -> list[str]:
     normaliser = node.tspec.display.normaliser if node.tspec is not None else None
     if normaliser is None:
         return []
-    from .tensors import element_name
+    from .shapes import element_name
 
     z = element_name(node.tensor_expr.args[0].name, ("i",))
     return [mo("/"), sum_over("i"), mi(normaliser), mo(APPLY), fence("("), name_mathml(z),

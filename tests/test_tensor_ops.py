@@ -20,8 +20,8 @@ import sympy as sp
 import gradgraph as gg
 from gradgraph import ops
 from gradgraph.graph import _has_letters
+from gradgraph.shapes import _Axes, _unify, element_name
 from gradgraph.tensor_ops import IndexContext, TensorOpSpec
-from gradgraph.tensors import _Axes, _unify, element_name
 
 SPECS = list(ops.TENSOR_OPS.values())
 BATCH = 2  # examples, for an op that averages over the batch

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..errors import RenderError
 from ..graph import Graph, Node
 from ..notation import partial_unicode, to_unicode, unicode_name
-from ..tensors import scalar_name
+from ..shapes import scalar_name
 from .arrays import batch_size, one_example
 from .caption import derivation_rows
 from .labels import MUTED, caption_text, esc, fmt_number, layer_tag, tag_label

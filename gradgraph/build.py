@@ -1,0 +1,438 @@
+"""Building graphs: parsed statements -> :class:`~gradgraph.graph.Graph`, and
+graph-to-graph transforms (one scalar node per neuron).
+
+The graph IR (graph.py, shapes.py) sits below this module: it imports them, they do
+not import it (``Graph.from_text`` reaches here lazily, in graph.py's one marked block).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import sympy as sp
+
+from . import ops
+from .errors import GraphError, ShapeError
+from .graph import (
+    DEFAULT_PARAM_BASES,
+    MAX_NODES,
+    Graph,
+    Node,
+    _has_letters,
+)
+from .notation import unicode_name
+from .parse import (
+    Assign,
+    Declare,
+    IndexSum,
+    OpDef,
+    parse_expression,
+    parse_name,
+    parse_program,
+    symbol,
+)
+from .shapes import (
+    MAX_EXPANDED_UNITS,
+    Shapes,
+    _elementwise,
+    assign_letters,
+    element_definition,
+    lower_assignment,
+    scalar_name,
+)
+
+
+def from_text(text: str, params: str | Iterable[str] | None = None,
+              cost: str | None = None) -> Graph:
+    """:meth:`Graph.from_text`."""
+    program = parse_program(text)
+    return _Builder(program.statements, params, cost, program.order).build()
+
+
+def from_expr(expr: sp.Expr | str, params: str | Iterable[str] | None = None,
+              name: str = "C") -> Graph:
+    """:meth:`Graph.from_expr`."""
+    if isinstance(expr, str):
+        expr = parse_expression(expr)
+    adopted = _adopt(ops.checked_expr(expr, "the expression given to from_expr"))
+    return _Builder([Assign(name, adopted, 1)], params, name).build()
+
+
+def _adopt(expr: sp.Expr) -> sp.Expr:
+    """A user's SymPy expression in gradgraph's terms: real symbols, registered ops."""
+    heads = {sp.exp: ops.EXP, sp.log: ops.LOG, sp.tanh: ops.TANH, sp.Abs: ops.ABS}
+
+    def walk(e: sp.Expr) -> sp.Expr:
+        if isinstance(e, sp.Symbol):
+            return symbol(parse_name(e.name))
+        if isinstance(e, ops.OpFunction | ops.PrimeFunction) or not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        if e.func in heads:
+            return heads[e.func].func(*args)
+        if isinstance(e, sp.Add | sp.Mul | sp.Pow):
+            return e.func(*args)
+        raise GraphError(f"gradgraph has no op for {type(e).__name__}")
+
+    return walk(expr)
+
+
+class _Builder:
+    """Turns parsed statements into a :class:`Graph`."""
+
+    def __init__(self, statements: list[Any], params: str | Iterable[str] | None,
+                 cost: str | None, order: dict[str, int] | None = None):
+        self.statements = statements
+        self.written = dict(order or {})
+        self.params = _name_list(params)
+        self.cost = parse_name(cost) if cost else None
+        self.defs: dict[str, sp.Expr] = {}
+        self.lines: dict[str, int] = {}
+        self.declared: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.user_ops: dict[str, ops.OpSpec] = {}
+        self.order: list[str] = []  # assignment order, generated nodes first
+        self.generated: set[str] = set()
+        self.before: dict[str, list[str]] = {}  # owner -> nodes generated from it
+        self.counter = itertools.count(1)  # u_1, u_2, … for generated nodes
+        self.lifted: dict[sp.Expr, str] = {}  # one node per distinct op application
+
+    def build(self) -> Graph:
+        for st in self.statements:
+            self.take(st)
+        if not self.defs:
+            raise GraphError("the text assigns nothing; write e.g. 'C = (sigma(w*x + b) - y)^2'")
+        if any(self.shapes.values()):
+            self.lower_tensors()
+        else:
+            self.refuse_layer_ops()
+        used = {s.name for e in self.defs.values() for s in e.free_symbols}
+        reserved = set(self.defs) | used | set(self.declared)
+        for name in list(self.order):
+            self.split(name, reserved)
+        # Generated nodes go just before the assignment they came from, in creation
+        # order (one pass; inserting into the list one by one was quadratic).
+        self.order = [m for name in self.order for m in (*self.before.pop(name, ()), name)]
+        return self.assemble()
+
+    def take(self, st: Any) -> None:
+        if isinstance(st, OpDef):
+            self.user_ops[st.name] = st.spec
+        elif isinstance(st, Declare):
+            for name in st.names:
+                if name in self.declared:
+                    raise GraphError(f"'{name}' is declared twice (line {st.line})")
+                self.declared[name] = st.kind
+                self.shapes[name] = st.shape
+        else:
+            if st.name in self.defs:
+                raise GraphError(
+                    f"'{st.name}' is defined twice {_places(self.lines[st.name], st.line)}"
+                )
+            if st.name in self.declared:
+                raise GraphError(f"'{st.name}' is declared as {self.declared[st.name]} "
+                                 f"and cannot be assigned (line {st.line})")
+            self.defs[st.name] = st.expr
+            self.lines[st.name] = st.line
+            self.order.append(st.name)
+
+    def where(self, name: str) -> str:
+        return f"(line {self.lines[name]})" if name in self.lines else ""
+
+    def refuse_layer_ops(self) -> None:
+        """sum, softmax, … act on layers: a program without shapes cannot use them."""
+        for name in self.order:
+            for e in sp.preorder_traversal(self.defs[name]):
+                if isinstance(e, ops.TensorOpFunction | IndexSum):
+                    tensor_op = isinstance(e, ops.TensorOpFunction)
+                    label = e.tspec.name if tensor_op else f"sum_{e.args[1]}"
+                    raise GraphError(
+                        f"'{label}' needs layers: declare their shapes first, e.g. "
+                        f"'x: input(3)' {self.where(name)}")
+
+    def lower_tensors(self) -> None:
+        """Matrix/index-form formulas -> tensor ops, checking shapes in text order."""
+        shapes = Shapes(self.shapes, self.where)
+        for name in list(self.order):
+            expr = self.defs.pop(name)
+            later = [s.name for s in expr.free_symbols
+                     if s.name in self.defs and s.name not in self.shapes]
+            if later:
+                raise GraphError(f"define '{later[0]}' before using it in '{name}' "
+                                 f"{self.where(name)}")
+            new, lowered = lower_assignment(name, expr, shapes)
+            if new != name:
+                if new in self.defs or new in self.declared:
+                    raise GraphError(f"'{new}' is defined twice {self.where(name)}")
+                self.lines[new] = self.lines.pop(name)
+                self.order[self.order.index(name)] = new
+                self.written.setdefault(new, self.written.get(name, 10**6))
+            self.defs[new] = lowered
+            self.shapes[new] = shapes.of(lowered, new)
+
+    def split(self, name: str, reserved: set[str]) -> None:
+        """Give every op application inside ``name``'s definition a node of its own."""
+        counter = self.counter  # shared, so each name scans past the taken ones once
+
+        def fresh() -> str:
+            while True:
+                candidate = f"u_{next(counter)}"
+                if candidate not in reserved:
+                    reserved.add(candidate)
+                    return candidate
+
+        def lift(e: sp.Expr, top: bool) -> sp.Expr:
+            if not e.args or isinstance(e, sp.Symbol):
+                return e
+            if isinstance(e, ops.OpFunction | ops.PrimeFunction | ops.TensorOpFunction):
+                inline = isinstance(e, ops.TensorOpFunction) and e.tspec.keep_inline
+                args = [lift(a, False) if inline or isinstance(a, sp.Symbol | sp.Number)
+                        else self.argument_node(lift(a, True), name, fresh) for a in e.args]
+                app = e.func(*args)
+                if top:
+                    return app
+                if app not in self.lifted:
+                    self.lifted[app] = str(self.new_node(fresh(), app, name))
+                return symbol(self.lifted[app])
+            return e.func(*[lift(a, False) for a in e.args])
+
+        self.defs[name] = lift(self.defs[name], True)
+
+    def argument_node(self, expr: sp.Expr, owner: str, fresh: Any) -> sp.Symbol:
+        if expr not in self.lifted:
+            self.lifted[expr] = str(self.new_node(fresh(), expr, owner))
+        return symbol(self.lifted[expr])
+
+    def new_node(self, new: str, expr: sp.Expr, owner: str) -> sp.Symbol:
+        self.defs[new] = expr
+        self.generated.add(new)
+        self.before.setdefault(owner, []).append(new)
+        self.lines[new] = self.lines[owner]
+        return symbol(new)
+
+    def assemble(self) -> Graph:
+        topo = self.topological()
+        if len(topo) > MAX_NODES:
+            raise GraphError(f"graph too large ({len(topo)} nodes; the limit is {MAX_NODES})")
+        cost = self.pick_cost()
+        self.check_declarations(topo)
+        nodes = []
+        for i, name in enumerate(topo):
+            expr = self.defs.get(name)
+            if expr is None:
+                nodes.append(Node(f"n{i}", name, self.leaf_role(name),
+                                  shape=self.shapes.get(name, ())))
+                continue
+            parents = tuple(sorted(dict.fromkeys(_symbols_in_order(expr)), key=self.rank))
+            op = _op_name(expr)
+            role = "cost" if name == cost else "intermediate"
+            nodes.append(Node(f"n{i}", name, role, expr, parents, op, name in self.generated,
+                              tensor_expr=expr))
+        if any(self.shapes.values()):
+            nodes = self.tensor_nodes(nodes)
+            shape = next(n.shape for n in nodes if n.name == cost)
+            if shape:
+                raise ShapeError(f"the cost '{cost}' must be a number, but it has shape "
+                                 f"{shape}: add its entries up, e.g. '{cost} = sum(...)' "
+                                 f"{self.where(cost)}".rstrip())
+        order = {n.name: self.written.get(n.name, len(self.written) + i)
+                 for i, n in enumerate(nodes)}
+        graph = Graph(tuple(nodes), cost, self.user_ops, order)
+        self.check_batch_means(graph)
+        return graph
+
+    def check_batch_means(self, graph: Graph) -> None:
+        """A batch mean averages over examples: it needs data under it."""
+        for n in graph.nodes:
+            if n.tspec is None or not n.tspec.reduces_batch:
+                continue
+            if not any(p in graph.batched for p in n.parents):
+                raise GraphError(f"batch_mean in '{n.name}' averages over the examples of a "
+                                 f"batch, but its argument does not depend on any input "
+                                 f"{self.where(n.name)}".rstrip())
+
+    def tensor_nodes(self, nodes: list[Node]) -> list[Node]:
+        """Shapes for generated nodes, index letters, element-wise definitions."""
+        shapes = Shapes(self.shapes, self.where)
+        for n in nodes:
+            if n.expr is not None:
+                self.shapes[n.name] = shapes.of(n.expr, n.name)
+        nodes = [replace(n, shape=self.shapes.get(n.name, ())) for n in nodes]
+        letters = assign_letters(nodes, self.shapes)
+        out = []
+        for n in nodes:
+            n = replace(n, letters=letters.get(n.name, ()))
+            if n.expr is not None:
+                expr, sums = element_definition(n, letters, self.shapes)
+                n = replace(n, expr=expr, sums=sums)
+            out.append(n)
+        return out
+
+    def topological(self) -> list[str]:
+        """Depth-first post-order from each assignment in text order; finds cycles.
+
+        Iterative, with the path kept on the stack: a 10,000-line chain written
+        backwards must not hit Python's recursion limit or copy its path per node.
+        """
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        stack: list[tuple[str, Iterator[str]]] = []
+
+        def push(name: str) -> None:
+            state[name] = 1
+            parents = _symbols_in_order(self.defs.get(name, sp.S.Zero))
+            stack.append((name, iter(sorted(parents, key=self.rank))))
+
+        for root in self.order:
+            if state.get(root) == 2:
+                continue
+            push(root)
+            while stack:
+                name, parents = stack[-1]
+                p = next(parents, None)
+                if p is None:
+                    stack.pop()
+                    state[name] = 2
+                    order.append(name)
+                elif state.get(p) == 1:
+                    path = [n for n, _ in stack]
+                    cycle = " → ".join(unicode_name(n) for n in [*path[path.index(p):], p])
+                    raise GraphError(f"cycle in the definitions: {cycle}")
+                elif state.get(p) is None:
+                    push(p)
+        return order
+
+    def rank(self, name: str) -> int:
+        return self.written.get(name, 10**6)
+
+    def pick_cost(self) -> str:
+        if self.cost:
+            if self.cost not in self.defs:
+                raise GraphError(f"the cost '{self.cost}' is not assigned in the text")
+            return self.cost
+        used = {s.name for e in self.defs.values() for s in e.free_symbols}
+        sinks = [n for n in self.order if n not in used]
+        return sinks[-1]
+
+    def leaf_role(self, name: str) -> str:
+        if name in self.declared:
+            return self.declared[name]
+        if self.params is not None:
+            return "param" if name in self.params else "input"
+        base = name.split("^", 1)[0].split("_", 1)[0].rstrip("0123456789")
+        return "param" if base in DEFAULT_PARAM_BASES else "input"
+
+    def check_declarations(self, topo: list[str]) -> None:
+        leaves = [n for n in topo if n not in self.defs]
+        if self.params is not None:
+            missing = [p for p in self.params if p not in leaves]
+            if missing:
+                raise GraphError(f"parameter '{missing[0]}' is not a leaf of the graph")
+        if self.declared:
+            undeclared = [n for n in leaves if n not in self.declared]
+            if undeclared:
+                names = ", ".join(f"'{n}'" for n in undeclared)
+                example = "; ".join(f"{n}: {self.leaf_role(n)}" for n in undeclared[:3])
+                raise GraphError(
+                    f"{names} {'is' if len(undeclared) == 1 else 'are'} used but never "
+                    f"assigned or declared (a text that declares some names must declare "
+                    f"all: e.g. '{example}')"
+                )
+
+
+def _places(first: int, second: int) -> str:
+    return f"on line {first}" if first == second else f"(lines {first} and {second})"
+
+
+def _op_name(expr: sp.Expr) -> str | None:
+    if isinstance(expr, ops.OpFunction):
+        return expr.spec.name
+    if isinstance(expr, ops.TensorOpFunction):
+        return expr.tspec.name
+    return None
+
+
+def _symbols_in_order(expr: sp.Expr) -> list[str]:
+    """Names of the symbols in ``expr`` in SymPy's (deterministic) argument order."""
+    out: list[str] = []
+    for e in sp.preorder_traversal(expr):
+        if isinstance(e, sp.Symbol) and e.name not in out:
+            out.append(e.name)
+    return out
+
+
+def _name_list(params: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if params is None:
+        return None
+    items = params.replace(",", " ").split() if isinstance(params, str) else list(params)
+    return tuple(parse_name(p) for p in items)
+
+
+# --- scalar expansion: one node per neuron --------------------------------------------
+
+
+def expand_to_scalars(graph: Any) -> Any:
+    """The same network with one scalar node per neuron (and per weight).
+
+    ``z_j = Σ_k W_jk x_k + b_j`` becomes ``z_0 = W_00 x_0 + W_01 x_1 + b_0``, … —
+    the micrograd view; numbers and derivatives are the same as the layered graph's.
+    """
+    statements: list[Any] = []
+    order: dict[str, int] = {}
+    for node in graph.nodes:
+        if node.tspec is not None and node.tspec.reduces_batch:
+            raise ShapeError(f"'{node.name}' is a mean over the batch; a network with batch "
+                             f"statistics cannot be expanded to one node per neuron")
+        if any(d > MAX_EXPANDED_UNITS for d in node.shape):
+            raise ShapeError(f"'{node.name}' has shape {node.shape}: expanding to scalars is "
+                             f"for layers of at most {MAX_EXPANDED_UNITS} units")
+        for index in itertools.product(*(range(d) for d in node.shape)):
+            name = scalar_name(node.name, index)
+            order[name] = graph.order.get(node.name, 0) * 1000 + len(order)
+            if node.expr is None:
+                statements.append(Declare((name,), node.role, (), 1))
+            else:
+                statements.append(Assign(name, _expand(graph, node, index), 1))
+    return _Builder(statements, None, graph.cost, order).build()
+
+
+def _expand(graph: Any, node: Any, index: tuple[int, ...]) -> sp.Expr:
+    """The element of ``node`` at ``index`` as a scalar formula in scalar names."""
+    values = dict(zip(node.letters, index, strict=True))
+    spec = node.tspec
+    if spec is not None and spec.scalar_expand is not None:
+        args = [[symbol(scalar_name(a.name, i)) for i in itertools.product(
+            *(range(d) for d in graph[a.name].shape))] for a in node.tensor_expr.args]
+        return spec.scalar_expand(args, index, _elementwise)
+    terms = node.expr.args if isinstance(node.expr, sp.Add) else (node.expr,)
+    inner = sp.Add(*(t for t in terms if _has_letters(t, node.sums)))
+    outer = sp.Add(*(t for t in terms if not _has_letters(t, node.sums)))
+    total = _at(graph, outer, values, node)
+    ranges = [range(_extent(graph, node, c)) for c in node.sums]
+    for summed in itertools.product(*ranges):
+        letters = {**values, **dict(zip(node.sums, summed, strict=True))}
+        total += _at(graph, inner, letters, node)
+    return total
+
+
+def _extent(graph: Any, node: Any, letter: str) -> int:
+    for p in node.parents:
+        parent = graph[p]
+        if letter in parent.letters:
+            return parent.shape[parent.letters.index(letter)]
+    raise ShapeError(f"no extent for index {letter} in '{node.name}'")
+
+
+def _at(graph: Any, expr: sp.Expr, letters: dict[str, int], node: Any) -> sp.Expr:
+    """``expr`` (in element symbols) at given index values, in scalar names."""
+    subs = {}
+    for p in node.parents:
+        parent = graph[p]
+        if any(c not in letters for c in parent.letters):
+            continue  # not in this part of the formula
+        index = tuple(letters[c] for c in parent.letters)
+        subs[parent.element_symbol] = symbol(scalar_name(parent.name, index))
+    return expr.xreplace(subs)
