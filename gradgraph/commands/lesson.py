@@ -11,7 +11,7 @@ import click
 from .common import CommandError, run_safely
 
 if TYPE_CHECKING:
-    from ..lesson import Lesson
+    from ..lesson.model import Lesson
 
 DIR_OPTION = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
                           help="Folder of lesson files (default: the bundled lessons/).")
@@ -54,10 +54,9 @@ def lesson_group() -> None:
 @run_safely
 def list_command(folder: Path | None) -> None:
     """List the lessons, with your progress."""
-    # Headers only: no graph is built, so listing needs neither SymPy nor numpy.
+    # Headers only: no graph is built, so a listing needs no SymPy.
     from ..lesson.catalog import headers
     from ..lesson.progress import Progress
-    from ..lesson.terminal import plural
     from ..lesson.toml_source import one_line
 
     progress = Progress.load()
@@ -70,8 +69,9 @@ def list_command(folder: Path | None) -> None:
         mark = "✓" if p and p.completed else (f"{p.step}/{lesson.steps}" if p and p.step
                                               else "")
         number = f"{lesson.number:>2}" if lesson.number is not None else " -"
-        click.echo(f"{number}  {lesson.name:<24} {lesson.title}  "
-                   f"({plural(lesson.exercises, 'exercise')}) {mark}".rstrip())
+        exercises = f"{lesson.exercises} exercise{'' if lesson.exercises == 1 else 's'}"
+        click.echo(f"{number}  {lesson.name:<24} {lesson.title}  ({exercises}) "
+                   f"{mark}".rstrip())
 
 
 @lesson_group.command("show")
@@ -83,7 +83,8 @@ def list_command(folder: Path | None) -> None:
 @run_safely
 def show_command(name: str, solutions: bool, out_dir: Path | None, folder: Path | None) -> None:
     """Print the whole lesson NAME at once (no questions asked)."""
-    from ..lesson import RunOptions, open_lesson, show_lesson
+    from ..lesson.catalog import open_lesson
+    from ..lesson.runner import RunOptions, show_lesson
 
     _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
@@ -114,7 +115,9 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
     answer from FILE, and the exit status is 1 unless all are correct. A scripted run
     leaves your own progress alone.
     """
-    from ..lesson import Progress, RunOptions, open_lesson, run_lesson, state_dir
+    from ..lesson.catalog import open_lesson
+    from ..lesson.progress import Progress, state_dir
+    from ..lesson.runner import RunOptions, run_lesson
 
     _check_folder(out_dir, "--out")
     lesson = open_lesson(name, folder)
@@ -149,7 +152,8 @@ def run_command(name: str, answers_file: Path | None, out_dir: Path | None, open
 def export_command(names: tuple[str, ...], html_dir: Path, all_: bool,
                    folder: Path | None) -> None:
     """Write lesson NAME as one self-contained HTML page (diagrams inline, no network)."""
-    from ..lesson import catalog, export_html, export_index, open_lesson
+    from ..lesson.catalog import catalog, open_lesson
+    from ..lesson.html_export import export_html, export_index
 
     if all_ == bool(names):
         raise click.UsageError("give lesson NAMEs, or --all")

@@ -5,7 +5,7 @@ a lesson by name (``chain-rule``), by number (``1``) or by path (``./my-lesson.t
 
 A listing (:func:`headers`) reads each file's header only (title, summary, the count
 of steps and exercises) without building its graphs, so ``gradgraph lesson list``
-needs neither SymPy nor numpy; the full loader (:func:`catalog`, :func:`open_lesson`)
+needs no SymPy; the full loader (:func:`catalog`, :func:`open_lesson`)
 validates everything.
 """
 
