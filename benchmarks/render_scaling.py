@@ -28,8 +28,10 @@ import sys
 import time
 
 from gradgraph import Graph, examples
-from gradgraph.render.dot import build_scene, edges_of, op_graph_dot
+from gradgraph.render.collapse import collapsed_dot
+from gradgraph.render.opgraph import op_graph_dot
 from gradgraph.render.output import find_dot
+from gradgraph.render.scene import build_scene, edges_of
 
 SIZES = (10, 30, 100, 200, 300, 500, 1000, 2000)
 DOT_TIMEOUT = 60.0
@@ -93,7 +95,7 @@ def row(kind: str, make, size: int) -> tuple[int, int, float, float, float]:  # 
     source = op_graph_dot(build_scene(g, wrt, None, values))
     gen = time.perf_counter() - start
     layout = time_dot(source)
-    collapsed = time_dot(op_graph_dot(build_scene(g, wrt, None, values), collapse=True)) \
+    collapsed = time_dot(collapsed_dot(build_scene(g, wrt, None, values))) \
         if kind == "chain" else float("nan")
     return len(g), len(edges_of(g)), gen, layout, collapsed
 

@@ -698,13 +698,14 @@ def test_the_network_view_needs_a_chain_of_dense_layers():
         render(Graph.from_text(skip), view="network")
 
 
-def test_dot_module_still_offers_the_names_it_held():
-    dot = importlib.import_module("gradgraph.render.dot")
-    for name in ("esc", "fmt_number", "build_scene", "edges_of", "op_graph_dot",
-                 "backward_edges", "collapsed_size", "numeric_value"):
-        assert hasattr(dot, name), name
-    scene = dot.build_scene(examples.chain(2))
-    assert dot.op_graph_dot(scene, collapse=True).count('class="layer"') == 3
+def test_the_dot_shim_is_gone_and_its_names_live_where_they_are_drawn():
+    for shim in ("gradgraph.render.dot", "gradgraph.lessons"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(shim)
+    from gradgraph.render.collapse import collapsed_dot
+    from gradgraph.render.scene import build_scene
+
+    assert collapsed_dot(build_scene(examples.chain(2))).count('class="layer"') == 3
 
 
 # --- output --------------------------------------------------------------------------------
