@@ -18,9 +18,14 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
 import sympy as sp
 import sympy.printing.numpy
+from mpmath.libmp import prec_to_dps
+from sympy.codegen.cfunctions import log1p
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import SymPyPrinter
 
 from . import tensor_ops as _tensor_ops
 from .errors import GradgraphError, GraphError, ParseError, UnknownOpError
@@ -75,6 +80,11 @@ class OpSpec:
     # op′ written with the op's output a = op(z), for code that reuses the forward
     # value (σ′(z) = a(1 − a), tanh′(z) = 1 − a²); None when there is no such form.
     prime_from_output: Callable[[sp.Expr], sp.Expr] | None = None
+    # Float-safe elementary forms of op(x) and op′(x) for code printed by plain SymPy
+    # printers (lambdify, pycode): the kernels' stable formulas in SymPy's functions.
+    # None means the definition (and, for op′, the partial or prime definition).
+    numeric: Callable[[sp.Expr], sp.Expr] | None = None
+    prime_numeric: Callable[[sp.Expr], sp.Expr] | None = None
     # How to print an application, with {arg} for the printed argument.
     unicode_form: str = "{name}({arg})"
     latex_form: str = r"{name}\left({arg}\right)"
@@ -82,12 +92,88 @@ class OpSpec:
     prime: type[PrimeFunction] = field(init=False, repr=False, compare=False)
 
 
-class OpFunction(sp.Function):
-    """An op application, e.g. ``σ(z)``; ``spec`` is set on each subclass."""
+class KernelPrinter(NumPyPrinter):
+    """gradgraph's code printer: ops print as calls to the registry's kernels (``_k_sigma``).
+
+    Every other printer (lambdify's, ``pycode``) gets elementary code that needs no
+    gradgraph name (see :meth:`_GradgraphFunction._plain_code`).
+    """
+
+    gradgraph_kernels = True
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False,
+                          **(settings or {})})
+
+
+def _kernel_printer(printer: object) -> bool:
+    if getattr(printer, "gradgraph_kernels", False):
+        return True
+    # numeric.py's printer until it uses KernelPrinter: a bare NumPyPrinter that refuses
+    # unknown functions (lambdify always allows them, so it never lands here).
+    return type(printer) is NumPyPrinter and not printer._settings.get("allow_unknown_functions")
+
+
+class _GradgraphFunction(sp.Function):
+    """What ops and primes share: plain SymPy can evaluate, rewrite and print them."""
 
     spec: OpSpec
     nargs = 1
     is_real = True
+
+    def elementary_form(self) -> sp.Expr:
+        """This application in SymPy's own functions (the argument is kept as it is)."""
+        raise NotImplementedError
+
+    def numeric_form(self) -> sp.Expr:
+        """A float-safe form for printed code; ops inside it print themselves."""
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        arg = self.args[0]
+        if not arg.is_number:
+            return self.func(arg._evalf(prec))
+        if self.spec.user_defined:  # its body: built-in ops and arithmetic, each exact
+            t = sp.Dummy("t", real=True)
+            value = self.func(t).numeric_form().evalf(prec_to_dps(prec), subs={t: arg})
+            return value if value.is_Number else None
+        x = arg._evalf(prec + 20)
+        if not x.is_Number:
+            return None
+        # The stable form (an exact identity of the definition) in mpmath, with guard
+        # bits: SymPy's evalf of log(1 + e^(−700)) or 1 − tanh²(700) would give 0.
+        with mpmath.workprec(prec + 20):
+            value = _mpmath_form(type(self))(x._to_mpmath(prec + 20))
+        return sp.Float(value, precision=prec)
+
+    def _eval_rewrite(self, rule: object, args: tuple, **hints: object) -> sp.Expr:
+        # Any rewrite leaves SymPy's own functions: the op has no other meaning there.
+        return self.func(*args).elementary_form().rewrite(rule, **hints)
+
+    def _plain_code(self, printer: sp.printing.printer.Printer) -> str:
+        # Parenthesised: the caller placed us as a function call, the tightest binding.
+        if isinstance(printer, SymPyPrinter):  # symbolic: the exact definition
+            return f"({printer._print(elementary(self))})"
+        return f"({printer._print(self.numeric_form())})"
+
+    _pythoncode = _lambdacode = _mpmathcode = _numexprcode = _plain_code
+    _cupycode = _jaxcode = _tensorflowcode = _torchcode = _plain_code
+
+
+_MPMATH_FORMS: dict[type, Callable[[object], object]] = {}
+
+
+def _mpmath_form(cls: type[_GradgraphFunction]) -> Callable[[object], object]:
+    """A built-in op's (or prime's) stable form as an mpmath function, made once."""
+    fn = _MPMATH_FORMS.get(cls)
+    if fn is None:
+        t = sp.Dummy("t", real=True)  # the only name printed: registry code, no user text
+        fn = _MPMATH_FORMS[cls] = sp.lambdify(t, cls(t).numeric_form(), "mpmath")
+    return fn
+
+
+class OpFunction(_GradgraphFunction):
+    """An op application, e.g. ``σ(z)``; ``spec`` is set on each subclass."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         if argindex != 1:
@@ -97,6 +183,16 @@ class OpFunction(sp.Function):
             return self.spec.partial(arg)
         return self.spec.prime(arg)
 
+    def elementary_form(self) -> sp.Expr:
+        return self.spec.define(self.args[0])
+
+    def numeric_form(self) -> sp.Expr:
+        spec, arg = self.spec, self.args[0]
+        if spec.user_defined:
+            param, body = spec.body  # type: ignore[attr-defined]
+            return body.xreplace({param: arg})
+        return (spec.numeric or spec.define)(arg)
+
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         arg = printer._print(self.args[0])
         return self.spec.latex_form.format(name=self.spec.latex, arg=arg)
@@ -105,25 +201,31 @@ class OpFunction(sp.Function):
         return f"{self.spec.name}({printer._print(self.args[0])})"
 
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
-        # Generated code calls the registry's kernel by the op's registry name;
-        # a user-defined op is printed as its body, so only built-in kernels run.
-        if self.spec.user_defined:
-            param, body = self.spec.body  # type: ignore[attr-defined]
-            return printer._print(body.xreplace({param: self.args[0]}))
-        return f"_k_{self.spec.name}({printer._print(self.args[0])})"
+        # gradgraph's generated code calls the registry's kernel by the op's registry
+        # name; a user-defined op is printed as its body, so only built-in kernels run.
+        if _kernel_printer(printer) and not self.spec.user_defined:
+            return f"_k_{self.spec.name}({printer._print(self.args[0])})"
+        return self._plain_code(printer)
 
 
-class PrimeFunction(sp.Function):
+class PrimeFunction(_GradgraphFunction):
     """The derivative of an op as a function of the op's input, e.g. ``σ′(z)``."""
-
-    spec: OpSpec
-    nargs = 1
-    is_real = True
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         if argindex != 1:
             raise sp.ArgumentIndexError(self, argindex)
         return sp.diff(prime_definition(self.spec, self.args[0]), self.args[0])
+
+    def elementary_form(self) -> sp.Expr:
+        return _prime_elementary(self.spec, self.args[0])
+
+    def numeric_form(self) -> sp.Expr:
+        spec, arg = self.spec, self.args[0]
+        if spec.prime_numeric is not None:
+            return spec.prime_numeric(arg)
+        if spec.partial is not None:
+            return spec.partial(arg)
+        return prime_definition(spec, arg)
 
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         return rf"{self.spec.latex}'\left({printer._print(self.args[0])}\right)"
@@ -132,15 +234,33 @@ class PrimeFunction(sp.Function):
         return f"{self.spec.name}'({printer._print(self.args[0])})"
 
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
-        if self.spec.user_defined:
+        if _kernel_printer(printer) and not self.spec.user_defined:
+            return f"_k_{self.spec.name}_prime({printer._print(self.args[0])})"
+        if _kernel_printer(printer):
             return printer._print(prime_definition(self.spec, self.args[0]))
-        return f"_k_{self.spec.name}_prime({printer._print(self.args[0])})"
+        return self._plain_code(printer)
 
 
 def prime_definition(spec: OpSpec, x: sp.Expr) -> sp.Expr:
     """op′(x) written with ops (σ(x)(1 − σ(x))), or from the elementary definition."""
     if spec.prime_define is not None:
         return spec.prime_define(x)
+    t = sp.Dummy("t", real=True)
+    return sp.diff(spec.define(t), t).subs(t, x)
+
+
+def _prime_elementary(spec: OpSpec, x: sp.Expr) -> sp.Expr:
+    """op′(x) in SymPy's own functions.
+
+    The prime definition when it holds no op (relu′ = Heaviside(x, 0): 0 at the kink,
+    as the kernel), else ``sympy.diff`` of the definition: e^(−x)/(1 + e^(−x))² for σ′
+    keeps its digits where σ(1 − σ) would cancel to 0.
+    """
+    if spec.prime_define is not None:
+        t = sp.Dummy("t", real=True)
+        form = spec.prime_define(t)
+        if not form.has(OpFunction, PrimeFunction):
+            return form.subs(t, x)
     t = sp.Dummy("t", real=True)
     return sp.diff(spec.define(t), t).subs(t, x)
 
@@ -156,13 +276,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid_prime(x: np.ndarray) -> np.ndarray:
-    s = _sigmoid(x)
-    return s * (1.0 - s)
+    # e^(−|x|)/(1 + e^(−|x|))², σ′ being even: σ(1 − σ) is exactly 0 past |x| ≈ 37,
+    # this keeps every digit until e^(−|x|) underflows (|x| ≈ 745).
+    e = np.exp(-np.abs(np.asarray(x, dtype=float)))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 def _tanh_prime(x: np.ndarray) -> np.ndarray:
-    t = np.tanh(x)
-    return 1.0 - t * t
+    # sech² x = 4e^(−2|x|)/(1 + e^(−2|x|))²: 1 − tanh² is exactly 0 past |x| ≈ 19.
+    e = np.exp(-2.0 * np.abs(np.asarray(x, dtype=float)))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -188,6 +311,33 @@ def _sqrt_prime(x: np.ndarray) -> np.ndarray:
 
 def _reciprocal(x: np.ndarray) -> np.ndarray:
     return 1.0 / np.asarray(x, dtype=float)
+
+
+# --- the same stable forms in SymPy's functions, for plain SymPy printers -------------
+
+
+def _relu_form(x: sp.Expr) -> sp.Expr:
+    return (x + sp.Abs(x)) / 2  # exact in floats; prints everywhere (Max does not in numpy)
+
+
+def _sigma_form(x: sp.Expr) -> sp.Expr:
+    # 1/(1 + e) for x ≥ 0, e/(1 + e) below, with e = e^(−|x|) ≤ 1: never overflows.
+    e, s = sp.exp(-sp.Abs(x)), sp.sign(x)
+    return (1 + s) / 2 - s * e / (1 + e)
+
+
+def _sigma_prime_form(x: sp.Expr) -> sp.Expr:
+    e = sp.exp(-sp.Abs(x))
+    return e / (1 + e) ** 2
+
+
+def _tanh_prime_form(x: sp.Expr) -> sp.Expr:
+    e = sp.exp(-2 * sp.Abs(x))
+    return 4 * e / (1 + e) ** 2
+
+
+def _softplus_form(x: sp.Expr) -> sp.Expr:
+    return _relu_form(x) + log1p(sp.exp(-sp.Abs(x)))
 
 
 # --- the registry --------------------------------------------------------------------
@@ -449,14 +599,18 @@ def get(name: str) -> OpSpec:
 
 
 def elementary(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with every op and prime replaced by its elementary SymPy definition."""
+    """``expr`` with every op and prime replaced by its elementary SymPy definition.
+
+    The same as plain SymPy's ``expr.rewrite(sympy.exp)`` up to how SymPy's own
+    functions are written (tanh stays tanh here); the result evaluates, lambdifies
+    and differentiates with SymPy alone.
+    """
 
     def rewrite(e: sp.Expr) -> sp.Expr:
         if isinstance(e, OpFunction):
             return e.spec.define(rewrite(e.args[0]))
         if isinstance(e, PrimeFunction):
-            t = sp.Dummy("t", real=True)
-            return sp.diff(e.spec.define(t), t).subs(t, rewrite(e.args[0]))
+            return _prime_elementary(e.spec, rewrite(e.args[0]))
         if e.args:
             return e.func(*[rewrite(a) for a in e.args])
         return e
@@ -488,6 +642,8 @@ SIGMA = register(
         latex=r"\sigma",
         forward=_sigmoid,
         backward=_sigmoid_prime,
+        numeric=_sigma_form,
+        prime_numeric=_sigma_prime_form,
         doc="logistic sigmoid σ(x) = 1/(1 + e^(−x)); σ′ = σ(1 − σ)",
     )
 )
@@ -501,6 +657,7 @@ TANH = register(
         latex=r"\tanh",
         forward=np.tanh,
         backward=_tanh_prime,
+        prime_numeric=_tanh_prime_form,
         doc="hyperbolic tangent; tanh′ = 1 − tanh²",
     )
 )
@@ -515,6 +672,7 @@ RELU = register(
         latex=r"\operatorname{relu}",
         forward=_relu,
         backward=_step,
+        numeric=_relu_form,
         doc="rectified linear unit max(x, 0); relu′ = 1 for x > 0, else 0",
     )
 )
@@ -527,6 +685,7 @@ SOFTPLUS = register(
         latex=r"\operatorname{softplus}",
         forward=_softplus,
         backward=_sigmoid,
+        numeric=_softplus_form,
         doc="softplus log(1 + eˣ); its derivative is σ",
     )
 )

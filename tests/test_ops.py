@@ -81,3 +81,23 @@ def test_user_op_derives_like_a_builtin() -> None:
     shown = ops.elementary(sp.diff(swish.func(t), t))
     truth = sp.diff(t / (1 + sp.exp(-t)), t)
     assert float((shown - truth).subs(t, 0.7)) == pytest.approx(0.0, abs=1e-14)
+
+
+@pytest.mark.parametrize(("name", "reach"), [("sigma", 700.0), ("tanh", 350.0)])
+def test_primes_keep_their_digits_far_out(name: str, reach: float) -> None:
+    # σ(1 − σ) is exactly 0 past |z| ≈ 37 and 1 − tanh² past ≈ 19; the true values stay
+    # normal floats out to `reach`.
+    spec = ops.REGISTRY[name]
+    xs = np.array([-reach, -100.0, -37.5, -20.0, 20.0, 37.5, 100.0, reach])
+    expected = [float(spec.prime(sp.Float(v)).evalf(30)) for v in xs]
+    assert all(e > 0 for e in expected)
+    np.testing.assert_allclose(spec.backward(xs), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_op_and_prime_evalf_agree_with_the_kernels(spec: ops.OpSpec) -> None:
+    xs = points(spec)
+    np.testing.assert_allclose(spec.forward(xs), [float(spec.func(v).evalf()) for v in xs],
+                               rtol=1e-13)
+    np.testing.assert_allclose(spec.backward(xs), [float(spec.prime(v).evalf()) for v in xs],
+                               rtol=1e-13)
