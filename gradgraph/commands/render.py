@@ -34,6 +34,18 @@ DEFAULT_TIMEOUT = 30.0  # gradgraph.render.output.DEFAULT_TIMEOUT
               show_default=True, help="The op graph, or neurons in layers.")
 @click.option("--collapse", is_flag=True,
               help="Op graph: one box per layer tag (for big graphs).")
+@click.option("--path-only", is_flag=True,
+              help="Only the nodes on paths from --wrt to the cost.")
+@click.option("--around", metavar="NODE", help="Only the nodes near NODE (see --hops).")
+@click.option("--hops", type=int, metavar="K",
+              help="With --around: how many edges away a node may be (default 2).")
+@click.option("--repeat", is_flag=True,
+              help="Fold repeated layers or units: the first, one '× N' box, the last.")
+@click.option("--wrap", type=int, metavar="M",
+              help="Lay the drawn nodes out in rows of at most M.")
+@click.option("--sums/--no-sums", default=None,
+              help="Sums of 8 or more terms as 'Σ (N terms)' nodes (default: wherever "
+                   "a sum is that wide).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Output format (default: from -o's suffix; DOT text without -o).")
 @click.option("-o", "--output", "output", type=str, metavar="FILE",
@@ -49,7 +61,10 @@ DEFAULT_TIMEOUT = 30.0  # gradgraph.render.output.DEFAULT_TIMEOUT
 def render_command(text: str | None, file: str | None, wrt: str | None, of: str | None,
                    values: str | None, show: str, view: str, collapse: bool, fmt: str | None,
                    output: str | None, steps_dir: str | None, rankdir: str,
-                   params: str | None, timeout: float) -> None:
+                   params: str | None, timeout: float, path_only: bool = False,
+                   around: str | None = None, hops: int | None = None,
+                   repeat: bool = False, wrap: int | None = None,
+                   sums: bool | None = None) -> None:
     """Draw the graph given as TEXT or --file: partials on the edges, values and
     adjoints on the nodes, the chain for ∂C/∂w lit up.
 
@@ -62,6 +77,14 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
       gradgraph render --file lessons/graphs/chain.gg --steps frames/ \\
           --values "w^(L)=2,a^(L-1)=0.48,b^(L)=-0.2967,y=1"
 
+\b
+    Views of a big graph (each brings a 10,000-node graph under the 400-node cap):
+      gradgraph render "u1 = x*w; u2 = u1*w; u3 = u2*w; u4 = u3*w; u5 = u4*w; C = u5^2" \\
+          --repeat -o folded.png
+      gradgraph render --file lessons/graphs/chain.gg --wrt "w^(L)" --path-only -o path.png
+      gradgraph render --file lessons/graphs/chain.gg --around "z^(L)" --hops 1 -o near.png
+      gradgraph render --file lessons/graphs/chain.gg --wrap 4 -o rows.png
+
     \b
     A layer's values are given entry by entry, as its scalar expansion names them:
       gradgraph render --file lessons/graphs/layer.gg --wrt "W^(L)" -o layer.svg \\
@@ -70,11 +93,13 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
     from ..render import render, steps
 
     _check_options(view, collapse, wrt, steps_dir, output)
+    views = _view_options(path_only, around, hops, repeat, wrap, sums, view, collapse, wrt,
+                          steps_dir)
     out_fmt = _output_format(output, fmt) if output is not None else (fmt or "dot")
     if output is not None:
         _check_writable(output)  # before the graph is even read: the work is never lost
     if out_fmt != "dot":
-        graph = _picture_graph(text, file, params, view, collapse)
+        graph = _picture_graph(text, file, params, view, collapse, views, wrt, of)
     else:
         graph = load_graph(text, file, params)
     leaf_values = layer_values(graph, unique_values(values)) or None
@@ -85,7 +110,7 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
         if output is None:  # --format then names the frames' format, not a second picture
             return
     picture = render(graph, wrt, of, leaf_values, show, view, collapse, rankdir=rankdir,
-                     timeout=timeout)
+                     timeout=timeout, **_view_kwargs(views))
     if output is None:
         _to_stdout(picture, out_fmt)
         return
@@ -95,7 +120,8 @@ def render_command(text: str | None, file: str | None, wrt: str | None, of: str 
 
 
 def _picture_graph(text: str | None, file: str | None, params: str | None, view: str,
-                   collapse: bool) -> Graph:
+                   collapse: bool, views: Any = None, wrt: str | None = None,
+                   of: str | None = None) -> Graph:
     """The graph for a picture, refused before any drawing when past the layout caps.
 
     The op graph has a node per assignment, so a text with more assignments than the
@@ -108,7 +134,7 @@ def _picture_graph(text: str | None, file: str | None, params: str | None, view:
     if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
         text, file = None, text
     source = graph_source(text, file)
-    if view == "graph" and not collapse:
+    if view == "graph" and not collapse and views is None:  # a view may bring it under
         count = count_assignments(source)
         if count > MAX_DRAWN_NODES:
             raise CommandError(f"graph too large to lay out ({count} assignments, so at "
@@ -116,10 +142,48 @@ def _picture_graph(text: str | None, file: str | None, params: str | None, view:
                                "one box per layer with --collapse, or take the DOT text "
                                "(--format dot)")
     graph = Graph.from_text(source, params=params)
-    too_big = check_size(graph, view, collapse)
+    too_big = check_size(graph, view, collapse, views, wrt, of)
     if too_big is not None:
         raise CommandError(too_big.message(cli=True))
     return graph
+
+
+def _view_options(path_only: bool, around: str | None, hops: int | None, repeat: bool,
+                  wrap: int | None, sums: bool | None, view: str, collapse: bool,
+                  wrt: str | None, steps_dir: str | None) -> Any:
+    """The view options as a ``ViewOptions`` (``None`` when none is given), refusing
+    combinations that cannot apply before any work."""
+    given = [name for name, on in (("--path-only", path_only), ("--around", around),
+                                   ("--hops", hops is not None), ("--repeat", repeat),
+                                   ("--wrap", wrap is not None), ("--sums", bool(sums)))
+             if on]
+    if not given and sums is None:
+        return None
+    if given and (view == "network" or collapse):
+        raise CommandError(f"{given[0]} is a view of the op graph; it cannot be combined "
+                           f"with {'--view network' if view == 'network' else '--collapse'}")
+    if given and steps_dir is not None:
+        raise CommandError(f"--steps draws the whole op graph frame by frame; {given[0]} "
+                           "applies to the picture given with -o FILE")
+    if path_only and wrt is None:
+        raise CommandError("--path-only needs --wrt (the parameter whose paths to the "
+                           "cost are drawn)")
+    if hops is not None and around is None:
+        raise CommandError("--hops needs --around NODE")
+    if hops is not None and hops < 0:
+        raise CommandError(f"--hops must be 0 or more, not {hops}")
+    if wrap is not None and wrap < 2:
+        raise CommandError(f"--wrap needs at least 2 nodes a row, not {wrap}")
+    from ..render import ViewOptions
+
+    return ViewOptions(path_only, around, hops, repeat, wrap, sums)
+
+
+def _view_kwargs(views: Any) -> dict[str, Any]:
+    if views is None:
+        return {}
+    return {"path_only": views.path_only, "around": views.around, "hops": views.hops,
+            "repeat": views.repeat, "wrap": views.wrap, "sums": views.sums}
 
 
 def _check_writable(output: str) -> None:

@@ -34,6 +34,7 @@ from .output import (
 )
 from .scene import build_scene
 from .steps import backward_edges, step_dots
+from .views import ViewOptions, ViewOversize, plan_view, view_dot
 
 # Chosen from benchmarks/render_scaling.py (one CPU core, dot 2.43). dot's layout time
 # is driven by edges and crossings: at 400 edges the worst shape measured (a dense random
@@ -55,6 +56,7 @@ __all__ = [
     "SHOW_ALL",
     "Oversize",
     "Rendering",
+    "ViewOptions",
     "check_size",
     "find_dot",
     "render",
@@ -68,7 +70,9 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
            values: Mapping[str, Any] | None = None,
            show: str | Iterable[str] | None = SHOW_ALL, view: str = "graph",
            collapse: bool = False, *, rankdir: str = "LR",
-           timeout: float = DEFAULT_TIMEOUT) -> Rendering:
+           timeout: float = DEFAULT_TIMEOUT, path_only: bool = False,
+           around: str | None = None, hops: int | None = None, repeat: bool = False,
+           wrap: int | None = None, sums: bool | None = None) -> Rendering:
     """Draw ``graph``.
 
     Parameters
@@ -85,6 +89,12 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
         long chains of layers wrap into rows.
     rankdir : ``LR`` (default) or ``BT``/``TB``/``RL``: the direction values flow.
     timeout : seconds ``dot`` may run when the picture is made.
+    path_only, around, hops, repeat, wrap, sums : views of a big graph (op graph only,
+        see :mod:`.views`): only the nodes on paths from ``wrt`` to the output; only
+        those within ``hops`` (default 2) edges of ``around``; repeated layers or units
+        folded into one "× N" box; the drawn nodes wrapped into rows of at most
+        ``wrap``; sums of many terms drawn as "Σ (N terms)" (``sums=None``, the
+        default, does so wherever a sum has 8 or more terms; ``False`` never).
 
     A picture past :data:`MAX_DRAWN_NODES` / :data:`MAX_DRAWN_EDGES` still has its DOT
     text, but ``dot`` is not run on it: ``save``/``pipe`` to svg, png or pdf raise
@@ -95,6 +105,11 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     """
     if view not in VIEWS:
         raise RenderError(f"unknown view '{view}'; choose graph or network")
+    opts = ViewOptions(path_only, around, hops, repeat, wrap, sums)
+    if _uses_views(graph, opts, view, collapse):
+        plan = plan_view(graph, opts, wrt, of)
+        scene = build_scene(graph, wrt, of, values, show, rankdir)
+        return Rendering(view_dot(scene, plan), timeout, view_oversize(*plan.size))
     if collapse and view == "network":
         raise RenderError("collapse draws the op graph one box per layer; it does not "
                           "apply to the network view")
@@ -116,18 +131,45 @@ def render(graph: Graph, wrt: str | None = None, of: str | None = None,
     return _rendering(op_graph_dot(scene), timeout, graph, graph_size(graph), "graph")
 
 
+def _uses_views(graph: Graph, opts: ViewOptions, view: str, collapse: bool) -> bool:
+    """Whether the picture goes through :mod:`.views`: a view was asked for, or a plain
+    scalar op graph has a sum wide enough to draw as a Σ node."""
+    if opts.any:
+        if view != "graph" or collapse:
+            raise RenderError("path_only, around, hops, repeat, wrap and sums are views of "
+                              "the op graph; they do not apply to the network view or "
+                              "collapse")
+        return True
+    if view != "graph" or collapse or opts.sums is False or graph.is_tensor:
+        return False
+    from .views import wide_sums
+    return bool(wide_sums(graph, (n.name for n in graph.nodes if n.expr is not None)))
+
+
+def view_oversize(nodes: int, edges: int) -> Oversize | None:
+    """Why a view's picture is refused at layout (the same caps), or ``None``."""
+    if nodes <= MAX_DRAWN_NODES and edges <= MAX_DRAWN_EDGES:
+        return None
+    return ViewOversize("view", nodes, edges, MAX_DRAWN_NODES, MAX_DRAWN_EDGES, False)
+
+
 def graph_size(graph: Graph) -> tuple[int, int]:
     """(nodes, edges) of the op-graph view, counted without drawing anything."""
     return len(graph.nodes), sum(len(n.parents) for n in graph.nodes)
 
 
-def check_size(graph: Graph, view: str = "graph", collapse: bool = False) -> Oversize | None:
+def check_size(graph: Graph, view: str = "graph", collapse: bool = False,
+               views: ViewOptions | None = None, wrt: str | None = None,
+               of: str | None = None) -> Oversize | None:
     """Why a picture of ``graph`` would be refused at layout, known before any drawing.
 
     :func:`render` builds the DOT text (labels, partials, captions) first, which takes
     seconds on a graph of thousands of nodes; a caller that wants a picture, not the
-    text, asks here first and refuses in well under a second.
+    text, asks here first and refuses in well under a second. ``views`` (with ``wrt``
+    and ``of``, which the path-only view needs) sizes a view instead.
     """
+    if views is not None and _uses_views(graph, views, view, collapse):
+        return view_oversize(*plan_view(graph, views, wrt, of).size)
     if view == "network" and graph.is_tensor:
         return oversize(graph, *dense_size(graph, detect_dense(graph)), "network")
     if view == "network":

@@ -1,0 +1,353 @@
+"""Views that bring a huge graph down to a picture a student can read.
+
+Each view is a transform from the graph to a smaller drawn scene, applied in this order:
+
+* **selection** — ``path_only``: only the nodes on paths from ``wrt`` to the output;
+  ``around``: only the nodes within ``hops`` edges (either direction) of one node;
+* **repeat** — runs of structurally identical blocks (a layer, or a node with the leaves
+  only it reads) drawn as the first block, one "× N" box for the N in between, the last;
+  a *chain* run (each block reads the one before) and a *parallel* one (same depth, same
+  kinds of neighbours: the units of a wide layer) are both found;
+* **Σ nodes** — a sum of :data:`WIDE_SUM` or more terms shows "Σ (40 terms)" instead of
+  its formula, fed by its terms;
+* **wrap** — the drawn units cut, in the order values flow, into rows of at most ``wrap``.
+
+Drawn nodes keep the graph's ids (``n17``), so pages that hook into the SVG still find
+them; a "× N" box is ``rep_k``. Everything is decided by :func:`plan_view` without a
+scene (no values, no derivation), so the size of a view is known before any drawing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import sympy as sp
+
+from ..errors import RenderError
+from ..graph import Graph, Node
+from ..notation import unicode_name
+from .caption import derivation_rows
+from .collapse import _WRAPPED_RANKDIR, merged_edge, wrap_lines
+from .labels import HIGHLIGHT, MUTED, attrs, caption_text, esc, header, layer_tag
+from .opgraph import legend_html, node_look, node_table
+from .output import Oversize
+from .scene import Scene, chain_between
+
+WIDE_SUM = 8  # terms from which a sum is drawn as a Σ node
+MIN_REPEAT = 4  # blocks in a run before it is folded (first, × N ≥ 2, last)
+MIN_WRAP = 2
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """The view transforms asked for (all off: the whole op graph)."""
+
+    path_only: bool = False
+    around: str | None = None
+    hops: int | None = None
+    repeat: bool = False
+    wrap: int | None = None
+    sums: bool | None = None  # None: Σ nodes wherever a sum is wide; False: never
+
+    @property
+    def any(self) -> bool:
+        return (self.path_only or self.around is not None or self.hops is not None
+                or self.repeat or self.wrap is not None or bool(self.sums))
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One "× N" box: the blocks folded between the first and the last of a run."""
+
+    id: str
+    count: int
+    kind: str  # "chain" or "parallel"
+    members: tuple[str, ...]  # every node name it stands for
+    first: str  # the lead node of the first and last folded block, for the label
+    last: str
+
+
+@dataclass
+class Plan:
+    """What a view draws: units (node names or rep ids) and edges between them."""
+
+    graph: Graph
+    unit: dict[str, str]  # kept node name -> unit id (its node id, or a rep id)
+    order: list[str]  # unit ids in the order values flow
+    reps: dict[str, Rep] = field(default_factory=dict)
+    sums: frozenset[str] = frozenset()  # node names drawn as Σ nodes
+    edges: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.order), len(self.edges)
+
+
+# --- selection -----------------------------------------------------------------------
+
+
+def select(graph: Graph, opts: ViewOptions, wrt: str | None, of: str | None) -> list[str]:
+    """The node names a view keeps, in graph order."""
+    keep: set[str] | None = None
+    if opts.path_only:
+        if wrt is None:
+            raise RenderError("the path-only view needs wrt (the parameter whose paths "
+                              "to the cost are drawn)")
+        target = graph.resolve(of or graph.cost)
+        keep = set(chain_between(graph, graph.resolve(wrt), target)[0])
+        if len(keep) <= 1:
+            raise RenderError(f"no path from {wrt} to {target}: the path-only view "
+                              "would be empty")
+    if opts.around is not None:
+        near = neighbourhood(graph, opts.around, 2 if opts.hops is None else opts.hops)
+        keep = near if keep is None else keep & near
+    if keep is None:
+        return [n.name for n in graph.nodes]
+    return [n.name for n in graph.nodes if n.name in keep]
+
+
+def neighbourhood(graph: Graph, name: str, hops: int) -> set[str]:
+    """Nodes at most ``hops`` edges from ``name``, following edges either way."""
+    if hops < 0:
+        raise RenderError(f"hops must be 0 or more, not {hops}")
+    start = graph.resolve(name)
+    seen, frontier = {start}, [start]
+    for _ in range(hops):
+        nxt = []
+        for n in frontier:
+            for m in (*graph[n].parents, *graph.children(n)):
+                if m not in seen:
+                    seen.add(m)
+                    nxt.append(m)
+        frontier = nxt
+    return seen
+
+
+def wide_sums(graph: Graph, names: Iterable[str]) -> frozenset[str]:
+    """Scalar nodes defined as a sum of at least :data:`WIDE_SUM` terms."""
+    if graph.is_tensor:  # a layer is already drawn in index form, Σₖ
+        return frozenset()
+    return frozenset(n for n in names if isinstance(graph[n].expr, sp.Add)
+                     and len(graph[n].expr.args) >= WIDE_SUM)
+
+
+# --- repeated structure --------------------------------------------------------------
+
+
+def blocks_of(graph: Graph, names: list[str]) -> list[list[str]]:
+    """The kept nodes cut into blocks: a layer tag's nodes, or else a node with the
+    leaves only it reads. Blocks are in the order of their first member."""
+    kept = set(names)
+    owner: dict[str, str] = {}
+    for n in names:
+        node = graph[n]
+        tag = layer_tag(n)
+        if tag:
+            owner[n] = "tag:" + tag
+        elif node.is_leaf and len(kids := [c for c in graph.children(n) if c in kept]) == 1 \
+                and not layer_tag(kids[0]):
+            owner[n] = "node:" + kids[0]
+        else:
+            owner[n] = "node:" + n
+    blocks: dict[str, list[str]] = {}
+    for n in names:
+        blocks.setdefault(owner[n], []).append(n)
+    return list(blocks.values())
+
+
+def signature(graph: Graph, block: list[str]) -> str:
+    """The block's structure with names abstracted: roles, ops and definitions in which
+    a member is its position and an outside node its role."""
+    inside = {n: i for i, n in enumerate(block)}
+    parts = []
+    for n in block:
+        node = graph[n]
+        if node.expr is None:
+            parts.append(f"{node.role}{node.shape}")
+            continue
+        swap = {graph[p].symbol: sp.Symbol(f"_m{inside[p]}" if p in inside
+                                           else f"_x_{graph[p].role}") for p in node.parents}
+        parts.append(f"{node.role}{node.shape}:{sp.srepr(node.expr.xreplace(swap))}")
+    return "|".join(parts)
+
+
+def find_runs(graph: Graph, blocks: list[list[str]]) -> list[tuple[str, list[int]]]:
+    """Runs of identical blocks worth folding: ('chain'|'parallel', block indices)."""
+    sig = [signature(graph, b) for b in blocks]
+    where = {n: i for i, b in enumerate(blocks) for n in b}
+    reads = [{where[p] for n in b for p in graph[n].parents if p in where} - {i}
+             for i, b in enumerate(blocks)]
+    runs, used = [], set()
+    # Chains: each block reads exactly one block like itself, which only it reads on.
+    succ: dict[int, list[int]] = {}
+    for i, r in enumerate(reads):
+        same = [j for j in r if sig[j] == sig[i]]
+        if len(same) == 1:
+            succ.setdefault(same[0], []).append(i)
+    nxt = {j: ks[0] for j, ks in succ.items() if len(ks) == 1}
+    has_prev = set(nxt.values())
+    for start in range(len(blocks)):
+        if start in has_prev or start not in nxt:
+            continue
+        run = [start]
+        while run[-1] in nxt and nxt[run[-1]] not in used:
+            run.append(nxt[run[-1]])
+        if len(run) >= MIN_REPEAT:
+            runs.append(("chain", run))
+            used.update(run)
+    # Parallel: same structure, same depth, same kinds of neighbours (a layer's units).
+    depth = _block_depths(reads)
+    fed = [set() for _ in blocks]
+    for i, r in enumerate(reads):
+        for j in r:
+            fed[j].add(sig[i])
+    groups: dict[tuple, list[int]] = {}
+    for i in range(len(blocks)):
+        if i not in used:
+            key = (sig[i], depth[i], frozenset(sig[j] for j in reads[i]), frozenset(fed[i]))
+            groups.setdefault(key, []).append(i)
+    runs += [("parallel", g) for g in groups.values() if len(g) >= MIN_REPEAT]
+    return sorted(runs, key=lambda r: r[1][0])
+
+
+def _block_depths(reads: list[set[int]]) -> list[int]:
+    """Longest path of blocks leading to each (blocks are in topological order of
+    their first member, so a block may read a later one: relax until stable)."""
+    depth = [0] * len(reads)
+    for _ in range(len(reads)):
+        changed = False
+        for i, r in enumerate(reads):
+            d = max((depth[j] + 1 for j in r), default=0)
+            if d > depth[i]:
+                depth[i], changed = d, True
+        if not changed:
+            break
+    return depth
+
+
+# --- the plan ------------------------------------------------------------------------
+
+
+def plan_view(graph: Graph, opts: ViewOptions, wrt: str | None = None,
+              of: str | None = None) -> Plan:
+    """Which units and edges a view draws; raises :class:`RenderError` for a view that
+    does not apply to this graph."""
+    names = select(graph, opts, wrt, of)
+    unit = {n: graph[n].id for n in names}
+    plan = Plan(graph, unit, [])
+    if opts.repeat:
+        _fold(plan, names)
+    plan.sums = frozenset() if opts.sums is False else wide_sums(
+        graph, [n for n in names if unit[n] == graph[n].id])
+    if opts.sums and not plan.sums:
+        raise RenderError(f"no drawn node is a sum of {WIDE_SUM} or more terms to draw "
+                          "as a Σ node")
+    first = {}
+    for i, n in enumerate(names):
+        first.setdefault(unit[n], i)
+    plan.order = sorted(first, key=first.__getitem__)
+    for n in names:
+        for p in graph[n].parents:
+            if p in unit and unit[p] != unit[n]:
+                plan.edges.setdefault((unit[p], unit[n]), []).append((p, n))
+    if opts.wrap is not None:
+        plan.rows = _rows(plan.order, opts.wrap)
+    return plan
+
+
+def _fold(plan: Plan, names: list[str]) -> None:
+    graph = plan.graph
+    blocks = blocks_of(graph, names)
+    runs = find_runs(graph, blocks)
+    if not runs:
+        raise RenderError(f"no repeated structure to fold: no {MIN_REPEAT} or more "
+                          "identical layers or nodes in a row")
+    for k, (kind, run) in enumerate(runs):
+        middle = [n for i in run[1:-1] for n in blocks[i]]
+        rid = f"rep_{k}"
+        lead = [blocks[i][-1] for i in run[1:-1]]  # a block's last member is its output
+        plan.reps[rid] = Rep(rid, len(run) - 2, kind, tuple(middle), lead[0], lead[-1])
+        for n in middle:
+            plan.unit[n] = rid
+
+
+def _rows(order: list[str], per_row: int) -> list[list[str]]:
+    """Units in flow order cut into rows of nearly equal length, at most ``per_row``."""
+    if per_row < MIN_WRAP:
+        raise RenderError(f"wrap needs at least {MIN_WRAP} nodes a row, not {per_row}")
+    if len(order) <= per_row:
+        return []
+    count = -(-len(order) // per_row)
+    size = -(-len(order) // count)
+    return [order[i:i + size] for i in range(0, len(order), size)]
+
+
+# --- drawing -------------------------------------------------------------------------
+
+
+class ViewOversize(Oversize):
+    """A view still past the caps: say which view options bring it further down."""
+
+    def message(self, cli: bool = False) -> str:
+        hint = ("fold repeated layers (--repeat), keep fewer nodes (--path-only, "
+                "--around NODE --hops K)" if cli else
+                "fold repeated layers (repeat=True), keep fewer nodes (path_only=True, "
+                "around=NODE, hops=K)")
+        text = "--format dot" if cli else "format dot, or .source"
+        return (f"view too large to lay out ({self.nodes} nodes, {self.edges} edges; the "
+                f"caps are {self.max_nodes} and {self.max_edges}): {hint}, or take the "
+                f"DOT text ({text})")
+
+
+def view_dot(scene: Scene, plan: Plan) -> str:
+    """DOT text of a planned view, drawn with the op graph's own boxes and edges."""
+    rankdir = _WRAPPED_RANKDIR[scene.rankdir] if plan.rows else scene.rankdir
+    extra = [(MUTED, "× N: N more blocks like the ones beside it")] if plan.reps else []
+    lines = header("gradgraph", rankdir,
+                   caption_text(derivation_rows(scene), legend_html(scene, extra)))
+    graph = scene.graph
+    by_id = {graph[n].id: graph[n] for n in plan.unit if plan.unit[n] == graph[n].id}
+    for uid in plan.order:
+        if uid in plan.reps:
+            lines.append(f"  {uid}" + attrs(id=uid, class_="repeat",
+                                            label=rep_box(scene, plan.reps[uid])))
+            continue
+        node = by_id[uid]
+        look = node_look(scene, node)
+        label = sum_table(scene, node, look) if node.name in plan.sums else \
+            node_table(scene, node, look)
+        lines.append(f"  {uid}" + attrs(id=uid, class_=f"{node.role} {look.emphasis}",
+                                        label=label))
+    for (src, dst), under in plan.edges.items():
+        lines.append(merged_edge(scene, src, dst, under))
+    if plan.rows:
+        lines += wrap_lines(plan.rows)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def sum_table(scene: Scene, node: Node, look: object) -> str:
+    """The node's box with "= Σ (40 terms)" where its formula would be."""
+    table = node_table(replace(scene, show=scene.show - {"defs"}), node, look)
+    if "defs" not in scene.show:
+        return table
+    terms = len(node.expr.args)
+    row = (f'<HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT POINT-SIZE="14">'
+           f'{esc("= Σ")}</FONT>{esc(f" ({terms} terms)")}</TD></TR>')
+    head, sep, rest = table.partition("</TR>")  # after the name row
+    return head + sep + row + rest
+
+
+def rep_box(scene: Scene, rep: Rep) -> str:
+    """The "× N" box: the count, and the first and last block it stands for."""
+    on = scene.highlight and any(n in scene.path_nodes for n in rep.members)
+    border = HIGHLIGHT if on else MUTED
+    what = "layers" if layer_tag(rep.first) else "blocks"
+    span = f"{unicode_name(rep.first)} … {unicode_name(rep.last)}"
+    return (f'<<TABLE BORDER="{2 if on else 1}" STYLE="rounded,dashed" CELLBORDER="0" '
+            f'CELLPADDING="6" COLOR="{border}" BGCOLOR="#F7F7F7">'
+            f'<TR><TD><FONT POINT-SIZE="20"><B>{esc(f"× {rep.count:,}")}</B></FONT></TD></TR>'
+            f'<TR><TD><FONT COLOR="{MUTED}">{esc(f"{rep.count:,} more {what} like these")}'
+            f'</FONT></TD></TR><TR><TD>{esc(span)}</TD></TR></TABLE>>')
