@@ -67,14 +67,17 @@ variables an "undecided" needs ranges for, :mod:`.checker` the entry points,
 from __future__ import annotations
 
 from .checker import DEFAULT_DEADLINE, DEFAULT_MEMORY_MB, Checker, check
+from .codes import CODES, Code
 from .display import echo_unicode
+from .guidance import guidance_text, guided
 from .indexed import IndexedQuestion
 from .numbers import compare, evaluate, sample_points
 from .prepare import canonical
 from .question import MAX_ANSWER, MAX_QUESTION, parse_question, resolve_name
 from .result import VERDICTS, CheckResult, FactorCheck, Fix, invalid_dict, named_sums_note
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MEMORY_MB", "MAX_ANSWER", "MAX_QUESTION", "VERDICTS",
-           "CheckResult", "Checker", "FactorCheck", "Fix", "IndexedQuestion", "canonical",
-           "check", "compare", "echo_unicode", "evaluate", "invalid_dict",
-           "named_sums_note", "parse_question", "resolve_name", "sample_points"]
+__all__ = ["CODES", "DEFAULT_DEADLINE", "DEFAULT_MEMORY_MB", "MAX_ANSWER", "MAX_QUESTION",
+           "VERDICTS", "CheckResult", "Checker", "Code", "FactorCheck", "Fix",
+           "IndexedQuestion", "canonical", "check", "compare", "echo_unicode", "evaluate",
+           "guidance_text", "guided", "invalid_dict", "named_sums_note", "parse_question",
+           "resolve_name", "sample_points"]

@@ -29,8 +29,9 @@ def classify(prep: Prepared, yours: np.ndarray, rows: Sequence[Mapping[str, Any]
     hits = _bank_hits(prep, yours, bool(rows), until)
     if hits:
         return list(ordered(hits))
-    codes = [r.get("code") or NOTE_CODES.get(r["note"], "WRONG-FACTOR")
-             for r in rows if not r["ok"]]
+    unsplit = sum(r["note"] == "differs" and r["yours"] is None for r in rows) > 1
+    codes = [] if unsplit else [r.get("code") or NOTE_CODES.get(r["note"], "WRONG-FACTOR")
+                                for r in rows if not r["ok"]]
     if any(n.startswith("Missing the path") for n in notes):
         units = prep.derivation is not None and parallel(prep.derivation)
         codes.append("MISSING-SUM" if units else "MISSING-PATH")

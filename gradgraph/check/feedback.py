@@ -108,7 +108,7 @@ def _slip(prep: Prepared, ef: ExpectedFactor, mine: sp.Expr) -> str | None:
     """The code of the mutation of ``ef`` whose values ``mine`` has, if one does."""
     try:
         values = prep.instances.values(mine, prep.env, prep.n)
-        for code, m in factor_mutations(prep.graph, ef.coeff * ef.rest):
+        for code, m in factor_mutations(prep.graph, ef.coeff * ef.rest, ef.edge):
             k = proportional(values, prep.instances.values(m, prep.env, prep.n),
                              prep.rough_points())
             if _near_one(k):

@@ -17,7 +17,8 @@ import numpy as np
 import sympy as sp
 
 from .. import ops
-from ..derive import Derivation
+from ..derive import Derivation, local_partial
+from ..errors import GradgraphError
 from ..graph import Graph
 from ..notation import split_name
 
@@ -36,10 +37,15 @@ class Mutation:
     edge: tuple[str, str] | None = None
 
 
-def factor_mutations(graph: Graph, expr: sp.Expr) -> list[tuple[str, sp.Expr]]:
-    """(code, mutated factor) for one local partial, e.g. σ′(z) -> σ(z), σ′(a)."""
+def factor_mutations(graph: Graph, expr: sp.Expr, edge: tuple[str, str] | None = None
+                     ) -> list[tuple[str, sp.Expr]]:
+    """(code, mutated factor) for one local partial, e.g. σ′(z) -> σ(z), σ′(a);
+    ``edge`` (parent, child) adds the partial by another input of the child."""
     coeff, rest = expr.as_coeff_Mul()
     out: list[tuple[str, sp.Expr]] = []
+    if edge is not None:
+        out += [(c, m) for c, m in _other_parents(graph, *edge)
+                if not sp.cancel(m / expr).is_Number]  # −2(a − y) for 2(a − y): a sign
     if coeff not in (1, -1) and rest != 1:
         out.append(("DROPPED-CONSTANT", sp.sign(coeff) * rest))
     out += _prime_slips(graph, expr)
@@ -64,6 +70,21 @@ def _prime_slips(graph: Graph, expr: sp.Expr) -> Iterator[tuple[str, sp.Expr]]:
         for v in sorted(others, key=lambda v: (_distance(graph, u, v),
                                                sp.default_sort_key(v)))[:MAX_OTHERS]:
             yield "PRIME-WRONG-NODE", expr.xreplace({app: spec.prime(v)})
+
+
+def _other_parents(graph: Graph, parent: str, child: str) -> Iterator[tuple[str, sp.Expr]]:
+    """∂z/∂a = w written for ∂z/∂w = a: the partial by another input of the same node."""
+    node = graph[child] if child in graph else None
+    if node is None or node.expr is None or node.shape:
+        return
+    for other in node.parents:
+        if other != parent:
+            try:
+                partial = local_partial(graph, child, other)
+            except GradgraphError:  # no scalar partial to write
+                continue
+            if not partial.is_Number:  # ∂z/∂b = 1 reads as a missing factor
+                yield "OTHER-INPUT", partial
 
 
 def _distance(graph: Graph, u: sp.Expr, v: sp.Expr) -> int:
@@ -97,7 +118,7 @@ def bank(graph: Graph, d: Derivation | None, whole_only: bool = False) -> list[M
     for i, fs in enumerate(d.factors if not whole_only else ()):
         for j, f in enumerate(fs):
             edge = (f.parent, f.via or f.child)
-            for code, m in factor_mutations(graph, f.expr):
+            for code, m in factor_mutations(graph, f.expr, None if f.via else edge):
                 out.append(Mutation(code, _total(paths, {(i, j): m}), f.symbol_unicode, edge))
             if not f.expr.is_Number and len(fs) > 1:
                 out.append(Mutation("MISSING-FACTOR", _total(paths, {(i, j): sp.S.One}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
 import numpy as np
@@ -60,6 +60,7 @@ class ExpectedFactor:
     rest: sp.Expr  # (a − y)
     text: str  # 2(a − y)
     values: np.ndarray  # of ``rest`` at the points
+    edge: tuple[str, str] | None = None  # (parent, child): the edge it is the partial of
 
 
 @dataclass
@@ -258,8 +259,9 @@ def _expected_factors(graph: Graph, d: Derivation | None, env: Env, n: int
     if d is None or len(d.factors) != 1:
         return None
     shown = _inline_generated(graph)
-    return [expected_factor(f.symbol_unicode, f.expr, shown, graph.order,
-                            lambda rest: evaluate(rest, env, n)) for f in d.factors[0]]
+    return [replace(expected_factor(f.symbol_unicode, f.expr, shown, graph.order,
+                                    lambda rest: evaluate(rest, env, n)),
+                    edge=None if f.via else (f.parent, f.child)) for f in d.factors[0]]
 
 
 def expected_factor(symbol: str, expr: sp.Expr, shown: Mapping[sp.Symbol, sp.Expr],

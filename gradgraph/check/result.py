@@ -102,6 +102,13 @@ class CheckResult:
     def __str__(self) -> str:
         return self.message
 
+    def guidance(self) -> str:
+        """The message a lesson shows before the reveal: which factor is wrong and the
+        kind of slip in words, the learner's own value only (:mod:`.guidance`)."""
+        from .guidance import guidance_text
+
+        return guidance_text(self.to_dict())
+
     def for_cli(self) -> CheckResult:
         """The same verdict, its fix in command-line words (``--limit p=LOW:HIGH``)."""
         if self.fix is None:

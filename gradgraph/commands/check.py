@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..check import VERDICTS, Checker, CheckResult, invalid_dict, named_sums_note
+from ..check import VERDICTS, Checker, CheckResult, guided, invalid_dict, named_sums_note
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from .common import CommandError, load_graph, read_text_file, run_safely
@@ -32,6 +32,9 @@ ANSWER_KEYS = ("student", "question", "answer")
 @click.option("--answers", "answers_file", type=str,
               help="Grade every answer in this TOML file (see below).")
 @click.option("--reveal", is_flag=True, help="Also show the expected derivation.")
+@click.option("--no-reveal", "no_reveal", is_flag=True,
+              help="Guide, as a lesson does: name the wrong factor and the kind of slip, "
+                   "show only the learner's own value, never the right form.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=LOW:HIGH",
               help="Draw NAME's random test values from [LOW, HIGH], e.g. p=0.1:5.")
@@ -40,7 +43,7 @@ ANSWER_KEYS = ("student", "question", "answer")
 @click.option("--params", help="Names of the parameters, e.g. 'w b' (default: w, b, θ, γ, β).")
 @run_safely
 def check_command(answer: str | None, graph_text: str | None, question: str | None,
-                  answers_file: str | None, reveal: bool, as_json: bool,
+                  answers_file: str | None, reveal: bool, no_reveal: bool, as_json: bool,
                   limits: tuple[str, ...], deadline: float, params: str | None) -> None:
     """Check a hand derivation ANSWER against the graph's chain rule.
 
@@ -81,11 +84,13 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
       question = "dC/dw"          # optional: else the default, or 'dC/dw =' in answer
       answer = "x*sigma'(z)*2*(a-y)"
     """
+    if reveal and no_reveal:
+        raise click.UsageError("give --reveal or --no-reveal, not both")
     if answers_file is not None:
         if answer is not None:
             raise click.UsageError("give ANSWER or --answers FILE, not both")
         _grade_file(answers_file, graph_text, question, limits, deadline, params, as_json,
-                    reveal)
+                    reveal, no_reveal)
         return
     if answer is None:
         raise click.UsageError("give the ANSWER to check (or --answers FILE)")
@@ -97,7 +102,7 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
     except CheckError as e:  # input that cannot be read: an error, on stderr
         _print_invalid(str(e), question, answer, as_json)
         click.get_current_context().exit(2)
-    _print_one(result, as_json, reveal)
+    _print_one(result, as_json, reveal, no_reveal)
     click.get_current_context().exit(0 if result.correct else 1)
 
 
@@ -137,11 +142,13 @@ def _print_invalid(message: str, question: str | None, answer: str | None,
         click.echo(data["message"], err=True)
 
 
-def _print_one(result: CheckResult, as_json: bool, reveal: bool) -> None:
+def _print_one(result: CheckResult, as_json: bool, reveal: bool, no_reveal: bool = False
+               ) -> None:
+    data = guided(result.to_dict()) if no_reveal else result.to_dict(reveal)
     if as_json:
-        click.echo(_dumps(result.to_dict(reveal)))
+        click.echo(_dumps(data))
         return
-    click.echo(result.message)
+    click.echo(data["message"])
     if reveal:
         click.echo(_revealed(result))
 
@@ -207,7 +214,7 @@ def _dumps(data: Any) -> str:
 
 def _grade_file(path: str, graph_text: str | None, question: str | None,
                 limits: tuple[str, ...], deadline: float, params: str | None,
-                as_json: bool, reveal: bool) -> None:
+                as_json: bool, reveal: bool, no_reveal: bool = False) -> None:
     data = _read_toml(path)
     graph = _batch_graph(data, graph_text, params)
     merged = {**_limits(_table(data, "limits")), **_limits(limits)}
@@ -217,6 +224,8 @@ def _grade_file(path: str, graph_text: str | None, question: str | None,
         raise CommandError("'question' in the answers file must be a string")
     rows = [_grade_row(checker, i, entry, default_q)
             for i, entry in enumerate(_entries(data), start=1)]
+    if no_reveal:
+        rows = [(guided(r), result) for r, result in rows]
     if as_json:
         click.echo(_dumps({"results": [r for r, _ in rows], "summary": _summary(rows)}))
         return

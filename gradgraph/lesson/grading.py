@@ -53,8 +53,11 @@ class Verdict:
     """
 
     correct: bool | None
-    message: str
+    message: str  # what the learner sees now: never the right form of a wrong answer
     invalid: bool = False
+    full: str = ""  # the checker's full message (the right form of the wrong factor),
+    # shown after the lesson's ``reveal_after`` wrong tries; "" when ``message`` says all
+    codes: tuple[str, ...] = ()  # the misconception codes (gradgraph.check.codes)
 
     @property
     def status(self) -> str:
@@ -210,10 +213,11 @@ def _grade_number(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
                                                             DEFAULT_RTOL * abs(target))
     if abs(given - target) <= tol:
         return Verdict(True, f"correct ({format_number(target)})")
-    if target != 0 and abs(given + target) <= tol:
-        return Verdict(False, "the size is right but the sign is wrong")
-    return Verdict(False, f"not quite: {format_number(given)} is not within "
-                          f"{format_number(tol)} of the value the graph gives")
+    # Direction only: the tolerance (or the size of the miss) would give the value away.
+    if target != 0 and given != 0 and (given > 0) != (target > 0):
+        return Verdict(False, f"not quite: {format_number(given)} has the wrong sign")
+    way = "too large" if given > target else "too small"
+    return Verdict(False, f"not quite: {format_number(given)} is {way}")
 
 
 def _number_answer(answer: str) -> float | Verdict:
@@ -263,11 +267,20 @@ def _grade_derivative(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
         return fallback_check(graph, ex.question, answer, ex.limits)
     kwargs = {"limits": ex.limits} if ex.limits else {}
     result = check(graph, ex.question, answer, **kwargs)
-    # The checker's message starts with its own mark (✓/✗); the runner adds one.
-    message = str(getattr(result, "message", "") or "").lstrip("✓✗?· ").strip()
-    # The summary names the status itself ("undecided: …"); do not say it twice.
-    message = re.sub(r"^undecided:\s*", "", message)
-    return Verdict(getattr(result, "correct", None), message or "checked")
+    full = _bare(str(getattr(result, "message", "") or ""))
+    guide = getattr(result, "guidance", None)
+    # A wrong answer is told which factor and why, never the right form (check.guidance).
+    message = _bare(guide()) if callable(guide) and result.correct is False else full
+    return Verdict(getattr(result, "correct", None), message or "checked",
+                   full=full if full != message else "",
+                   codes=tuple(getattr(result, "codes", ())))
+
+
+def _bare(message: str) -> str:
+    """The checker's message without its own mark (✓/✗; the runner adds one) or the
+    status the summary names itself ("undecided: …")."""
+    message = message.lstrip("✓✗?· ").strip()
+    return re.sub(r"^undecided:\s*", "", message)
 
 
 # --- numeric fallback while gradgraph.check is not installed ---------------------------

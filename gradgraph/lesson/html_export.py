@@ -300,6 +300,7 @@ def exercise_html(lesson: Lesson, ex: ExerciseStep) -> str:
         parts.append(f'<ol type="a">{items}</ol>')
     for k, hint in enumerate(ex.hints, start=1):
         parts.append(f"<details><summary>Hint {k}</summary>{prose(hint)}</details>")
+    parts.append(_slips_html(lesson, ex))
     try:
         answer = expected(lesson, ex)
     except GradgraphError as e:
@@ -310,6 +311,26 @@ def exercise_html(lesson: Lesson, ex: ExerciseStep) -> str:
     parts.append(f'<p class="check">Check your own answer: <code>gradgraph lesson run '
                  f"{_e(lesson.name)}</code></p></div>")
     return "\n".join(parts)
+
+
+def _slips_html(lesson: Lesson, ex: ExerciseStep) -> str:
+    """The slips the question invites (the reveal policy's words: the edge and the kind,
+    never the right form), for a page that cannot check an answer."""
+    if ex.check != "derivative" or ex.graph is None or ex.question is None:
+        return ""
+    graph = lesson.graphs[ex.graph].graph
+    if graph.is_tensor:
+        return ""
+    try:
+        from ..check.guidance import slip_notes
+
+        notes = slip_notes(graph, ex.question)
+    except (ImportError, GradgraphError):
+        return ""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{_e(n)}</li>" for n in notes)
+    return f'<details class="slips"><summary>Slips to check for</summary><ul>{items}</ul></details>'
 
 
 def lesson_html(lesson: Lesson) -> str:

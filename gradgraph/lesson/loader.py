@@ -61,7 +61,8 @@ KEYS: dict[str, tuple[str, ...]] = {
               "command"),
     "experiment": ("name", "options", "command"),
 }
-TOP = ("title", "summary", "slides", "requires", "graphs", "values", "steps")
+TOP = ("title", "summary", "slides", "requires", "reveal_after", "graphs", "values", "steps")
+REVEAL_AFTER = 3  # wrong tries before a lesson shows the right form of a wrong factor
 
 
 def split_stem(stem: str) -> tuple[int | None, str]:
@@ -109,6 +110,7 @@ class _Loader(Fields):
         summary = self.string(d, "summary", (), limit=1000)
         slides = self.string(d, "slides", (), default="", limit=1000)
         requires = self.strings(d, "requires", ())
+        reveal_after = self.integer(d, "reveal_after", (), REVEAL_AFTER, 1, 100)
         self.load_graphs(d.get("graphs", {}))
         self.load_value_sets(d.get("values", {}))
         raw_steps = d.get("steps")
@@ -123,7 +125,7 @@ class _Loader(Fields):
             raise self.fail((), None, f"two exercises have the id '{dup}'")
         self.check_values(steps)
         return m.Lesson(name, number, title, summary, self.path, slides, requires,
-                        dict(self.graphs), dict(self.values), steps)
+                        dict(self.graphs), dict(self.values), steps, reveal_after)
 
     def load_graphs(self, raw: Any) -> None:
         if not isinstance(raw, Mapping):

@@ -149,6 +149,9 @@ class Lesson:
     graphs: dict[str, GraphSpec]
     values: dict[str, dict[str, float]]
     steps: tuple[Step, ...]
+    # Wrong tries after which a wrong answer's feedback shows the right form (before
+    # that, only which factor is wrong and why: gradgraph.check.guidance).
+    reveal_after: int = 3
 
     @property
     def exercises(self) -> tuple[ExerciseStep, ...]:

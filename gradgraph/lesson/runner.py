@@ -237,6 +237,12 @@ class Runner:
             return self.style(f"✗ {v.message}", fg="red")
         return self.style(f"{MARKS[v.status]} {v.status}: {v.message}", fg="yellow")
 
+    def after_tries(self, v: Verdict, tries: int) -> None:
+        """The reveal policy: the right form of a wrong factor only after the lesson's
+        ``reveal_after`` wrong tries (before, the verdict names the factor and why)."""
+        if v.correct is False and v.full and tries >= self.lesson.reveal_after:
+            self.io.write(self.style(f"after {tries} tries: {v.full}", dim=True))
+
     def explain(self, ex: ExerciseStep) -> None:
         if ex.explain.strip():
             self.io.write(markup.to_terminal(ex.explain, None))
@@ -253,6 +259,7 @@ class Runner:
         if v.correct:
             self.explain(ex)
             return Outcome(ex.id, "correct", 1, v.message)
+        self.after_tries(v, 1)
         for k, hint in enumerate(ex.hints, start=1):
             self.io.write(f"hint {k}: {markup.to_terminal(hint)}")
         return Outcome(ex.id, v.status, 1, v.message)
@@ -296,6 +303,7 @@ class Runner:
             if v.correct:
                 self.explain(ex)
                 return Outcome(ex.id, "correct", tries, v.message)
+            self.after_tries(v, tries)
             if tries >= 2 and hints_shown < len(ex.hints):
                 self.io.write(self.style("(type ? for a hint)", dim=True))
 
