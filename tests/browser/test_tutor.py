@@ -463,6 +463,18 @@ def test_a_lessons_training_step_runs_live(page, server):  # noqa: F811
     assert page.console_errors == []
 
 
+def test_a_lesson_file_that_does_not_load_says_why_on_its_card(page, server):  # noqa: F811
+    why = "02-broken.toml, line 1: invalid TOML: a string is not closed before the end of the line"
+    page.route("**/api/lessons", lambda route: route.fulfill(json=[
+        {"name": "broken", "number": None, "title": "02-broken", "summary": "", "exercises": 0,
+         "error": why}]))
+    open_view(page, f"{server}/#/lessons", "lessons")
+    card = page.locator("ol.lesson-list a.card.broken")
+    card.wait_for()
+    assert why in card.inner_text() and "does not load" in card.inner_text()
+    assert page.console_errors == []
+
+
 def test_an_undecided_check_is_settled_by_giving_ranges(page, server):  # noqa: F811
     open_view(page, url(server, "check", g="C = sqrt(x)^2", q="dC/dx", a="1"), "check")
     page.wait_for_selector("#ck-result .verdict.unsure")

@@ -51,10 +51,16 @@ async function showList(box) {
     const p = loadProgress(lesson.name);
     const done = Object.values(p.answers).filter((a) => a.correct).length;
     const href = formatHash('lessons', [lesson.name], {});
-    ol.append(h('li', {}, h('a', { href, class: 'card' },
+    // A teacher's file that does not load says why, on its card.
+    const summary = lesson.error
+      ? h('span', { class: 'summary error-text', text: lesson.error })
+      : h('span', { class: 'summary', text: lesson.summary });
+    const meter = lesson.error ? 'does not load'
+      : lesson.exercises ? `${done}/${lesson.exercises} exercises` : 'reading';
+    ol.append(h('li', {}, h('a', { href, class: lesson.error ? 'card broken' : 'card' },
       h('span', { class: 'num', text: lesson.number ?? '' }),
-      h('span', { class: 'ctext' }, h('strong', { text: lesson.title }), h('span', { class: 'summary', text: lesson.summary })),
-      h('span', { class: 'meter', text: lesson.exercises ? `${done}/${lesson.exercises} exercises` : 'reading' }))));
+      h('span', { class: 'ctext' }, h('strong', { text: lesson.title }), summary),
+      h('span', { class: 'meter', text: meter }))));
   }
   box.append(ol);
 }
