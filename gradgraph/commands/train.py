@@ -262,7 +262,8 @@ class _Bar:
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seeds the initial weights, the shuffling and the dropout masks.")
 @click.option("--data", "data", type=click.Path(dir_okay=False),
-              help="Your data: .npz with arrays X, y, or .csv with the label last.")
+              help="Your data: .npz with arrays X, y, or .csv with the label last "
+                   "(try lessons/data/two_moons.csv).")
 @click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=DECK["test_size"], show_default=True,
               help=f"Fraction held out for testing (at most {MAX_TEST_SIZE}).")
