@@ -151,10 +151,13 @@ class _GradgraphFunction(sp.Function):
         return self.func(*args).elementary_form().rewrite(rule, **hints)
 
     def _plain_code(self, printer: sp.printing.printer.Printer) -> str:
-        # Parenthesised: the caller placed us as a function call, the tightest binding.
-        if isinstance(printer, SymPyPrinter):  # symbolic: the exact definition
-            return f"({printer._print(elementary(self))})"
-        return f"({printer._print(self.numeric_form())})"
+        # A lambda applied to the argument: the stable forms use x up to four times, and
+        # inlining would print σ(σ(σ(…))) 4ᵈ times. Its parameter shadows nothing the
+        # body needs (the body holds only x), and the argument is printed outside it.
+        x = sp.Symbol("x", real=True)
+        applied = self.func(x)
+        form = elementary(applied) if isinstance(printer, SymPyPrinter) else applied.numeric_form()
+        return f"(lambda x: {printer._print(form)})({printer._print(self.args[0])})"
 
     _pythoncode = _lambdacode = _mpmathcode = _numexprcode = _plain_code
     _cupycode = _jaxcode = _tensorflowcode = _torchcode = _plain_code
@@ -203,7 +206,9 @@ class OpFunction(_GradgraphFunction):
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
         # gradgraph's generated code calls the registry's kernel by the op's registry
         # name; a user-defined op is printed as its body, so only built-in kernels run.
-        if _kernel_printer(printer) and not self.spec.user_defined:
+        if _kernel_printer(printer):
+            if self.spec.user_defined:  # inline: the generated program names no lambdas
+                return printer._print(self.numeric_form())
             return f"_k_{self.spec.name}({printer._print(self.args[0])})"
         return self._plain_code(printer)
 
