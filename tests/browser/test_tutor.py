@@ -35,7 +35,8 @@ def url(base: str, view: str, **query: str) -> str:
 
 def open_view(page, address: str, view: str) -> None:
     page.goto(address)
-    page.wait_for_selector(f"body[data-ready='{view}']", timeout=20_000)
+    # Generous: a lesson renders all its diagrams on first load, and CI machines are shared.
+    page.wait_for_selector(f"body[data-ready='{view}']", timeout=60_000)
 
 
 def shot(page, name: str, focus=None) -> None:
