@@ -596,3 +596,60 @@ def test_terminal_control_codes_in_a_lesson_are_refused(tmp_path: Path, body: st
     with pytest.raises(LessonError, match=rf"{where} contains the control character "
                                           rf"U\+{char} \(.+\); lesson text must be printable"):
         load_lesson(path)
+
+
+# --- no spoilers (issue #15): nothing before an exercise shows what it asks for ------------
+
+
+def _planted(tmp_path: Path, name: str, edit) -> Lesson:  # noqa: ANN001 - str -> str
+    source = BUNDLED / name if (BUNDLED / name).exists() else FIXTURES / name
+    (tmp_path / "graphs").mkdir(exist_ok=True)
+    for g in (BUNDLED / "graphs").glob("*.gg"):
+        (tmp_path / "graphs" / g.name).write_text(g.read_text(encoding="utf-8"))
+    path = tmp_path / name
+    text = source.read_text(encoding="utf-8")
+    planted = edit(text)
+    assert planted != text, "the plant did not take"
+    path.write_text(planted, encoding="utf-8")
+    return load_lesson(path)
+
+
+def _spoiler_messages(lesson: Lesson) -> list[str]:
+    return [p.message for p in check_lesson(lesson) if "which exercise" in p.message]
+
+
+def test_a_diagram_showing_the_adjoint_before_the_exercise_is_a_spoiler(tmp_path: Path) -> None:
+    lesson = _planted(tmp_path, "01-chain-rule.toml", lambda t: t.replace(
+        'show = ["names", "defs", "values", "partials"]\n', ""))
+    assert _spoiler_messages(lesson) == [
+        "step 4 (diagram): shows the adjoint ∂C₀/∂w⁽ᴸ⁾ = −0.07324, which exercise "
+        "'dc-dw-value' (step 10) asks for; move it after the exercise or hide it"]
+
+
+def test_a_number_in_the_text_and_a_derivation_before_the_exercise_are_spoilers(
+        tmp_path: Path) -> None:
+    derive_first = ('[[steps]]\nkind = "derive"\nwrt = "w"\nforms = ["chain"]\n\n'
+                    '[[steps]]\nkind = "exercise"\nid = "dcdw"')
+    lesson = _planted(tmp_path, "tiny.toml", lambda t: t.replace(
+        'text = "Hello."', 'text = "Hello: C is 1.0 here."').replace(
+        '[[steps]]\nkind = "exercise"\nid = "dcdw"', derive_first))
+    found = _spoiler_messages(lesson)
+    assert any(m.startswith("step 1 (text): shows the number 1.0 in its text, which "
+                            "exercise 'cost'") for m in found), found
+    assert any(m.startswith("step 2 (derive): shows the derivation of ∂C/∂w, which "
+                            "exercise 'dcdw' (step 3)") for m in found), found
+
+
+def test_numbers_match_only_to_the_figures_written() -> None:
+    from gradgraph.lesson.spoilers import _same_number
+
+    assert _same_number("−0.0732", -0.07324) and _same_number("0.07324", -0.07324)
+    assert not _same_number("0.073", -0.07354) and not _same_number("1", 1.0)
+    assert _same_number("0.48", 0.4849) and not _same_number("0.49", 0.4849)
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
+def test_no_bundled_lesson_gives_an_answer_away(path: Path) -> None:
+    from gradgraph.lesson.spoilers import spoilers
+
+    assert spoilers(load_lesson(path)) == []

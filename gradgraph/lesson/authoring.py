@@ -5,7 +5,8 @@ sets, graphs that do not evaluate). What takes the checker's time is left to thi
 module, which a teacher runs once after editing a file: every derivative exercise's
 model ``answer`` is graded by :func:`gradgraph.check` against the graph (a wrong model
 answer would be what ``reveal`` shows, and every right answer would be marked wrong),
-every number exercise's value is computed, and every step is built as a page shows it.
+every number exercise's value is computed, every step is built as a page shows it, and
+no step gives away what a later exercise asks for (:mod:`.spoilers`).
 Running it at every load would slow ``gradgraph lesson list`` by seconds.
 """
 
@@ -17,6 +18,7 @@ from ..errors import GradgraphError
 from .blocks import Context, Note, step_blocks
 from .grading import Verdict, expected_number, grade
 from .model import ExerciseStep, Lesson
+from .spoilers import spoilers
 
 SHOWN_FAILURE = "this step could not be shown"
 
@@ -44,6 +46,9 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
             message = step_problem(lesson, i)
         if message:
             problems.append(Problem(str(where), f"step {i + 1} ({step.kind}): {message}"))
+    for j, why in spoilers(lesson):
+        step = lesson.steps[j]
+        problems.append(Problem(str(step.where), f"step {j + 1} ({step.kind}): {why}"))
     return problems
 
 
