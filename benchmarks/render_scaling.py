@@ -13,6 +13,13 @@ cheap at any depth.
     python benchmarks/render_scaling.py            # full table (a few minutes)
     python benchmarks/render_scaling.py --quick    # up to 300 nodes
     python benchmarks/render_scaling.py --linear   # per-node cost, 1k … 8k-node chains
+    python benchmarks/render_scaling.py --views    # the views of 10⁴-node graphs
+
+``--views`` draws each view of a big graph (render/views.py) as a student would get
+it (``gradgraph.render`` then ``dot -Tpng`` at the README's 144 dpi) and prints the
+graph's nodes, the drawn nodes, the seconds to the DOT text and to the layout, the
+picture in pixels, and how tall 10-point text (the smallest in a diagram) is once the
+picture is shown 1,600 px wide: 8 px and up reads.
 
 ``--linear`` times, on the chain u₁ = x·w, uᵢ₊₁ = uᵢ·w (issue #11's reproduction),
 building the graph from text, the full op graph's DOT text (no layout) and every
@@ -30,7 +37,7 @@ import time
 from gradgraph import Graph, examples
 from gradgraph.render.collapse import collapsed_dot
 from gradgraph.render.opgraph import op_graph_dot
-from gradgraph.render.output import find_dot
+from gradgraph.render.output import PNG_DPI, find_dot
 from gradgraph.render.scene import build_scene, edges_of
 
 SIZES = (10, 30, 100, 200, 300, 500, 1000, 2000)
@@ -123,9 +130,81 @@ def linear_table() -> None:
         print(f"{len(g):>6} {per[0]:>14.0f} {per[1]:>12.0f} {per[2]:>14.0f}", flush=True)
 
 
+SHOWN_WIDTH = 1600  # px: a laptop screen, a projected slide
+SMALLEST_PT = 10  # the smallest text in a diagram (value and adjoint labels)
+
+
+def u_chain_text(n: int) -> str:
+    return "\n".join(["u1 = x*w"] + [f"u{i + 1} = u{i}*w" for i in range(1, n)])
+
+
+def wide_layer_text(units: int, per_sum: int = 100) -> str:
+    """One layer of ``units`` units reading one input, summed into the cost in partial
+    sums of ``per_sum`` terms (a line of the text is at most 2,000 characters)."""
+    lines = []
+    for j in range(1, units + 1):
+        lines += [f"z{j} = w{j}*x + b{j}", f"h{j} = sigma(z{j})"]
+    parts = []
+    for k, start in enumerate(range(1, units + 1, per_sum), start=1):
+        stop = min(units, start + per_sum - 1)
+        lines.append(f"s{k} = " + " + ".join(f"h{j}" for j in range(start, stop + 1)))
+        parts.append(f"s{k}")
+    lines += ["s = " + " + ".join(parts), "C = (s - y)^2"]
+    return "\n".join(lines)
+
+
+def sum_text(terms: int) -> str:
+    return "s = " + " + ".join(f"x{i}" for i in range(1, terms + 1)) + "\nC = (s - y)^2"
+
+
+VIEW_CASES = (  # name, graph maker, render keywords
+    ("chain(2500) --repeat --wrap 8", lambda: examples.chain(2500), {"repeat": True, "wrap": 8}),
+    ("chain(2500) --path-only --repeat --wrap 5", lambda: examples.chain(2500),
+     {"wrt": "w^(L-2000)", "path_only": True, "repeat": True, "wrap": 5}),
+    ("chain(2500) --around --hops 4", lambda: examples.chain(2500),
+     {"around": "a^(L-1234)", "hops": 4, "wrap": 8}),
+    ("10k-line chain --repeat", lambda: Graph.from_text(u_chain_text(10_000)),
+     {"repeat": True}),
+    ("40-input sum (Σ)", lambda: Graph.from_text(sum_text(40)), {}),
+    ("40-input sum --repeat", lambda: Graph.from_text(sum_text(40)), {"repeat": True}),
+    ("wide layer 2500 --repeat", lambda: Graph.from_text(wide_layer_text(2500)),
+     {"repeat": True}),
+)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def views_table() -> None:
+    from gradgraph.render import render
+
+    print(f"{'view':<42} {'graph n':>8} {'drawn n':>8} {'DOT s':>6} {'dot s':>6} "
+          f"{'picture px':>12} {'10pt at 1600':>13}")
+    for name, make, kw in VIEW_CASES:
+        g = make()
+        start = time.perf_counter()
+        picture = render(g, **kw)
+        gen = time.perf_counter() - start
+        drawn = sum(1 for line in picture.source.splitlines()
+                    if line.startswith("  ") and " [id=" in line and "->" not in line)
+        start = time.perf_counter()
+        png = subprocess.run([find_dot() or "dot", "-Tpng", f"-Gdpi={PNG_DPI}"],
+                             input=picture.source.encode(), capture_output=True,
+                             timeout=DOT_TIMEOUT, check=True).stdout
+        layout = time.perf_counter() - start
+        w, h = png_size(png)
+        text_px = SMALLEST_PT * PNG_DPI / 72 * min(1.0, SHOWN_WIDTH / w)
+        print(f"{name:<42} {len(g):>8} {drawn:>8} {gen:>6.2f} {layout:>6.2f} "
+              f"{f'{w}×{h}':>12} {text_px:>10.1f} px", flush=True)
+
+
 def main() -> None:
     if "--linear" in sys.argv:
         linear_table()
+        return
+    if "--views" in sys.argv:
+        views_table()
         return
     if find_dot() is None:
         sys.exit("Graphviz dot is not installed")

@@ -65,6 +65,22 @@ rng = np.random.default_rng(137)
 values = {{n.name: rng.normal(size=n.shape) for n in g.nodes if n.role == "param"}}
 values |= {{"x": rng.normal(size=(1, 4)), "y": np.array([[1.0, 0.0]])}}  # one example
 gg.render(g, values=values, view="network").save("{IMAGES / 'network-mlp.png'}")
+""", f"""\
+import gradgraph as gg
+
+g = gg.examples.chain(2500)  # 2,500 one-neuron layers: 10,003 nodes
+picture = gg.render(g, wrt="w^(L-2499)", repeat=True, wrap=6)  # one "× N" box, rows of 6
+picture.save("{IMAGES / 'deep-chain-view.png'}")
+""", f"""\
+import gradgraph as gg
+
+units = [f"z{{j}} = w{{j}}*x + b{{j}}; h{{j}} = sigma(z{{j}})" for j in range(1, 2501)]
+sums = [f"s{{k}} = " + " + ".join(f"h{{j}}" for j in range(100 * k - 99, 100 * k + 1))
+        for k in range(1, 26)]
+text = "\\n".join([*units, *sums, "s = " + " + ".join(f"s{{k}}" for k in range(1, 26)),
+                   "C = (s - y)^2"])  # a layer of 2,500 units: 10,029 nodes
+g = gg.Graph.from_text(text)
+gg.render(g, wrt="w1", repeat=True).save("{IMAGES / 'wide-layer-view.png'}")  # Σ nodes, × N
 """]
 
 

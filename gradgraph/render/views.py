@@ -29,8 +29,8 @@ from ..graph import Graph, Node
 from ..notation import unicode_name
 from .caption import derivation_rows
 from .collapse import _WRAPPED_RANKDIR, merged_edge, wrap_lines
-from .labels import HIGHLIGHT, MUTED, attrs, caption_text, esc, header, layer_tag
-from .opgraph import legend_html, node_look, node_table
+from .labels import DIM_TEXT, HIGHLIGHT, INK, MUTED, attrs, caption_text, esc, header, layer_tag
+from .opgraph import NodeLook, legend_html, node_look, node_table
 from .output import Oversize
 from .scene import Scene, chain_between
 
@@ -138,19 +138,20 @@ def wide_sums(graph: Graph, names: Iterable[str]) -> frozenset[str]:
 
 def blocks_of(graph: Graph, names: list[str]) -> list[list[str]]:
     """The kept nodes cut into blocks: a layer tag's nodes, or else a node with the
-    leaves only it reads. Blocks are in the order of their first member."""
+    leaves only it reads (not the terms of a wide sum: they are foldable units of
+    their own). Blocks are in the order of their first member."""
     kept = set(names)
     owner: dict[str, str] = {}
     for n in names:
-        node = graph[n]
         tag = layer_tag(n)
         if tag:
             owner[n] = "tag:" + tag
-        elif node.is_leaf and len(kids := [c for c in graph.children(n) if c in kept]) == 1 \
-                and not layer_tag(kids[0]):
+            continue
+        owner[n] = "node:" + n
+        kids = [c for c in graph.children(n) if c in kept] if graph[n].is_leaf else []
+        if len(kids) == 1 and not layer_tag(kids[0]) \
+                and len(graph[kids[0]].parents) < WIDE_SUM:
             owner[n] = "node:" + kids[0]
-        else:
-            owner[n] = "node:" + n
     blocks: dict[str, list[str]] = {}
     for n in names:
         blocks.setdefault(owner[n], []).append(n)
@@ -328,14 +329,16 @@ def view_dot(scene: Scene, plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sum_table(scene: Scene, node: Node, look: object) -> str:
+def sum_table(scene: Scene, node: Node, look: NodeLook) -> str:
     """The node's box with "= Σ (40 terms)" where its formula would be."""
     table = node_table(replace(scene, show=scene.show - {"defs"}), node, look)
     if "defs" not in scene.show:
         return table
     terms = len(node.expr.args)
-    row = (f'<HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT POINT-SIZE="14">'
-           f'{esc("= Σ")}</FONT>{esc(f" ({terms} terms)")}</TD></TR>')
+    ink = DIM_TEXT if look.emphasis == "dim" else INK
+    row = (f'<HR/><TR><TD COLSPAN="2" BGCOLOR="white"><FONT COLOR="{ink}">'
+           f'<FONT POINT-SIZE="14">{esc("= Σ")}</FONT>{esc(f" ({terms} terms)")}'
+           f'</FONT></TD></TR>')
     head, sep, rest = table.partition("</TR>")  # after the name row
     return head + sep + row + rest
 
