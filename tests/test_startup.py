@@ -78,6 +78,15 @@ def test_help_of_the_numeric_commands_imports_no_sympy(argv: list[str]) -> None:
     assert heavy_in(imported("-m", "gradgraph", *argv), HEAVY) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["derive", "C = w*x", "--wrt", "w"],
+    ["render", "C = w*x", "--wrt", "w", "--values", "w=2,x=3"],
+])
+def test_symbolic_commands_import_no_plotting_learning_or_web(argv: list[str]) -> None:
+    modules = imported("-m", "gradgraph", *argv)
+    assert heavy_in(modules, HEAVY) == ["sympy"]
+
+
 @LESSON_EAGER
 def test_lesson_list_builds_no_graph() -> None:
     assert heavy_in(imported("-m", "gradgraph", "lesson", "list"), HEAVY) == []
