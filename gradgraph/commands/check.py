@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 from ..check import VERDICTS, Checker, CheckResult, guided, invalid_dict, named_sums_note
+from ..check.report import write_report
 from ..errors import CheckError, GradgraphError
+from ..fileio import check_writable_folder
 from ..graph import Graph
 from .common import CommandError, load_graph, read_text_file, run_safely
 
@@ -36,6 +38,9 @@ ANSWER_KEYS = ("student", "question", "answer")
               help="Guide, as a lesson does: name the wrong factor and the kind of slip, "
                    "show only the learner's own value, never the right form.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--report", "report_dir", type=str, metavar="DIR",
+              help="With --answers: write a class report in DIR (grades.csv with partial "
+                   "credit, codes.csv/codes.txt, heatmap-N.svg/png of the edges got wrong).")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=LOW:HIGH",
               help="Draw NAME's random test values from [LOW, HIGH], e.g. p=0.1:5.")
 @click.option("--deadline", type=click.FloatRange(0.1, 600), default=3.0, show_default=True,
@@ -44,7 +49,8 @@ ANSWER_KEYS = ("student", "question", "answer")
 @run_safely
 def check_command(answer: str | None, graph_text: str | None, question: str | None,
                   answers_file: str | None, reveal: bool, no_reveal: bool, as_json: bool,
-                  limits: tuple[str, ...], deadline: float, params: str | None) -> None:
+                  report_dir: str | None, limits: tuple[str, ...], deadline: float,
+                  params: str | None) -> None:
     """Check a hand derivation ANSWER against the graph's chain rule.
 
     \b
@@ -58,6 +64,7 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
       gradgraph check --graph "C = t*log(p*q)" "dC/dt = log(p) + log(q)" \\
           --limit p=0.1:5 --limit q=0.1:5
       gradgraph check --answers lessons/answers/chain-class.toml --json
+      gradgraph check --answers lessons/answers/chain-class.toml --report out/
 
     ANSWER may use named intermediates (z, a), leaves only, or both; σ′(z),
     σ(z)(1 − σ(z)) or a(1 − a); ^ or **; Unicode; implicit products (2x, 2(a − y)).
@@ -86,11 +93,15 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
     """
     if reveal and no_reveal:
         raise click.UsageError("give --reveal or --no-reveal, not both")
+    if report_dir is not None and answers_file is None:
+        raise click.UsageError("--report needs --answers FILE")
     if answers_file is not None:
         if answer is not None:
             raise click.UsageError("give ANSWER or --answers FILE, not both")
+        if report_dir is not None:  # refused before a class's grading, not after it
+            check_writable_folder(report_dir)
         _grade_file(answers_file, graph_text, question, limits, deadline, params, as_json,
-                    reveal, no_reveal)
+                    reveal, no_reveal, report_dir)
         return
     if answer is None:
         raise click.UsageError("give the ANSWER to check (or --answers FILE)")
@@ -214,7 +225,8 @@ def _dumps(data: Any) -> str:
 
 def _grade_file(path: str, graph_text: str | None, question: str | None,
                 limits: tuple[str, ...], deadline: float, params: str | None,
-                as_json: bool, reveal: bool, no_reveal: bool = False) -> None:
+                as_json: bool, reveal: bool, no_reveal: bool = False,
+                report_dir: str | None = None) -> None:
     data = _read_toml(path)
     graph = _batch_graph(data, graph_text, params)
     merged = {**_limits(_table(data, "limits")), **_limits(limits)}
@@ -224,6 +236,9 @@ def _grade_file(path: str, graph_text: str | None, question: str | None,
         raise CommandError("'question' in the answers file must be a string")
     rows = [_grade_row(checker, i, entry, default_q)
             for i, entry in enumerate(_entries(data), start=1)]
+    if report_dir is not None:
+        written = write_report(report_dir, graph, rows)
+        click.echo(f"report: {len(written)} files written to {report_dir}", err=True)
     if no_reveal:
         rows = [(guided(r), result) for r, result in rows]
     if as_json:
