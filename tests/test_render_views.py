@@ -291,3 +291,13 @@ def test_cli_view_brings_a_long_file_under_the_cap(tmp_path):
                                     str(out)])
     assert done.exit_code == 0, done.output
     assert "× 446" in out.read_text(encoding="utf-8")
+
+
+def test_terms_of_a_wide_sum_fold_side_by_side():
+    text = "s = " + " + ".join(f"x{i}" for i in range(1, 41)) + "\nC = (s - y)^2"
+    g = Graph.from_text(text)
+    plan = plan_view(g, ViewOptions(repeat=True))
+    (rep,) = plan.reps.values()
+    assert rep.kind == "parallel" and rep.count == 38
+    assert set(rep.members) == {f"x_{i}" for i in range(2, 40)}
+    assert plan.sums == frozenset({"s"}) and plan.size[0] == 6  # x1, × 38, x40, s, y, C

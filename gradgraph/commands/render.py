@@ -134,13 +134,15 @@ def _picture_graph(text: str | None, file: str | None, params: str | None, view:
     if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
         text, file = None, text
     source = graph_source(text, file)
-    if view == "graph" and not collapse and views is None:  # a view may bring it under
+    if view == "graph" and not collapse and (views is None or not views.any):  # a view
+        # (not --no-sums alone) may bring it under the cap, so only then is it parsed
         count = count_assignments(source)
         if count > MAX_DRAWN_NODES:
             raise CommandError(f"graph too large to lay out ({count} assignments, so at "
-                               f"least {count} nodes; the cap is {MAX_DRAWN_NODES}): draw "
-                               "one box per layer with --collapse, or take the DOT text "
-                               "(--format dot)")
+                               f"least {count} nodes; the cap is {MAX_DRAWN_NODES}): fold "
+                               "repeated layers with --repeat, keep fewer nodes with "
+                               "--path-only or --around NODE, draw one box per layer with "
+                               "--collapse, or take the DOT text (--format dot)")
     graph = Graph.from_text(source, params=params)
     too_big = check_size(graph, view, collapse, views, wrt, of)
     if too_big is not None:
