@@ -133,17 +133,24 @@ class _GradgraphFunction(sp.Function):
         arg = self.args[0]
         if not arg.is_number:
             return self.func(arg._evalf(prec))
-        if self.spec.user_defined:  # its body: built-in ops and arithmetic, each exact
-            t = sp.Dummy("t", real=True)
-            value = self.func(t).numeric_form().evalf(prec_to_dps(prec), subs={t: arg})
-            return value if value.is_Number else None
-        x = arg._evalf(prec + 20)
-        if not x.is_Number:
+        # None (SymPy's "cannot say") outside the real domain: log(−1), 1/0, √−1. SymPy's
+        # assumption queries (is_positive) evaluate numbers, so this must never raise.
+        try:
+            if self.spec.user_defined:  # its body: built-in ops and arithmetic, each exact
+                t = sp.Dummy("t", real=True)
+                value = self.func(t).numeric_form().evalf(prec_to_dps(prec), subs={t: arg})
+                return value if value.is_Float and value.is_finite else None
+            x = arg._evalf(prec + 20)
+            if not (x.is_Float or x.is_Rational):
+                return None
+            # The stable form (an exact identity of the definition) in mpmath, with guard
+            # bits: SymPy's evalf of log(1 + e^(−700)) or 1 − tanh²(700) would give 0.
+            with mpmath.workprec(prec + 20):
+                value = _mpmath_form(type(self))(x._to_mpmath(prec + 20))
+        except (ArithmeticError, ValueError, TypeError):
             return None
-        # The stable form (an exact identity of the definition) in mpmath, with guard
-        # bits: SymPy's evalf of log(1 + e^(−700)) or 1 − tanh²(700) would give 0.
-        with mpmath.workprec(prec + 20):
-            value = _mpmath_form(type(self))(x._to_mpmath(prec + 20))
+        if not isinstance(value, mpmath.mpf | int) or not mpmath.isfinite(value):
+            return None
         return sp.Float(value, precision=prec)
 
     def _eval_rewrite(self, rule: object, args: tuple, **hints: object) -> sp.Expr:

@@ -246,3 +246,17 @@ def _flat_leaves(numbers: dict, g: gg.Graph) -> list[float]:
             arr = arr[0]
         out.append(float(arr[tuple(int(c) for c in idx)] if idx else arr))
     return out
+
+
+@pytest.mark.parametrize("expr", [ops.LOG.func(-1), ops.LOG.func(0), ops.LOG.prime(0),
+                                  ops.SQRT.func(-2), ops.SQRT.prime(0),
+                                  ops.SIGMA.func(ops.LOG.func(-1))])
+def test_evalf_outside_the_real_domain_stays_unevaluated(expr: sp.Expr) -> None:
+    # SymPy's assumption queries evaluate numbers: they must get "unknown", never an error.
+    assert expr.evalf() == expr
+    assert (expr - 1).is_positive is None
+
+
+def test_assumptions_see_the_numbers() -> None:
+    assert (ops.SIGMA.func(2) - 1).is_negative
+    assert ops.SIGMA.prime(-800).is_positive
