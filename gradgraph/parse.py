@@ -22,7 +22,6 @@ an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾``, optional subsc
 from __future__ import annotations
 
 import functools
-import keyword
 import math
 import re
 from dataclasses import dataclass
@@ -31,40 +30,23 @@ import sympy as sp
 
 from . import ops
 from .errors import ParseError, UnknownOpError
-from .notation import (
-    FROM_SUBSCRIPT,
-    FROM_SUPERSCRIPT,
-    GREEK_TO_ASCII,
-    SUBSCRIPT,
-    from_superscript,
+from .lexer import (  # noqa: F401 - the limits and tokenize are public here too
+    _GREEK_CHARS,
+    KINDS,
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_LINE,
+    MAX_NAME,
+    MAX_TEXT,
+    MAX_TOKENS,
+    RESERVED,
+    Token,
+    tokenize,
 )
-
-MAX_TEXT = 200_000  # a whole program
-MAX_LINE = 2_000  # one statement
-MAX_DEPTH = 50  # nested parentheses / operators
-MAX_TOKENS = 1_000  # one statement
-MAX_DIGITS = 30  # integer literal
-MAX_EXPONENT = 1_000  # |total power|, nested powers multiplied
-MAX_NAME = 31
-KINDS = ("param", "input", "const")
-
-_GREEK_CHARS = "".join(GREEK_TO_ASCII)
-_SUPER = "".join(FROM_SUPERSCRIPT)
-_SUB = "".join(FROM_SUBSCRIPT)
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_ASCII_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_TAG = re.compile(r"\^\(((?:[A-Za-z]|\d+)(?:[+-]\d+)?)\)")
-_UTAG = re.compile(rf"⁽([{_SUPER}]+)⁾")
-_PUNCT = ("**", "+", "-", "−", "*", "·", "⋅", "×", "/", "^", "(", ")", ",", "=", ":", ";")
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # NUM NAME OP PRIME NL EOF
-    text: str
-    col: int
-    line: int
-    space_before: bool = False
+from .notation import (
+    SUBSCRIPT,
+)
 
 
 @dataclass(frozen=True)
@@ -121,131 +103,6 @@ class IndexSum(sp.Function):
     """``sum_k <term>`` in index-form text; gradgraph.tensors turns it into layer ops."""
 
     nargs = 2
-
-
-# --- tokenizer -----------------------------------------------------------------------
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens; any character outside the alphabet is an error."""
-    if len(text) > MAX_TEXT:
-        raise ParseError(f"text too long ({len(text)} characters; the limit is {MAX_TEXT})")
-    tokens: list[Token] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        code = line.split("#", 1)[0]
-        if len(code) > MAX_LINE:
-            raise ParseError(f"line too long (limit {MAX_LINE} characters)", line=lineno)
-        tokens.extend(_tokenize_line(code, lineno))
-        tokens.append(Token("NL", "\n", len(code) + 1, lineno))
-    tokens.append(Token("EOF", "", 1, text.count("\n") + 1))
-    return tokens
-
-
-def _tokenize_line(code: str, lineno: int) -> list[Token]:
-    out: list[Token] = []
-    i, n = 0, len(code)
-    while i < n:
-        c = code[i]
-        if c in " \t\r":
-            i += 1
-            continue
-        space = i > 0 and code[i - 1] in " \t"
-        tok, i = _next_token(code, i, lineno, space)
-        out.append(tok)
-    return out
-
-
-_SUPERSCRIPT_POWER = re.compile("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
-
-
-def _next_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
-    c = code[i]
-    col = i + 1
-    if c in "0123456789" or (c == "." and i + 1 < len(code) and code[i + 1] in "0123456789"):
-        m = _NUMBER.match(code, i)
-        assert m is not None  # guarded by the test above
-        return Token("NUM", m.group(0), col, lineno, space), m.end()
-    if c.isascii() and c.isalpha() or c in _GREEK_CHARS:
-        return _name_token(code, i, lineno, space)
-    if c in "'′":
-        return Token("PRIME", "′", col, lineno, space), i + 1
-    m = _SUPERSCRIPT_POWER.match(code, i)
-    if m:  # x², as gradgraph itself prints powers
-        return Token("SUP", from_superscript(m.group(0)), col, lineno, space), m.end()
-    if c == "√":
-        return Token("ROOT", "√", col, lineno, space), i + 1
-    for p in _PUNCT:
-        if code.startswith(p, i):
-            return Token("OP", _canonical_op(p), col, lineno, space), i + len(p)
-    raise ParseError(_bad_char_message(c), column=col, line=lineno)
-
-
-def _canonical_op(p: str) -> str:
-    return {"**": "^", "−": "-", "·": "*", "⋅": "*", "×": "*"}.get(p, p)
-
-
-def _bad_char_message(c: str) -> str:
-    if c in "\"'`":
-        return "strings are not allowed"
-    if c == ".":
-        return "'.' is only allowed inside a number (attribute access is not allowed)"
-    if c in "[]{}":
-        return f"'{c}' is not allowed; use ( )"
-    shown = c if c.isprintable() else repr(c)
-    return f"unexpected character {shown!s} (U+{ord(c):04X})"
-
-
-def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
-    col = i + 1
-    if code[i] in "Σ∑":
-        return _sigma_token(code, i, lineno, space)
-    if code[i] in _GREEK_CHARS:
-        base, j = GREEK_TO_ASCII[code[i]], i + 1
-        m = re.compile(r"_[A-Za-z0-9]+").match(code, j)
-        if m:
-            base, j = base + m.group(0), m.end()
-    else:
-        m = _ASCII_NAME.match(code, i)
-        assert m is not None
-        base, j = m.group(0), m.end()
-        # w1 and w₁ are the same name (gradgraph prints w_1 as w₁): canonical w_1.
-        base = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", base)
-    if base in RESERVED:
-        raise ParseError(f"'{base}' is a Python keyword, not allowed here", column=col, line=lineno)
-    if len(base) > MAX_NAME:
-        raise ParseError(f"name too long (limit {MAX_NAME} characters)", column=col, line=lineno)
-    sub = ""
-    while j < len(code) and code[j] in _SUB:
-        sub += FROM_SUBSCRIPT[code[j]]
-        j += 1
-    name = base + (("_" + sub) if sub and "_" not in base else sub)
-    tag, j = _layer_tag(code, j)
-    if tag:
-        name += f"^({tag})"
-    return Token("NAME", name, col, lineno, space), j
-
-
-def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
-    """Σ is the sum, as printed: ``Σⱼ`` / ``Σ_j`` is ``sum_j``, a bare ``Σ(…)`` is ``sum(…)``."""
-    j = i + 1
-    if j < len(code) and code[j] in FROM_SUBSCRIPT and FROM_SUBSCRIPT[code[j]].isalpha():
-        return Token("NAME", "sum_" + FROM_SUBSCRIPT[code[j]], i + 1, lineno, space), j + 1
-    m = re.compile(r"_([A-Za-z])(?![A-Za-z0-9])").match(code, j)
-    if m:
-        return Token("NAME", "sum_" + m.group(1), i + 1, lineno, space), m.end()
-    return Token("NAME", "sum", i + 1, lineno, space), j
-
-
-def _layer_tag(code: str, j: int) -> tuple[str, int]:
-    m = _TAG.match(code, j)
-    if m:
-        return m.group(1), m.end()
-    m = _UTAG.match(code, j)
-    if m:
-        tag = "".join(FROM_SUPERSCRIPT[c] for c in m.group(1))
-        if _TAG.fullmatch(f"^({tag})"):
-            return tag, m.end()
-    return "", j
 
 
 # --- parser --------------------------------------------------------------------------
@@ -547,7 +404,6 @@ def _looks_like_variable(name: str) -> bool:
 
 # Python keywords are never names, so "x if y else z" is an error, not a product.
 # "lambda" stays a plain name (the regularisation strength λ).
-RESERVED = frozenset(keyword.kwlist) - {"lambda"}
 
 
 def _describe(tok: Token) -> str:
