@@ -178,6 +178,7 @@ def api_routes() -> list[tuple[str, str, Handler]]:
         ("GET", "/api/lessons/{name}", lesson_pages.lesson),
         ("POST", "/api/lessons/{name}/answer", lesson_pages.answer),
         ("POST", "/api/lessons/{name}/hint", lesson_pages.hint),
+        ("GET", "/api/train/options", training.train_options),
         ("POST", "/api/train", training.start),
         ("GET", "/api/train/{job}/events", training.events),
         ("POST", "/api/train/{job}/cancel", training.cancel),

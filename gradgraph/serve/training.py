@@ -11,7 +11,9 @@ callback's ``on_batch_end`` checks, so a run stops at the next minibatch. At mos
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import math
 import secrets
 import threading
 import time
@@ -38,21 +40,49 @@ MAX_EPOCHS = 200
 MAX_UNITS = 1024
 MAX_LAYERS = 4
 MAX_BATCH = 4096
-SCHEDULES = {"step": optim.StepDecay, "exponential": optim.Exponential,
-             "inverse-time": optim.InverseTime, "linear": optim.LinearToFloor,
-             "cosine": optim.Cosine}
-OPTIMIZER_KEYS = ("lr", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
+MIN_TRAIN = 10  # training examples a validation split must leave, as gradgraph train
+RANDOM_STATE = 37  # gradgraph train's test split and validation split seed
+DTYPES = ("float32", "float64")  # gradgraph train --dtype; float32 is its default
+DECK_LR = 0.1  # sgd's rate when lr is omitted: the deck's, as gradgraph train uses
+# The one setting whose values are a closed list (gradgraph train --eps-placement).
+CHOICES = {"eps_placement": ("keras", "pytorch")}
+_JSON_TYPE = {"float": float, "int": int, "bool": bool, "str": str}
+
+
+def _signature(cls: type) -> list[tuple[str, Any, str]]:
+    """(setting, default or None when required, annotation) for each of ``cls.settings``."""
+    params = inspect.signature(cls.__init__).parameters
+    return [(name, None if params[name].default is inspect.Parameter.empty
+             else params[name].default, str(params[name].annotation))
+            for name in cls.settings or ()]
+
+
+def _schedule_classes() -> dict[str, type]:
+    """Name -> class of every schedule :func:`gradgraph.optim.get_schedule` knows."""
+    public = {cls.name: cls for cls in vars(optim).values()
+              if isinstance(cls, type) and issubclass(cls, optim.Schedule)}
+    return {name: public[name] for name in optim.schedule_names() if name in public}
+
+
+def _setting_fields() -> dict[str, tuple[Any, bool]]:
+    """Every optimizer's settings as request fields, typed from the constructors."""
+    fields: dict[str, tuple[Any, bool]] = {}
+    for name in optim.names():
+        for setting, _, annotation in _signature(optim.get_class(name)):
+            fields[setting] = (_JSON_TYPE.get(annotation, float), False)
+    return fields
+
+
 FIELDS: dict[str, tuple[Any, bool]] = {
     "data": (str, False), "hidden": (list, False), "activation": (str, False),
-    "optimizer": (str, False), "lr": (float, False),
-    "momentum": (float, False), "nesterov": (bool, False), "beta_1": (float, False),
-    "beta_2": (float, False), "epsilon": (float, False), "rho": (float, False),
+    "optimizer": (str, False), **_setting_fields(),
     "schedule": (dict, False), "l1": (float, False), "l2": (float, False),
     "dropout": (float, False), "batchnorm": (bool, False), "epochs": (int, False),
-    "batch_size": (int, False), "seed": (int, False),
+    "batch_size": (int, False), "seed": (int, False), "validation_split": (float, False),
+    "dtype": (str, False),
 }
 DECK = {"data": "digits", "hidden": [100], "activation": "tanh", "optimizer": "sgd",
-        "epochs": 15, "batch_size": 32, "seed": 0}
+        "epochs": 15, "batch_size": 32, "seed": 0, "dtype": "float32"}
 
 
 @dataclass
@@ -71,6 +101,8 @@ class Options:
     epochs: int
     batch_size: int
     seed: int
+    validation_split: float | None = None
+    dtype: str = "float32"
 
 
 def options(body: Mapping[str, Any]) -> Options:
@@ -89,31 +121,76 @@ def options(body: Mapping[str, Any]) -> Options:
                            ("seed", 0, 2**32 - 1)):
         if not low <= merged[key] <= high:
             raise TrainingError(f"{key} must be from {low} to {high}")
-    kwargs = {k: merged[k] for k in OPTIMIZER_KEYS if k in merged}
-    if "lr" not in kwargs and merged["optimizer"].strip().lower() == "sgd":
-        kwargs["lr"] = 0.1  # the deck's rate, as gradgraph train uses
-    return Options(hidden, merged["activation"], merged["optimizer"], kwargs,
-                   merged.get("schedule"), float(merged.get("l1", 0.0)),
-                   float(merged.get("l2", 0.0)), float(merged.get("dropout", 0.0)),
-                   bool(merged.get("batchnorm", False)), merged["epochs"],
-                   merged["batch_size"], merged["seed"])
+    split = merged.get("validation_split")
+    if split is not None and not 0 < split < 1:
+        raise TrainingError(f"validation_split must be between 0 and 1 (a fraction of the "
+                            f"training data), got {split:g}")
+    if merged["dtype"] not in DTYPES:
+        raise TrainingError(f"dtype must be {' or '.join(DTYPES)}, got {merged['dtype']!r}")
+    return Options(hidden, merged["activation"], merged["optimizer"],
+                   optimizer_settings(merged), merged.get("schedule"),
+                   float(merged.get("l1", 0.0)), float(merged.get("l2", 0.0)),
+                   float(merged.get("dropout", 0.0)), bool(merged.get("batchnorm", False)),
+                   merged["epochs"], merged["batch_size"], merged["seed"],
+                   None if split is None else float(split), merged["dtype"])
+
+
+def optimizer_settings(merged: Mapping[str, Any]) -> dict[str, Any]:
+    """The optimizer's keyword arguments; a setting it does not take is refused by name,
+    as ``gradgraph train`` refuses the option."""
+    cls = optim.get_class(merged["optimizer"])
+    kwargs: dict[str, Any] = {}
+    for setting in _setting_fields():
+        if merged.get(setting) is None:
+            continue
+        if setting not in cls.settings:
+            raise TrainingError(f"{setting} does not apply to {cls.name} (it takes "
+                                f"{', '.join(cls.settings)}, schedule)")
+        kwargs[setting] = merged[setting]
+    if "lr" not in kwargs and cls.name == "sgd":
+        kwargs["lr"] = DECK_LR
+    return kwargs
 
 
 def schedule(spec: Mapping[str, Any] | None) -> optim.Schedule | None:
-    """``{"kind": "step", "every": 5, "factor": 0.5}`` -> StepDecay(5, 0.5)."""
+    """``{"kind": "step", "every": 5, "factor": 0.5}`` -> get_schedule("step", ...)."""
     if not spec:
         return None
     kind = spec.get("kind")
-    if kind not in SCHEDULES:
-        raise TrainingError(f"unknown schedule kind {kind!r}; choose one of "
-                            f"{', '.join(SCHEDULES)}")
+    if not isinstance(kind, str):
+        raise TrainingError(f"schedule needs a kind: one of {', '.join(optim.schedule_names())}")
     args = {k: v for k, v in spec.items() if k != "kind"}
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in args.values()):
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+               for v in args.values()):
         raise TrainingError("schedule settings are numbers")
-    try:
-        return SCHEDULES[kind](**args)
-    except TypeError as e:
-        raise TrainingError(f"schedule {kind}: {e}") from None
+    return optim.get_schedule(kind, **args)
+
+
+def catalogue() -> dict[str, Any]:
+    """What ``GET /api/train/options`` answers: each optimizer's and schedule's settings
+    with the defaults the server uses, read from the classes (never listed by hand)."""
+    def described(cls: type, deck: Mapping[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for name, default, annotation in _signature(cls):
+            item = {"name": name, "type": {"float": "number", "int": "integer", "bool":
+                                           "boolean", "str": "choice"}.get(annotation,
+                                                                           "number"),
+                    "default": deck.get(name, default), "required": default is None}
+            if name in CHOICES:
+                item["choices"] = list(CHOICES[name])
+            out.append(item)
+        return out
+
+    return {
+        "optimizers": [{"name": n, "settings": described(
+            optim.get_class(n), {"lr": DECK_LR} if n == "sgd" else {})} for n in optim.names()],
+        "schedules": [{"name": n, "settings": described(cls, {})}
+                      for n, cls in _schedule_classes().items()],
+        "dtypes": list(DTYPES),
+        "defaults": {**DECK, "lr": DECK_LR},
+        "caps": {"epochs": MAX_EPOCHS, "units": MAX_UNITS, "layers": MAX_LAYERS,
+                 "batch_size": MAX_BATCH},
+    }
 
 
 def build(opts: Options, n_in: int, n_out: int) -> tuple[Any, Any]:
@@ -132,8 +209,25 @@ def build(opts: Options, n_in: int, n_out: int) -> tuple[Any, Any]:
             layers.append(Dropout(opts.dropout))
     layers += [Dense(n_out, kernel_regularizer=reg), Activation("softmax")]
     model = Sequential(layers, seed=opts.seed)
-    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
+                  dtype=opts.dtype)
     return model, opt
+
+
+def split_validation(X: Any, Y: Any, fraction: float | None) -> tuple[Any, Any, Any, Any]:
+    """(X_train, Y_train, X_val, Y_val): ``fraction`` of the training data held out, with
+    ``gradgraph train --validation-split``'s rounding and seed."""
+    if fraction is None:
+        return X, Y, None, None
+    from sklearn.model_selection import train_test_split
+
+    n_val = math.ceil(fraction * len(X))
+    if len(X) - n_val < MIN_TRAIN:
+        raise TrainingError(f"validation_split {fraction:g} leaves {len(X) - n_val} training "
+                            f"examples; at least {MIN_TRAIN} are needed")
+    X_train, X_val, Y_train, Y_val = train_test_split(X, Y, test_size=n_val,
+                                                      random_state=RANDOM_STATE)
+    return X_train, Y_train, X_val, Y_val
 
 
 @dataclass
@@ -198,16 +292,39 @@ def _num(x: Any) -> float | None:
     return None if x is None else plain(x)
 
 
-def train(run: Run, deadline: float) -> None:
-    """The worker thread's body: fit, then the done (or cancelled / error) event."""
+@dataclass
+class Data:
+    """The arrays one run trains on, and what its ``val_*`` metrics are measured on."""
+
+    X: Any
+    Y: Any
+    X_val: Any
+    Y_val: Any
+    X_test: Any
+    Y_test: Any
+    validation: dict[str, Any]
+
+
+def load(opts: Options) -> Data:
+    """The digits as ``gradgraph train`` splits them; a bad validation split refused."""
     from ..data import load_digits_split
 
+    split = load_digits_split(test_size=0.15, random_state=RANDOM_STATE)
+    X, Y, X_val, Y_val = split_validation(split.X_train, split.Y_train, opts.validation_split)
+    if X_val is None:
+        return Data(X, Y, split.X_test, split.Y_test, split.X_test, split.Y_test,
+                    {"of": "test set", "examples": len(split.X_test)})
+    return Data(X, Y, X_val, Y_val, split.X_test, split.Y_test,
+                {"of": "training data", "examples": len(X_val)})
+
+
+def train(run: Run, data: Data, deadline: float) -> None:
+    """The worker thread's body: fit, then the done (or cancelled / error) event."""
     try:
-        split = load_digits_split()
-        model, _ = build(run.opts, split.X_train.shape[1], split.Y_train.shape[1])
-        history = model.fit(split.X_train, split.Y_train, epochs=run.opts.epochs,
+        model, opt = build(run.opts, data.X.shape[1], data.Y.shape[1])
+        history = model.fit(data.X, data.Y, epochs=run.opts.epochs,
                             batch_size=run.opts.batch_size,
-                            validation_data=(split.X_test, split.Y_test),
+                            validation_data=(data.X_val, data.Y_val),
                             callbacks=[Progress(run)], seed=run.opts.seed)
         if run.cancelled.is_set():
             run.push("cancelled", {"epochs": len(history.history.get("loss", []))})
@@ -215,9 +332,11 @@ def train(run: Run, deadline: float) -> None:
         if history.stopped is not None:
             run.push("error", {"message": str(history.stopped)})
             return
-        loss, acc = model.evaluate(split.X_test, split.Y_test)
+        loss, acc = model.evaluate(data.X_test, data.Y_test)
         run.push("done", {"history": _history(history), "test": {"loss": plain(loss),
                                                                  "accuracy": plain(acc)},
+                          "validation": data.validation, "train_examples": len(data.X),
+                          "dtype": run.opts.dtype, "optimizer": repr(opt),
                           **_trained_graph(model, deadline)})
     except GradgraphError as e:
         run.push("error", {"message": str(e)})
@@ -282,12 +401,18 @@ async def start(server: Any, request: Request) -> JSON:
     body = await read_json(request, FIELDS)
     opts = options(body)
     build(opts, 64, 10)  # every option checked now, so a bad one is a 400, not an event
+    data = await asyncio.to_thread(load, opts)  # and the validation split, on the data
     runs: Runs = server.extra["training"]
     run = Run(secrets.token_hex(8), opts)
     runs.add(run)
-    threading.Thread(target=train, args=(run, server.deadline), daemon=True,
+    threading.Thread(target=train, args=(run, data, server.deadline), daemon=True,
                      name=f"gradgraph-train-{run.id}").start()
     return JSON({"job": run.id})
+
+
+async def train_options(server: Any, request: Request) -> JSON:
+    """``GET /api/train/options``: each optimizer's and schedule's settings and defaults."""
+    return JSON(catalogue())
 
 
 async def events(server: Any, request: Request) -> StreamingResponse:
@@ -326,8 +451,9 @@ async def cancel(server: Any, request: Request) -> JSON:
 def step_options(step: Any) -> dict[str, Any] | None:
     """A lesson's train step as a TrainOptions body, when it is an MLP the page can run."""
     hidden: list[int] = []
+    # float64: what a lesson's own run (gg.Sequential.compile's default) computes in.
     body: dict[str, Any] = {"data": step.data, "epochs": step.epochs,
-                            "batch_size": step.batch_size}
+                            "batch_size": step.batch_size, "dtype": "float64"}
     layers = list(step.model)
     for i, layer in enumerate(layers):
         kind = layer.get("layer")
@@ -341,7 +467,11 @@ def step_options(step: Any) -> dict[str, Any] | None:
             body["batchnorm"] = True
     opt = dict(step.optimizer)
     body["optimizer"] = opt.pop("name", "sgd")
-    body.update({k: v for k, v in opt.items() if k in OPTIMIZER_KEYS})
+    try:
+        takes = optim.get_class(body["optimizer"]).settings
+    except GradgraphError:
+        return None
+    body.update({k: v for k, v in opt.items() if k in takes})
     body["hidden"] = hidden
     try:
         options(body)

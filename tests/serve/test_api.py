@@ -405,3 +405,79 @@ def test_a_wrong_lesson_answer_names_the_edge_but_not_the_answer(client):
     assert "σ′" in client.post("/api/check", json={
         "graph": SLIDES, "question": "dC_0/dw^(L)",
         "answer": "a^(L-1)*sigma(z^(L))*2*(a^(L)-y)"}).json()["message"]
+
+
+# --- training: every option gradgraph train has ------------------------------------------
+
+# (optimizer, a setting it takes and a value, a setting it does not take)
+SETTINGS = [
+    ("sgd", "momentum", 0.5, "beta_1"),
+    ("momentum", "momentum", 0.8, "nesterov"),
+    ("nesterov", "momentum", 0.8, "rho"),
+    ("sign", "lr", 0.01, "momentum"),
+    ("adagrad", "initial_accumulator", 0.1, "rho"),
+    ("rmsprop", "centered", True, "beta_1"),
+    ("adam", "bias_correction", False, "weight_decay"),
+    ("adamax", "beta_2", 0.99, "epsilon"),
+    ("adamw", "weight_decay", 0.05, "bias_correction"),
+]
+TINY = {"hidden": [4], "epochs": 1, "batch_size": 256}
+
+
+@pytest.mark.parametrize("name, takes, value, refuses", SETTINGS)
+def test_each_optimizer_takes_its_settings_and_refuses_others(client, name, takes, value,
+                                                              refuses):
+    job = client.post("/api/train", json={**TINY, "optimizer": name, takes: value}).json()["job"]
+    kind, done = events(client, job)[-1]
+    assert kind == "done" and f"{takes}={value!r}" in done["optimizer"]
+    wrong = {"nesterov": True, "bias_correction": False}.get(refuses, 0.5)
+    message = error(client.post("/api/train", json={"optimizer": name, refuses: wrong}), 400,
+                    "TrainingError")
+    assert message.startswith(f"{refuses} does not apply to {name}")
+
+
+def test_a_schedule_and_float64_reach_the_optimizer(client):
+    body = {**TINY, "optimizer": "adam", "dtype": "float64",
+            "schedule": {"kind": "cosine", "total": 20, "floor": 0.1}}
+    kind, done = events(client, client.post("/api/train", json=body).json()["job"])[-1]
+    assert kind == "done" and "Cosine(total=20, floor=0.1)" in done["optimizer"]
+    assert done["dtype"] == "float64"
+    error(client.post("/api/train", json={"schedule": {"kind": "cosine"}}), 400, "TrainingError")
+    message = error(client.post("/api/train", json={"schedule": {"kind": "step", "every": 5,
+                                                                 "rate": 2}}), 400)
+    assert "rate" in message
+    error(client.post("/api/train", json={"dtype": "float16"}), 400, "TrainingError")
+
+
+def test_a_validation_split_reports_val_metrics_on_held_out_training_data(client):
+    body = {**TINY, "epochs": 2, "validation_split": 0.2}
+    got = events(client, client.post("/api/train", json=body).json()["job"])
+    assert [k for k, _ in got] == ["epoch", "epoch", "done"]
+    assert all(0 <= d["val_accuracy"] <= 1 and d["val_loss"] > 0 for _, d in got[:2])
+    done = got[-1][1]
+    # 1527 training digits: ⌈0.2·1527⌉ = 306 held out, as gradgraph train does.
+    assert done["validation"] == {"of": "training data", "examples": 306}
+    assert done["train_examples"] == 1221 and len(done["history"]["val_loss"]) == 2
+    plain = events(client, client.post("/api/train", json=TINY).json()["job"])[-1][1]
+    assert plain["validation"] == {"of": "test set", "examples": 270}
+    for bad in (0, 1, 1.5):
+        error(client.post("/api/train", json={"validation_split": bad}), 400, "TrainingError")
+    assert "leaves" in error(client.post("/api/train", json={"validation_split": 0.999}), 400)
+
+
+def test_train_options_lists_every_optimizer_and_schedule_with_defaults(client):
+    got = client.get("/api/train/options").json()
+    optimizers = {o["name"]: {s["name"]: s for s in o["settings"]} for o in got["optimizers"]}
+    assert set(optimizers) == set(gg.optim.names())
+    assert optimizers["sgd"]["lr"]["default"] == 0.1  # the deck's rate, as the CLI
+    assert optimizers["adam"]["beta_1"] == {"name": "beta_1", "type": "number",
+                                            "default": 0.9, "required": False}
+    assert optimizers["adam"]["bias_correction"]["type"] == "boolean"
+    assert optimizers["rmsprop"]["eps_placement"]["choices"] == ["keras", "pytorch"]
+    assert "momentum" not in optimizers["adam"]
+    schedules = {s["name"]: {x["name"]: x for x in s["settings"]} for s in got["schedules"]}
+    assert list(schedules) == list(gg.optim.schedule_names())
+    assert schedules["cosine"]["total"] == {"name": "total", "type": "integer",
+                                            "default": None, "required": True}
+    assert schedules["step"]["factor"]["default"] == 0.5 and schedules["constant"] == {}
+    assert got["dtypes"] == ["float32", "float64"] and got["caps"]["epochs"] == 200
