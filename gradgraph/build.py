@@ -63,7 +63,7 @@ def from_expr(expr: sp.Expr | str, params: str | Iterable[str] | None = None,
 
 def _adopt(expr: sp.Expr) -> sp.Expr:
     """A user's SymPy expression in gradgraph's terms: real symbols, registered ops."""
-    heads = {sp.exp: ops.EXP, sp.log: ops.LOG, sp.tanh: ops.TANH, sp.Abs: ops.ABS}
+    heads = {head: ops.get(name) for head, name in ops.SYMPY_HEADS.items()}  # the one table
 
     def walk(e: sp.Expr) -> sp.Expr:
         if isinstance(e, sp.Symbol):
