@@ -20,13 +20,20 @@ from .numbers import close, evaluate, proportional
 from .prepare import SCALAR, Prepared
 
 
+MAX_FULL_BANK_FACTORS = 12
+
+
 def classify(prep: Prepared, yours: np.ndarray, rows: Sequence[Mapping[str, Any]],
              notes: Sequence[str], ratio: float | None, until: float = math.inf
              ) -> list[str]:
     """The codes of a wrong answer whose values at the points are ``yours``; the bank
     is searched until ``until`` (time.monotonic())."""
-    # Factors matched one by one already carry their slips: only the whole's are left.
-    hits = _bank_hits(prep, yours, bool(rows), until)
+    # Factors matched one by one carry their slips; on a long chain only the whole
+    # answer's are left to look for (a short one's bank is cheap, and tells ∂z/∂w = a
+    # for ∂z/∂b = 1 from a mere extra factor).
+    d = prep.derivation
+    long_chain = d is not None and sum(len(fs) for fs in d.factors) > MAX_FULL_BANK_FACTORS
+    hits = _bank_hits(prep, yours, bool(rows) and long_chain, until)
     if hits:
         return list(ordered(hits))
     unsplit = sum(r["note"] == "differs" and r["yours"] is None for r in rows) > 1
