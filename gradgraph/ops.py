@@ -226,7 +226,9 @@ class PrimeFunction(_GradgraphFunction):
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         if argindex != 1:
             raise sp.ArgumentIndexError(self, argindex)
-        return sp.diff(prime_definition(self.spec, self.args[0]), self.args[0])
+        # Through a symbol: SymPy cannot differentiate with respect to b + w·x.
+        t = sp.Dummy("t", real=True)
+        return sp.diff(prime_definition(self.spec, t), t).xreplace({t: self.args[0]})
 
     def elementary_form(self) -> sp.Expr:
         return _prime_elementary(self.spec, self.args[0])

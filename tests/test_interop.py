@@ -260,3 +260,16 @@ def test_evalf_outside_the_real_domain_stays_unevaluated(expr: sp.Expr) -> None:
 def test_assumptions_see_the_numbers() -> None:
     assert (ops.SIGMA.func(2) - 1).is_negative
     assert ops.SIGMA.prime(-800).is_positive
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_second_derivative_by_sympy_diff_agrees_with_the_elementary_form(name: str) -> None:
+    # σ′′, swish′′, …: fdiff of the primes, against SymPy differentiating exp/log/Max.
+    g = op_graph(name)
+    w = symbols_of(g)["w"]
+    expanded = gg.derive(g, wrt="w").expanded
+    ours, truth = sp.diff(expanded, w), sp.diff(ops.elementary(expanded), w)
+    for values in op_points(4):
+        subs = at(g, values)
+        assert float(ours.subs(subs).evalf()) == pytest.approx(
+            float(truth.subs(subs).evalf()), rel=1e-12, abs=1e-12)
