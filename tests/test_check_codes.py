@@ -96,3 +96,14 @@ def test_two_slips_give_two_codes():
                          ids=lambda v: v if isinstance(v, str) and ":" in v else "")
 def test_every_bundled_question_bank(name, graph, question, limits):
     assert grade_bank(graph, question, limits, one_per_code=True) == []
+
+
+def test_index_notation_answers_get_codes_too():
+    checker = Checker(Graph.from_text((LESSONS / "graphs" / "layer.gg").read_text()))
+    q = "dC_0/da_k^(L-1)"
+    right = "W_jk^(L)*sigma'(z_j^(L))*2*(a_j^(L) - y_j)"
+    cases = {f"sum_j {right}": (), right: ("MISSING-SUM",),
+             f"sum_j {right.replace('W_jk', 'W_kj')}": ("TRANSPOSED-INDEX",),
+             f"sum_j {right.replace(chr(39), '')}": ("OP-NOT-DERIVATIVE",),
+             f"sum_j {right.replace('2*', '')}": ("DROPPED-CONSTANT",)}
+    assert {a: checker.check(q, a).codes for a in cases} == cases

@@ -19,7 +19,6 @@ from .mutations import bank, parallel
 from .numbers import close, evaluate, proportional
 from .prepare import SCALAR, Prepared
 
-
 MAX_FULL_BANK_FACTORS = 12
 
 

@@ -105,6 +105,8 @@ def _renamed(graph: Graph, expr: sp.Expr) -> Iterator[tuple[str, sp.Expr]]:
             swapped = s.name.replace(f"_{sub}", f"_{sub[::-1]}", 1)
             if swapped in names:
                 yield "TRANSPOSED-INDEX", expr.xreplace({s: graph[swapped].symbol})
+            elif sub.isalpha():  # index letters (Wⱼₖ of a layer): Wₖⱼ
+                yield "TRANSPOSED-INDEX", expr.xreplace({s: s.func(swapped)})
 
 
 def bank(graph: Graph, d: Derivation | None, whole_only: bool = False) -> list[Mutation]:
