@@ -119,3 +119,14 @@ def test_reveal_after_is_read_and_checked(tmp_path: Path) -> None:
     path.write_text(text.replace("reveal_after = 2", "reveal_after = 0"))
     with pytest.raises(Exception, match="reveal_after"):
         load_lesson(path)
+
+
+def test_the_html_page_lists_slips_without_forms() -> None:
+    import re
+
+    from gradgraph.lesson import lesson_html
+
+    page = lesson_html(load_lesson(ROOT / "lessons" / "01-chain-rule.toml"))
+    slips = re.findall(r'<details class="slips">(.*?)</details>', page, re.S)
+    assert slips and any("not its derivative" in s for s in slips)
+    assert not any("σ′(z⁽ᴸ⁾)" in s or "2(a⁽ᴸ⁾ − y)" in s for s in slips)
