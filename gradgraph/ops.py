@@ -64,6 +64,13 @@ class OpSpec:
         evaluate it symbolically and to differentiate it again.
     unicode, latex : display names.
     forward, backward : numpy kernels for op(x) and op′(x).
+    numeric, prime_numeric : the kernels' stable formulas as exact SymPy identities
+        (σ via e^(−|x|)), printed by plain SymPy printers (``lambdify``, ``pycode``) and
+        evaluated in mpmath by ``evalf``; ``None`` means the definition (the partial).
+
+    In plain SymPy an op is an ordinary function: ``evalf`` gives numbers,
+    ``rewrite(sympy.exp)`` the definition, ``lambdify`` (any module) elementary code,
+    ``sympy.diff`` the partial and, for primes, ``sympy.diff`` of the prime definition.
     """
 
     name: str
