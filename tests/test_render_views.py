@@ -177,7 +177,10 @@ def test_wrap_cuts_rows_of_at_most_m():
     g = examples.chain(12)
     plan = plan_view(g, ViewOptions(wrap=7))
     assert plan.rows and all(len(r) <= 7 for r in plan.rows)
-    assert [u for r in plan.rows for u in r] == plan.order
+    assert sorted(u for r in plan.rows for u in r) == sorted(plan.order)
+    row_of = {u: i for i, r in enumerate(plan.rows) for u in r}
+    for tag in ("L-11", "L-5", "L"):  # a layer is never cut across two rows
+        assert len({row_of[g[f"{b}^({tag})"].id] for b in "wbza"}) == 1
     source = render(g, wrap=7).source
     assert source.count("rank=same") == len(plan.rows)
     assert "rankdir=\"TB\"" in source
