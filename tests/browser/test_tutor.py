@@ -338,6 +338,42 @@ def test_a_training_run_streams_epochs_into_the_curves(page, server):  # noqa: F
     assert page.console_errors == []
 
 
+def test_adam_with_beta_1_a_cosine_schedule_and_a_validation_split(page, server):  # noqa: F811
+    open_view(page, f"{server}/#/train", "train")
+    beta_1 = page.locator("#tr-beta_1")
+    assert beta_1.is_hidden()  # sgd does not take β₁
+    page.locator("#tr-optimizer").select_option("adam")
+    assert beta_1.is_visible() and beta_1.get_attribute("placeholder") == "0.9"
+    assert page.locator("#tr-momentum").is_hidden()
+    beta_1.fill("0.8")
+    page.locator("#tr-schedule").select_option("cosine")
+    page.locator("#tr-schedule-total").fill("30")
+    page.locator("#tr-validation_split").fill("0.2")
+    page.locator("#tr-hidden").fill("4")
+    page.locator("#tr-epochs").fill("3")
+    page.locator("#tr-batch_size").fill("256")
+    with page.expect_request("**/api/train") as posted:
+        page.locator("#tr-start").click()
+    assert posted.value.post_data_json == {
+        "data": "digits", "hidden": [4], "activation": "tanh", "optimizer": "adam",
+        "beta_1": 0.8, "epochs": 3, "batch_size": 256, "seed": 0, "validation_split": 0.2,
+        "schedule": {"kind": "cosine", "total": 30}}
+    page.wait_for_function("() => /^Done/.test(document.querySelector('#tr-status').textContent)",
+                           timeout=30_000)
+    assert len(page.locator("#tr-loss polyline.train").get_attribute("points").split()) == 3
+    assert len(page.locator("#tr-acc polyline.val").get_attribute("points").split()) == 3
+    assert page.locator("#tr-loss text.legend", has_text="validation").count() == 1
+    assert "306 held-out" in page.locator("#tr-status").text_content()
+    shot(page, "train-parity")
+    # The link holds the options: a reload restores adam's β₁ and the schedule.
+    page.reload()
+    page.wait_for_selector("body[data-ready='train']", timeout=60_000)
+    assert page.locator("#tr-optimizer").input_value() == "adam" and beta_1.input_value() == "0.8"
+    assert page.locator("#tr-schedule-total").input_value() == "30"
+    assert page.locator("#tr-validation_split").input_value() == "0.2"
+    assert page.console_errors == []
+
+
 # --- the pages' pure logic, run in the browser -----------------------------------------------
 
 

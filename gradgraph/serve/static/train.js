@@ -1,40 +1,22 @@
 // Train: every option `gradgraph train` has, curves drawn live from server-sent events,
 // Cancel, then the trained model's graph and derivation. `TrainRun` is reused by lessons.
 
-import { post } from './api.js';
+import { get, post } from './api.js';
 import { drawChart } from './chart.js';
 import { Diagram } from './diagram.js';
 import { $, clear, fmt, h, say } from './dom.js';
 import { derivationView } from './maths.js';
 import { jsonParam, setQuery } from './route.js';
 
-const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'sign', 'adagrad', 'rmsprop', 'adam', 'adamax', 'adamw'];
-const ADAMS = ['adam', 'adamax', 'adamw'];
-
-// key, label, kind, default, and which optimizer / schedule the field belongs to.
+// The fixed part of the form. The optimizers, schedules, their settings and defaults and
+// the dtypes come from GET /api/train/options (the classes of gradgraph.optim), so a new
+// setting there appears here without an edit.
 export const FIELDS = [
   { group: 'Network' },
   { key: 'hidden', label: 'Hidden layers', kind: 'text', value: '100', hint: 'units per layer: 100 or 64,32' },
   { key: 'activation', label: 'Activation', kind: 'select', value: 'tanh', options: ['tanh', 'sigmoid', 'relu', 'softplus'] },
-  { group: 'Optimizer' },
-  { key: 'optimizer', label: 'Optimizer', kind: 'select', value: 'sgd', options: OPTIMIZERS },
-  { key: 'lr', label: 'Learning rate ε', kind: 'number', value: '0.1', hint: 'empty: the optimizer’s default' },
-  { key: 'momentum', label: 'Momentum μ', kind: 'number', value: '', hint: '0.9', only: ['sgd', 'momentum', 'nesterov'] },
-  { key: 'nesterov', label: 'Nesterov', kind: 'check', only: ['sgd'] },
-  { key: 'beta_1', label: 'β₁', kind: 'number', value: '', hint: '0.9', only: ADAMS },
-  { key: 'beta_2', label: 'β₂', kind: 'number', value: '', hint: '0.999', only: ADAMS },
-  { key: 'rho', label: 'ρ (decay)', kind: 'number', value: '', hint: '0.9', only: ['rmsprop'] },
-  { key: 'epsilon', label: 'ε (stability)', kind: 'number', value: '', hint: 'default', only: ['adagrad', 'rmsprop', ...ADAMS] },
-  { group: 'Learning-rate schedule' },
-  { key: 'schedule', label: 'Schedule', kind: 'select', value: '', options: ['', 'step', 'exponential', 'inverse-time', 'linear', 'cosine'],
-    names: { '': 'constant', step: 'step decay', exponential: 'exponential', 'inverse-time': '1/t', linear: 'linear to a floor', cosine: 'cosine' } },
-  { key: 'every', label: 'every (epochs)', kind: 'number', value: '5', sched: ['step'] },
-  { key: 'factor', label: 'factor', kind: 'number', value: '0.5', sched: ['step'] },
-  { key: 'rate', label: 'rate', kind: 'number', value: '0.05', sched: ['exponential'] },
-  { key: 'decay', label: 'decay', kind: 'number', value: '0.1', sched: ['inverse-time'] },
-  { key: 'tau', label: 'τ (epochs)', kind: 'number', value: '10', sched: ['linear'] },
-  { key: 'total', label: 'total (epochs)', kind: 'number', value: '15', sched: ['cosine'] },
-  { key: 'floor', label: 'floor', kind: 'number', value: '0.01', sched: ['linear', 'cosine'] },
+  { group: 'Optimizer', optimizer: true },
+  { group: 'Learning-rate schedule', schedule: true },
   { group: 'Regularisation' },
   { key: 'l1', label: 'L1 λ', kind: 'number', value: '', hint: '0' },
   { key: 'l2', label: 'L2 λ', kind: 'number', value: '', hint: '0' },
@@ -44,9 +26,33 @@ export const FIELDS = [
   { key: 'epochs', label: 'Epochs', kind: 'number', value: '15' },
   { key: 'batch_size', label: 'Batch size', kind: 'number', value: '32' },
   { key: 'seed', label: 'Seed', kind: 'number', value: '0' },
+  { key: 'validation_split', label: 'Validation split', kind: 'number', value: '', hint: 'none: test set' },
+  { key: 'dtype', label: 'dtype', kind: 'dtype' },
 ];
 
-const SCHEDULE_KEYS = ['every', 'factor', 'rate', 'decay', 'tau', 'total', 'floor'];
+// How a setting's name is shown (presentation only; which optimizer takes it and its
+// default are the server's). A name missing here is shown as it is.
+const LABELS = {
+  lr: 'Learning rate ε', momentum: 'Momentum μ', nesterov: 'Nesterov', beta_1: 'β₁', beta_2: 'β₂',
+  epsilon: 'ε (stability)', rho: 'ρ (decay)', eps_placement: 'ε placement', centered: 'Centred',
+  bias_correction: 'Bias correction', weight_decay: 'Weight decay λ',
+  initial_accumulator: 'Initial accumulator', every: 'every', factor: 'factor', rate: 'rate',
+  decay: 'decay', tau: 'τ', total: 'total', floor: 'floor',
+};
+const SCHEDULE_NAMES = { '': 'none', step: 'step decay', 'inverse-time': '1/t', linear: 'linear to a floor' };
+const SCHED = 'schedule.'; // schedule settings' control names: "schedule.total"
+
+let cataloguePromise = null;
+/** GET /api/train/options, once per page. */
+export function trainCatalogue() {
+  cataloguePromise ??= get('/api/train/options').catch((err) => {
+    cataloguePromise = null;
+    throw err;
+  });
+  return cataloguePromise;
+}
+
+const settingLabel = (s) => (LABELS[s.name] ?? s.name) + (s.type === 'integer' ? ' (updates)' : '');
 
 function control(f, id) {
   if (f.kind === 'select') {
@@ -62,34 +68,103 @@ function control(f, id) {
   });
 }
 
-/** Build the options form into `form` (ids prefixed by `prefix`). */
-export function buildForm(form, prefix = 'tr') {
-  clear(form);
-  let fieldset = null;
+function fieldRow(f, prefix) {
+  const id = `${prefix}-${f.key.replace('.', '-')}`;
+  const input = control(f, id);
+  const wrap = f.kind === 'check'
+    ? h('div', { class: 'field check' }, input, h('label', { htmlFor: id, text: f.label }))
+    : h('div', { class: 'field' }, h('label', { htmlFor: id, text: f.label }), input);
+  if (f.only) wrap.dataset.only = f.only.join(' ');
+  if (f.sched) wrap.dataset.sched = f.sched.join(' ');
+  return wrap;
+}
+
+/** One field per setting name; `owners` lists who takes it (shown only for those). */
+function settingFields(owners, keyOf, attr) {
+  const byName = new Map();
+  for (const owner of owners) {
+    for (const s of owner.settings) {
+      if (!byName.has(s.name)) byName.set(s.name, { setting: s, takers: [] });
+      byName.get(s.name).takers.push(owner.name);
+    }
+  }
+  return [...byName.values()].map(({ setting: s, takers }) => ({
+    key: keyOf(s.name), label: settingLabel(s), setting: s.name, [attr]: takers,
+    kind: s.type === 'boolean' ? 'check' : s.choices ? 'select' : 'number',
+    options: s.choices, value: s.choices ? s.default : '',
+  }));
+}
+
+/** The form's fields: FIELDS with the optimizer and schedule groups filled from `cat`. */
+function fieldsOf(cat) {
+  const out = [];
   for (const f of FIELDS) {
+    if (f.optimizer) {
+      const names = cat.optimizers.map((o) => o.name);
+      out.push(f, { key: 'optimizer', label: 'Optimizer', kind: 'select', value: cat.defaults.optimizer, options: names },
+        ...settingFields(cat.optimizers, (n) => n, 'only'));
+    } else if (f.schedule) {
+      out.push(f, { key: 'schedule', label: 'Schedule', kind: 'select', value: '',
+        options: ['', ...cat.schedules.map((s) => s.name)], names: SCHEDULE_NAMES },
+      ...settingFields(cat.schedules, (n) => SCHED + n, 'sched'),
+      { note: 'k counts updates (one per minibatch), as gradgraph train --schedule' });
+    } else if (f.kind === 'dtype') {
+      out.push({ ...f, kind: 'select', value: cat.defaults.dtype, options: cat.dtypes });
+    } else out.push(f);
+  }
+  return out;
+}
+
+/** Build the options form into `form` from the server's catalogue (ids prefixed by `prefix`). */
+export function buildForm(form, cat, prefix = 'tr') {
+  clear(form);
+  form.fields = fieldsOf(cat);
+  form.catalogue = cat;
+  let fieldset = null;
+  for (const f of form.fields) {
     if (f.group) {
       fieldset = h('fieldset', {}, h('legend', { text: f.group }));
       form.append(fieldset);
-      continue;
-    }
-    const id = `${prefix}-${f.key}`;
-    const input = control(f, id);
-    const wrap = f.kind === 'check'
-      ? h('div', { class: 'field check' }, input, h('label', { htmlFor: id, text: f.label }))
-      : h('div', { class: 'field' }, h('label', { htmlFor: id, text: f.label }), input);
-    if (f.only) wrap.dataset.only = f.only.join(' ');
-    if (f.sched) wrap.dataset.sched = f.sched.join(' ');
-    fieldset.append(wrap);
+    } else if (f.note) {
+      const note = h('p', { class: 'field-note', text: f.note });
+      note.dataset.sched = cat.schedules.filter((s) => s.settings.some((x) => x.type === 'integer')).map((s) => s.name).join(' ');
+      fieldset.append(note);
+    } else fieldset.append(fieldRow(f, prefix));
   }
   form.addEventListener('change', (event) => {
-    // Each optimizer has its own sensible step size: sgd keeps the deck's 0.1.
-    if (event.target.name === 'optimizer') form.elements.lr.value = event.target.value === 'sgd' ? '0.1' : '';
+    if (event.target.name === 'optimizer' || event.target.name === 'schedule') showDefaults(form);
     showRelevant(form);
   });
+  showDefaults(form);
   showRelevant(form);
 }
 
+function chosen(form) {
+  const cat = form.catalogue;
+  const opt = cat.optimizers.find((o) => o.name === form.elements.optimizer.value);
+  const sched = cat.schedules.find((s) => s.name === form.elements.schedule.value);
+  return { opt, sched };
+}
+
+/** Each setting's placeholder (or check, or choice) shows the chosen one's default, and
+ * its rows follow the class's own order (β₁, β₂, ε for adam). */
+function showDefaults(form) {
+  const { opt, sched } = chosen(form);
+  const owned = [...(opt?.settings ?? []).map((s) => [s.name, s]),
+    ...(sched?.settings ?? []).map((s) => [SCHED + s.name, s])];
+  for (const [key, s] of owned) {
+    const el = form.elements[key];
+    const row = el.closest('.field');
+    row.parentElement.append(row);
+    if (s.type === 'boolean') el.checked = Boolean(s.default);
+    else if (s.choices) el.value = s.default;
+    else el.placeholder = s.required ? 'required' : String(s.default);
+  }
+}
+
 function showRelevant(form) {
+  const note = form.querySelector('.field-note');
+  note?.parentElement.append(note); // after the schedule's rows
   const opt = form.elements.optimizer.value;
   const sched = form.elements.schedule.value;
   for (const el of form.querySelectorAll('[data-only]')) el.hidden = !el.dataset.only.split(' ').includes(opt);
@@ -99,22 +174,28 @@ function showRelevant(form) {
 /** The form as a TrainOptions body; throws Error(one line) for a field that is not a number. */
 export function readForm(form) {
   const body = { data: 'digits' };
-  const opt = form.elements.optimizer.value;
-  const sched = form.elements.schedule.value;
-  for (const f of FIELDS) {
-    if (!f.key || f.key === 'schedule' || SCHEDULE_KEYS.includes(f.key)) continue;
-    if (f.only && !f.only.includes(opt)) continue;
+  const { opt, sched } = chosen(form);
+  for (const f of form.fields) {
+    if (!f.key || f.key === 'schedule' || f.sched) continue;
+    if (f.only && !f.only.includes(opt.name)) continue;
     const el = form.elements[f.key];
-    if (f.kind === 'check') { if (el.checked) body[f.key] = true; continue; }
+    const setting = f.setting ? opt.settings.find((s) => s.name === f.setting) : null;
+    if (f.kind === 'check') {
+      // A setting goes only when it differs from the optimizer's default.
+      if (setting ? el.checked !== Boolean(setting.default) : el.checked) body[f.key] = el.checked;
+      continue;
+    }
     const text = el.value.trim();
-    if (text === '') continue;
+    if (text === '' || (setting && f.kind === 'select' && text === setting.default)) continue;
+    if (f.key === 'dtype' && text === form.catalogue.defaults.dtype) continue;
     body[f.key] = f.key === 'hidden' ? parseHidden(text) : f.kind === 'number' ? number(f, text) : text;
   }
   if (sched) {
-    body.schedule = { kind: sched };
-    for (const key of SCHEDULE_KEYS) {
-      const f = FIELDS.find((x) => x.key === key);
-      if (f.sched.includes(sched)) body.schedule[key] = number(f, form.elements[key].value.trim());
+    body.schedule = { kind: sched.name };
+    for (const s of sched.settings) {
+      const text = form.elements[SCHED + s.name].value.trim();
+      if (text === '' && s.required) throw new Error(`The ${sched.name} schedule needs ${s.name}`);
+      if (text !== '') body.schedule[s.name] = number({ label: `${sched.name} ${s.name}` }, text);
     }
   }
   return body;
@@ -137,15 +218,18 @@ export function parseHidden(text) {
 
 /** Fill the form from a TrainOptions body (from a link or a lesson). */
 export function fillForm(form, body) {
+  if (body?.optimizer && form.elements.optimizer) form.elements.optimizer.value = body.optimizer;
+  form.elements.schedule.value = body?.schedule?.kind ?? '';
+  showDefaults(form);
   for (const [key, value] of Object.entries(body || {})) {
     const el = form.elements[key];
-    if (!el) continue;
+    if (!el || key === 'schedule' || key === 'optimizer') continue;
     if (el.type === 'checkbox') el.checked = Boolean(value);
     else el.value = key === 'hidden' && Array.isArray(value) ? value.join(',') : String(value);
   }
-  if (body?.schedule?.kind) {
-    form.elements.schedule.value = body.schedule.kind;
-    for (const key of SCHEDULE_KEYS) if (key in body.schedule) form.elements[key].value = String(body.schedule[key]);
+  for (const [key, value] of Object.entries(body?.schedule ?? {})) {
+    const el = form.elements[SCHED + key];
+    if (el && key !== 'kind') el.value = String(value);
   }
   showRelevant(form);
 }
@@ -163,6 +247,8 @@ export class TrainRun {
     this.stop();
     this.history = { loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
     this.epochs = body.epochs ?? 15;
+    // val_* is measured on held-out training data with a split, else on the test set.
+    this.valName = body.validation_split ? 'validation' : 'test set';
     say(this.error, '');
     this.result.hidden = true;
     this.draw();
@@ -204,15 +290,17 @@ export class TrainRun {
     const hist = this.history;
     drawChart(this.lossSvg, { title: 'Loss', epochs: this.epochs, series: [
       { name: 'train', values: hist.loss, cls: 'train' },
-      { name: 'validation', values: hist.val_loss, cls: 'val' }] });
+      { name: this.valName ?? 'test set', values: hist.val_loss, cls: 'val' }] });
     drawChart(this.accSvg, { title: 'Accuracy', epochs: this.epochs, fixed: [0, 1], series: [
       { name: 'train', values: hist.accuracy, cls: 'train' },
-      { name: 'validation', values: hist.val_accuracy, cls: 'val' }] });
+      { name: this.valName ?? 'test set', values: hist.val_accuracy, cls: 'val' }] });
   }
 
   onDone(done) {
     const test = done.test || {};
-    this.finish(`Done: test accuracy ${fmt(test.accuracy, 4)}, test loss ${fmt(test.loss, 3)}.`);
+    const val = done.validation?.of === 'training data'
+      ? ` Validation: ${done.validation.examples} held-out training examples.` : '';
+    this.finish(`Done: test accuracy ${fmt(test.accuracy, 4)}, test loss ${fmt(test.loss, 3)}.${val}`);
     this.showModel(done);
   }
 
@@ -264,10 +352,17 @@ export class TrainRun {
 let started = false;
 let run;
 
-export function show(r) {
+export async function show(r) {
   const form = $('#tr-form');
   if (!started) {
-    buildForm(form);
+    let cat;
+    try {
+      cat = await trainCatalogue();
+    } catch (err) {
+      say($('#tr-error'), err.message);
+      return;
+    }
+    buildForm(form, cat);
     run = new TrainRun({
       lossSvg: $('#tr-loss'), accSvg: $('#tr-acc'), status: $('#tr-status'), error: $('#tr-error'),
       result: $('#tr-result'), startButton: $('#tr-start'), cancelButton: $('#tr-cancel'),
