@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from gradgraph import Graph, examples
 from gradgraph.cli import cli
 from gradgraph.errors import GradgraphError, RenderError
-from gradgraph.render import MAX_DRAWN_EDGES, MAX_DRAWN_NODES, check_size, render
+from gradgraph.render import MAX_DRAWN_EDGES, MAX_DRAWN_NODES, check_size, find_dot, render
 from gradgraph.render.views import Rep, ViewOptions, plan_view, rep_box
 
 NODE_LINE = re.compile(r"^  (\w+) \[id=\"(\w+)\"", re.MULTILINE)
@@ -304,3 +304,19 @@ def test_terms_of_a_wide_sum_fold_side_by_side():
     assert rep.kind == "parallel" and rep.count == 38
     assert set(rep.members) == {f"x_{i}" for i in range(2, 40)}
     assert plan.sums == frozenset({"s"}) and plan.size[0] == 6  # x1, × 38, x40, s, y, C
+
+
+def test_neighbourhood_frames_its_centre():
+    source = render(examples.chain(20), around="z^(L-10)", hops=1).source
+    centre = examples.chain(20)["z^(L-10)"].id
+    assert re.search(rf'^  {centre} \[id="{centre}", class="intermediate on"', source, re.M)
+    assert "around z⁽ᴸ⁻¹⁰⁾" in source
+    assert source.count(' on"') == 1
+
+
+@pytest.mark.skipif(find_dot() is None, reason="Graphviz dot is not installed")
+def test_a_folded_view_lays_out_and_keeps_ids_in_the_svg():
+    g = Graph.from_text(u_chain(450))
+    svg = render(g, repeat=True, wrap=4).svg()
+    assert 'id="rep_0"' in svg and f'id="{g["u_2"].id}"' in svg
+    assert "× 446" in svg

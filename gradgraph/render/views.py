@@ -80,6 +80,7 @@ class Plan:
     sums: frozenset[str] = frozenset()  # node names drawn as Σ nodes
     edges: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     rows: list[list[str]] = field(default_factory=list)
+    centre: str | None = None  # the node a neighbourhood view is drawn around
 
     @property
     def size(self) -> tuple[int, int]:
@@ -239,6 +240,8 @@ def plan_view(graph: Graph, opts: ViewOptions, wrt: str | None = None,
     names = select(graph, opts, wrt, of)
     unit = {n: graph[n].id for n in names}
     plan = Plan(graph, unit, [])
+    if opts.around is not None:
+        plan.centre = graph.resolve(opts.around)
     if opts.repeat:
         _fold(plan, names)
     plan.sums = frozenset() if opts.sums is False else wide_sums(
@@ -325,6 +328,9 @@ def view_dot(scene: Scene, plan: Plan) -> str:
     """DOT text of a planned view, drawn with the op graph's own boxes and edges."""
     rankdir = _WRAPPED_RANKDIR[scene.rankdir] if plan.rows else scene.rankdir
     extra = [(MUTED, "× N: N more blocks like the ones beside it")] if plan.reps else []
+    centre = plan.centre if plan.centre is not None and not scene.highlight else None
+    if centre is not None:
+        extra.insert(0, (HIGHLIGHT, f"around {graph_name(scene, centre)}"))
     lines = header("gradgraph", rankdir,
                    caption_text(derivation_rows(scene), legend_html(scene, extra)))
     graph = scene.graph
@@ -336,6 +342,8 @@ def view_dot(scene: Scene, plan: Plan) -> str:
             continue
         node = by_id[uid]
         look = node_look(scene, node)
+        if node.name == centre:  # nothing else is lit: frame the node the view is about
+            look = replace(look, emphasis="on")
         label = sum_table(scene, node, look) if node.name in plan.sums else \
             node_table(scene, node, look)
         lines.append(f"  {uid}" + attrs(id=uid, class_=f"{node.role} {look.emphasis}",
@@ -349,6 +357,10 @@ def view_dot(scene: Scene, plan: Plan) -> str:
         lines += wrap_lines(plan.rows)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def graph_name(scene: Scene, name: str) -> str:
+    return scene.graph[name].unicode
 
 
 def sum_table(scene: Scene, node: Node, look: NodeLook) -> str:
