@@ -218,8 +218,12 @@ export function parseHidden(text) {
 
 /** Fill the form from a TrainOptions body (from a link or a lesson). */
 export function fillForm(form, body) {
-  if (body?.optimizer && form.elements.optimizer) form.elements.optimizer.value = body.optimizer;
-  form.elements.schedule.value = body?.schedule?.kind ?? '';
+  // A name this server does not know (an old or edited link) keeps the current choice.
+  const pick = (select, value) => {
+    if ([...select.options].some((o) => o.value === value)) select.value = value;
+  };
+  if (body?.optimizer) pick(form.elements.optimizer, body.optimizer);
+  pick(form.elements.schedule, body?.schedule?.kind ?? '');
   showDefaults(form);
   for (const [key, value] of Object.entries(body || {})) {
     const el = form.elements[key];
