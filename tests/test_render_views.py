@@ -320,3 +320,11 @@ def test_a_folded_view_lays_out_and_keeps_ids_in_the_svg():
     svg = render(g, repeat=True, wrap=4).svg()
     assert 'id="rep_0"' in svg and f'id="{g["u_2"].id}"' in svg
     assert "× 446" in svg
+
+
+def test_identical_dense_layers_fold():
+    g = examples.mlp([4, 3, 3, 3, 3, 3, 3, 2])  # layers 2 … 6 alike (3×3, tanh)
+    plan = plan_view(g, ViewOptions(repeat=True))
+    (rep,) = plan.reps.values()
+    assert rep.count == 3
+    assert {n.split("^(")[1][:-1] for n in rep.members} == {"3", "4", "5"}

@@ -172,7 +172,9 @@ def signature(graph: Graph, block: list[str]) -> str:
             continue
         swap = {graph[p].symbol: sp.Symbol(f"_m{inside[p]}" if p in inside
                                            else f"_x_{graph[p].role}") for p in node.parents}
-        parts.append(f"{node.role}{node.shape}:{sp.srepr(node.expr.xreplace(swap))}")
+        # A layer's node-level form, affine(W, a, b): its element form names the letters.
+        expr = node.tensor_expr if node.tensor_expr is not None else node.expr
+        parts.append(f"{node.role}{node.shape}:{sp.srepr(expr.xreplace(swap))}")
     return "|".join(parts)
 
 
