@@ -184,8 +184,14 @@ def find_runs(graph: Graph, blocks: list[list[str]]) -> list[tuple[str, list[int
     where = {n: i for i, b in enumerate(blocks) for n in b}
     reads = [{where[p] for n in b for p in graph[n].parents if p in where} - {i}
              for i, b in enumerate(blocks)]
-    runs, used = [], set()
-    # Chains: each block reads exactly one block like itself, which only it reads on.
+    runs = _chain_runs(sig, reads)
+    used = {i for _, run in runs for i in run}
+    runs += _parallel_runs(sig, reads, used)
+    return sorted(runs, key=lambda r: r[1][0])
+
+
+def _chain_runs(sig: list[str], reads: list[set[int]]) -> list[tuple[str, list[int]]]:
+    """Chains: each block reads exactly one block like itself, read on by it alone."""
     succ: dict[int, list[int]] = {}
     for i, r in enumerate(reads):
         same = [j for j in r if sig[j] == sig[i]]
@@ -193,28 +199,33 @@ def find_runs(graph: Graph, blocks: list[list[str]]) -> list[tuple[str, list[int
             succ.setdefault(same[0], []).append(i)
     nxt = {j: ks[0] for j, ks in succ.items() if len(ks) == 1}
     has_prev = set(nxt.values())
-    for start in range(len(blocks)):
+    runs = []
+    for start in range(len(sig)):
         if start in has_prev or start not in nxt:
             continue
         run = [start]
-        while run[-1] in nxt and nxt[run[-1]] not in used:
+        while run[-1] in nxt:
             run.append(nxt[run[-1]])
         if len(run) >= MIN_REPEAT:
             runs.append(("chain", run))
-            used.update(run)
-    # Parallel: same structure, same depth, same kinds of neighbours (a layer's units).
+    return runs
+
+
+def _parallel_runs(sig: list[str], reads: list[set[int]], used: set[int]
+                   ) -> list[tuple[str, list[int]]]:
+    """Side by side: same structure, same depth, same kinds of neighbours (the units
+    of a wide layer, the terms of a wide sum)."""
     depth = _block_depths(reads)
-    fed = [set() for _ in blocks]
+    fed: list[set[str]] = [set() for _ in sig]
     for i, r in enumerate(reads):
         for j in r:
             fed[j].add(sig[i])
     groups: dict[tuple, list[int]] = {}
-    for i in range(len(blocks)):
+    for i in range(len(sig)):
         if i not in used:
             key = (sig[i], depth[i], frozenset(sig[j] for j in reads[i]), frozenset(fed[i]))
             groups.setdefault(key, []).append(i)
-    runs += [("parallel", g) for g in groups.values() if len(g) >= MIN_REPEAT]
-    return sorted(runs, key=lambda r: r[1][0])
+    return [("parallel", g) for g in groups.values() if len(g) >= MIN_REPEAT]
 
 
 def _block_depths(reads: list[set[int]]) -> list[int]:
