@@ -22,8 +22,11 @@ import sympy as sp
 from .notation import (
     GREEK,
     _index_like,
+    implicit_after,
+    number_text,
     partial_unicode,
     reorder,
+    scientific,
     split_name,
     unicode_name,
 )
@@ -240,19 +243,26 @@ def _op(e: OpFunction) -> _M:
     return _M(tuple(parts), _PREC_ATOM, lead)
 
 
+def _int_parts(n: int) -> list[str]:
+    """An integer's tokens: ``<mn>12</mn>``, or 1.0×10⁵⁰⁰⁰ as the Unicode prints it."""
+    sci = scientific(n)
+    if sci is None:
+        return [mn(str(n))]
+    return [mn(sci[0]), mo("×"), f"<msup>{mn('10')}{mn(str(sci[1]))}</msup>"]
+
+
 def _number(e: sp.Number) -> _M:
-    if isinstance(e, sp.Float):
-        text = repr(float(e))
-        text = text[:-2] if text.endswith(".0") else text
-    elif isinstance(e, sp.Rational) and e.q != 1:
-        text = f"{e.p}/{e.q}"
-    else:
-        text = str(e)
+    text = number_text(e)
     negative = text.startswith("-")
     text = text.lstrip("-")
-    if "/" in text:
-        top, bot = text.split("/")
-        parts = [mn(top), mo("/"), mn(bot)]
+    if isinstance(e, sp.Rational) and not isinstance(e, sp.Integer):
+        bot = _int_parts(int(e.q))
+        if len(bot) > 1:
+            bot = [fence("("), *bot, fence(")")]
+        parts = [*_int_parts(abs(int(e.p))), mo("/"), *bot]
+        prec = _PREC_MUL
+    elif isinstance(e, sp.Integer) and scientific(int(e.p)) is not None:
+        parts = _int_parts(abs(int(e.p)))
         prec = _PREC_MUL
     else:
         parts = [mn(text.replace("-", MINUS))] if text[:1].isdigit() else [mi(text)]
@@ -284,11 +294,14 @@ def _mul(e: sp.Mul) -> _M:
         top = top if top.prec >= _PREC_MUL else _paren(top)
         bot = bot if bot.prec > _PREC_MUL else _paren(bot)
         return _seq(top, mo("/"), bot, prec=_PREC_MUL, lead=top.lead)
-    return _join_factors([_m(f) for f in e.args], [isinstance(f, sp.Number) for f in e.args])
+    return _join_factors([_m(f) for f in e.args], [implicit_after(f) for f in e.args])
 
 
 def _join_factors(factors: Sequence[_M], numbers: Sequence[bool]) -> _M:
-    """``a(1 − a)``, ``2(a − y)``, ``2x`` implicit; ``·`` elsewhere, as the Unicode has it."""
+    """``a(1 − a)``, ``2(a − y)``, ``2x`` implicit; ``·`` elsewhere, as the Unicode has it.
+
+    ``numbers[i]`` says factor ``i`` is a whole number the next factor may touch.
+    """
     parts: list[str] = []
     lead = ""
     prev_number = False
@@ -315,7 +328,7 @@ def _pow(e: sp.Pow) -> _M:
         return _seq(mn("1"), mo("/"), inv if inv.prec > _PREC_MUL else _paren(inv),
                     prec=_PREC_MUL, lead="1")
     b = _m(base)
-    if b.prec < _PREC_ATOM or b.lead == MINUS:
+    if b.prec < _PREC_ATOM or b.lead in (MINUS, "√"):  # (√x)², not √x²
         b = _paren(b)
     if isinstance(exp, sp.Integer):
         upper = mn(str(exp))

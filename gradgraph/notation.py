@@ -7,10 +7,12 @@ expressions the way the slides do: ``x · σ′(z) · 2(a − y)``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
@@ -47,9 +49,14 @@ def split_name(name: str) -> tuple[str, str, str]:
     return m["base"], sub, m["tag"] or ""
 
 
+_INDEX_CHARS = set("ijklmnt0123456789")
+
+
 def _index_like(base: str, sub: str) -> bool:
-    # w_jk is an index; dropout_rate is a word that happens to contain "_".
-    return len(sub) <= 3 and (len(base) <= 2 or base in GREEK)
+    # w_jk and mask_i are indexed; dropout_rate is a word that happens to contain "_".
+    if len(sub) > 3:
+        return False
+    return len(base) <= 2 or base in GREEK or all(c in _INDEX_CHARS for c in sub)
 
 
 def unicode_name(name: str) -> str:
@@ -180,16 +187,45 @@ def _is_index_sum(e: sp.Basic) -> bool:
     return type(e).__name__ == "IndexSum" and len(e.args) == 2
 
 
-def _number(e: sp.Number) -> tuple[str, int]:
+_HUGE_BITS = 166  # about 50 digits: past this an integer prints as m×10ⁿ
+
+
+def scientific(n: int) -> tuple[str, int] | None:
+    """``10**5000`` -> (``"1.0"``, 5000); None for an integer short enough to print whole.
+
+    Python refuses ``str`` of an int over ~4,300 digits, and 50 digits are unreadable.
+    """
+    if abs(n).bit_length() <= _HUGE_BITS:
+        return None
+    mant, _, exp = mpmath.nstr(mpmath.mpf(abs(n)), 6, min_fixed=1, max_fixed=0).partition("e")
+    mant = mant if "." in mant else mant + ".0"
+    return ("-" if n < 0 else "") + mant, int(exp)
+
+
+def _int_text(n: int) -> str:
+    sci = scientific(n)
+    return str(n) if sci is None else f"{sci[0]}×10{str(sci[1]).translate(SUPERSCRIPT)}"
+
+
+def number_text(e: sp.Number) -> str:
+    """A number as printed: floats to 6 significant digits, huge integers as m×10ⁿ."""
     if isinstance(e, sp.Float):
-        text = repr(float(e))
-        text = text[:-2] if text.endswith(".0") else text
-    elif isinstance(e, sp.Rational) and e.q != 1:
-        text = f"{e.p}/{e.q}"
-    else:
-        text = str(e)
-    text = text.replace("-", "−")
-    prec = _PREC_MUL if "/" in text else _PREC_ATOM
+        x = float(e)
+        if not math.isfinite(x):
+            return mpmath.nstr(e._to_mpmath(53), 6)
+        text = repr(float(f"{x:.6g}"))
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(e, sp.Rational) and e.q != 1:
+        bot = _int_text(e.q)
+        return f"{_int_text(e.p)}/{bot if bot.isdigit() else f'({bot})'}"
+    if isinstance(e, sp.Integer):
+        return _int_text(e.p)
+    return str(e)
+
+
+def _number(e: sp.Number) -> tuple[str, int]:
+    text = number_text(e).replace("-", "−")
+    prec = _PREC_MUL if "/" in text or "×" in text else _PREC_ATOM
     return text, (_PREC_ADD if text.startswith("−") else prec)
 
 
@@ -216,6 +252,11 @@ def _mul(e: sp.Mul) -> tuple[str, int]:
     return _join_factors(list(e.args)), _PREC_MUL
 
 
+def implicit_after(f: sp.Expr) -> bool:
+    """Whether a factor may touch the next one: ``2x``, but ``0.5·x`` and ``1.0×10⁵⁰·x``."""
+    return isinstance(f, sp.Number) and number_text(f).isdigit()
+
+
 def _join_factors(parts: list[sp.Expr]) -> str:
     out = ""
     prev_number = False
@@ -229,7 +270,7 @@ def _join_factors(parts: list[sp.Expr]) -> str:
             out += text  # a(1 − a), 2(a − y), 2x
         else:
             out += "·" + text
-        prev_number = isinstance(f, sp.Number)
+        prev_number = implicit_after(f)
     return out
 
 
@@ -243,7 +284,7 @@ def _pow(e: sp.Pow) -> tuple[str, int]:
         text, prec = _u(inv)
         return f"1/{text if prec > _PREC_MUL else f'({text})'}", _PREC_MUL
     btext, bprec = _u(base)
-    if bprec < _PREC_ATOM or btext.startswith("−"):
+    if bprec < _PREC_ATOM or btext.startswith(("−", "√")):  # (√x)², not √x²
         btext = f"({btext})"
     if isinstance(exp, sp.Integer):
         return btext + str(exp).translate(SUPERSCRIPT), _PREC_POW
@@ -257,6 +298,16 @@ def _pow(e: sp.Pow) -> tuple[str, int]:
 class _Latex(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: ARG002
         return latex_name(expr.name)
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        sci = scientific(int(expr.p))
+        return str(expr.p) if sci is None else rf"{sci[0]} \times 10^{{{sci[1]}}}"
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        if scientific(int(expr.p)) is None and scientific(int(expr.q)) is None:
+            return super()._print_Rational(expr)
+        top = self._print_Integer(sp.Integer(expr.p))
+        return rf"\frac{{{top}}}{{{self._print_Integer(sp.Integer(expr.q))}}}"
 
     def _print_KroneckerDelta(self, expr: sp.Expr, exp: Any = None) -> str:  # noqa: ARG002
         return rf"\delta_{{{''.join(str(a) for a in expr.args)}}}"

@@ -134,3 +134,39 @@ def test_derivation_value_matches_gradients() -> None:
     a_prev, w, b, y = vals["a^(L-1)"], vals["w^(L)"], vals["b^(L)"], vals["y"]
     a = 1 / (1 + np.exp(-(w * a_prev + b)))
     assert d.value(vals) == pytest.approx(a_prev * a * (1 - a) * 2 * (a - y), rel=1e-12)
+
+
+# --- display defects (notation) ---------------------------------------------------------
+
+
+def test_a_float_times_a_name_has_a_product_sign_and_six_digits() -> None:
+    from gradgraph.notation import to_unicode
+    assert to_unicode(sp.Float(1 / 0.9) * sp.Symbol("mask_i^(1)")) == "1.11111·maskᵢ⁽¹⁾"
+    assert to_unicode(2 * sp.Symbol("x")) == "2x"
+
+
+@pytest.mark.parametrize(("name", "text", "latex"), [
+    ("var_i^(1)", "varᵢ⁽¹⁾", r"\mathrm{var}_{i}^{(1)}"),
+    ("zhat_i", "zhatᵢ", r"\mathrm{zhat}_{i}"),
+    ("mask_i", "maskᵢ", r"\mathrm{mask}_{i}"),
+    ("dropout_rate", "dropout_rate", r"\mathrm{dropout\_rate}"),
+])
+def test_an_index_subscript_splits_whatever_the_base(name: str, text: str, latex: str) -> None:
+    from gradgraph.notation import latex_name, unicode_name
+    assert (unicode_name(name), latex_name(name)) == (text, latex)
+
+
+def test_a_squared_root_is_parenthesised() -> None:
+    from gradgraph.notation import to_unicode
+    x = sp.Symbol("x")
+    assert to_unicode(sp.Pow(sp.sqrt(x), 2, evaluate=False)) == "(√x)²"
+    assert to_unicode(ops.REGISTRY["sqrt"].func(x) ** 2) == "(√x)²"
+
+
+def test_huge_numbers_print_in_scientific_form() -> None:
+    from gradgraph.notation import to_latex, to_unicode
+    big = sp.Integer(10) ** 5000
+    assert to_unicode(big) == "1.0×10⁵⁰⁰⁰"
+    assert to_unicode(-3 * big * sp.Symbol("x")) == "−3.0×10⁵⁰⁰⁰·x"
+    assert to_unicode(sp.Rational(1, 10**80)) == "1/(1.0×10⁸⁰)"
+    assert to_latex(big) == r"1.0 \times 10^{5000}"

@@ -349,3 +349,19 @@ def test_exported_formulas_read_as_their_unicode(lesson: str) -> None:
         shown, note = root.find(f"{NS}semantics")
         assert norm(linear(shown)) == unicode_norm(note.text or ""), element
     assert "http://" not in page.split("<svg", 1)[0]  # HTML needs no namespace URL
+
+
+@pytest.mark.parametrize("e", [
+    sp.Float(1 / 0.9) * sp.Symbol("mask_i^(1)"),
+    sp.Pow(sp.sqrt(x), 2, evaluate=False),
+    sp.Integer(10) ** 5000,
+    -3 * sp.Integer(10) ** 5000 * x,
+    sp.Rational(1, 10**80) * x + sp.Rational(7, 10**90),
+    sp.Symbol("var_i^(1)") * sp.Symbol("zhat_i") + sp.Symbol("dropout_rate"),
+])
+def test_display_rules_read_the_same_in_mathml(e: sp.Expr) -> None:
+    assert text_of(M.expr_mathml(e)) == unicode_norm(to_unicode(e))
+
+
+def test_an_indexed_long_name_is_a_subscript() -> None:
+    assert M.name_mathml("mask_i") == '<msub><mi mathvariant="normal">mask</mi><mi>i</mi></msub>'
