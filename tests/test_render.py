@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import importlib
 import os
 import re
@@ -785,3 +786,28 @@ def test_unknown_format_is_refused(tmp_path):
         r.save(tmp_path / "g.gif")
     with pytest.raises(RenderError, match="cannot tell the format"):
         r.save(tmp_path / "g")
+
+
+def _caption_lines(source: str) -> list[str]:
+    """The stepper caption's equation lines as read: tags and white (alignment) text gone."""
+    label = source[source.index("Backward pass"):]
+    label = label[:label.index("<BR ALIGN=\"LEFT\"/><BR")]
+    lines = [re.sub(r'<FONT COLOR="white">.*?</FONT>', "", line)
+             for line in label.split('<BR ALIGN="LEFT"/>')]
+    return [html.unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in lines]
+
+
+def test_stepper_caption_reads_as_a_teacher_would():
+    g = examples.chain(1)
+    frames = steps(g, values=SLIDES)
+    assert _caption_lines(frames[1].source) == [
+        "Backward pass, step 2 of 6: edge y → C₀",
+        "∂C₀/∂y = 2(y − a⁽ᴸ⁾)",
+        "= 0.68",
+    ]
+    assert _caption_lines(frames[2].source) == [
+        "Backward pass, step 3 of 6: edge z⁽ᴸ⁾ → a⁽ᴸ⁾",
+        "∂C₀/∂z⁽ᴸ⁾ = ∂C₀/∂a⁽ᴸ⁾ · ∂a⁽ᴸ⁾/∂z⁽ᴸ⁾",
+        "= ∂C₀/∂a⁽ᴸ⁾ · σ′(z⁽ᴸ⁾)",
+        "= (−0.68) · 0.2244 = −0.1526",
+    ]

@@ -101,20 +101,23 @@ def _step_rows(scene: Scene, k: int, total: int, parent: str, child: str,
     title = (f"<B>Backward pass, step {k} of {total}:</B> edge "
              f"{esc(unicode_name(parent))} → {esc(unicode_name(child))}")
     head = partial_unicode(of, parent)
-    local = partial_unicode(child, parent)
-    rule = local if child == of else f"{partial_unicode(of, child)} · {local}"
     sign = "+=" if accumulates and has_previous else "="
-    rows = [[title], [f"<B>{esc(head)}</B>", sign, esc(rule)]]
-    rows.append(["", "=", esc(scene.unicode(scene.partial(parent, child)) if child == of
-                              else f"{partial_unicode(of, child)} · "
-                                   f"{scene.unicode(scene.partial(parent, child))}")])
+    expr = scene.unicode(scene.partial(parent, child))
+    if child == of:
+        # An edge into the output: ∂C₀/∂y = 2(y − a⁽ᴸ⁾) = 0.68, each side said once.
+        rows = [[title], [f"<B>{esc(head)}</B>", sign, esc(expr)]]
+    else:
+        upstream = partial_unicode(of, child)
+        rule = f"{upstream} · {partial_unicode(child, parent)}"
+        rows = [[title], [f"<B>{esc(head)}</B>", sign, esc(rule)],
+                ["", "=", esc(f"{upstream} · {expr}")]]
     if contribution is not None:
-        local_value = scene.edge_value(parent, child)
-        upstream = sums.get(child)
-        numbers = fmt_number(local_value) if child == of else \
-            f"{paren(fmt_number(upstream))} · {paren(fmt_number(local_value))}"
-        rows.append(["", "=", f"{esc(numbers)} = <FONT COLOR=\"{HIGHLIGHT}\"><B>"
-                              f"{esc(fmt_number(contribution))}</B></FONT>"])
+        result = f'<FONT COLOR="{HIGHLIGHT}"><B>{esc(fmt_number(contribution))}</B></FONT>'
+        if child != of:
+            local_value = scene.edge_value(parent, child)
+            numbers = f"{paren(fmt_number(sums.get(child)))} · {paren(fmt_number(local_value))}"
+            result = f"{esc(numbers)} = {result}"
+        rows.append(["", "=", result])
         if accumulates and has_previous:
             rows.append([esc(f"so far {head}"), "=", esc(fmt_number(sums[parent]))])
     return rows
