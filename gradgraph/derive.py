@@ -48,7 +48,13 @@ def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
         raise DerivationError(f"'{parent}' is not an input of '{child}'")
     if node.tspec is not None and node.tspec.jacobian is not None:
         return _jacobian(graph, node)[0]
-    return sp.factor_terms(_diff(node.expr, graph[parent].element_symbol))
+    # Each edge's partial is worked out once per graph: compiling, drawing and deriving
+    # all ask for it, and SymPy's diff of an op costs a millisecond or more.
+    cache = vars(graph).setdefault("_partials", {})
+    key = (child, parent)
+    if key not in cache:
+        cache[key] = sp.factor_terms(_diff(node.expr, graph[parent].element_symbol))
+    return cache[key]
 
 
 def _diff(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
