@@ -29,6 +29,7 @@ from .parse import (
     Declare,
     IndexSum,
     OpDef,
+    canonical_name,
     parse_expression,
     parse_name,
     parse_program,
@@ -49,7 +50,7 @@ def from_text(text: str, params: str | Iterable[str] | None = None,
               cost: str | None = None) -> Graph:
     """:meth:`Graph.from_text`."""
     program = parse_program(text)
-    return _Builder(program.statements, params, cost, program.order).build()
+    return _Builder(program.statements, params, cost, program.order, program.typed).build()
 
 
 def from_expr(expr: sp.Expr | str, params: str | Iterable[str] | None = None,
@@ -84,11 +85,14 @@ class _Builder:
     """Turns parsed statements into a :class:`Graph`."""
 
     def __init__(self, statements: list[Any], params: str | Iterable[str] | None,
-                 cost: str | None, order: dict[str, int] | None = None):
+                 cost: str | None, order: dict[str, int] | None = None,
+                 typed: dict[str, str] | None = None):
         self.statements = statements
         self.written = dict(order or {})
-        self.params = _name_list(params)
-        self.cost = parse_name(cost) if cost else None
+        typed = typed or {}  # canonical -> the user's spelling (w_1 -> w1)
+        names = _name_list(params)
+        self.params = None if names is None else tuple(typed.get(p, p) for p in names)
+        self.cost = typed.get(parse_name(cost), parse_name(cost)) if cost else None
         self.defs: dict[str, sp.Expr] = {}
         self.lines: dict[str, int] = {}
         self.declared: dict[str, str] = {}
@@ -176,11 +180,12 @@ class _Builder:
     def split(self, name: str, reserved: set[str]) -> None:
         """Give every op application inside ``name``'s definition a node of its own."""
         counter = self.counter  # shared, so each name scans past the taken ones once
+        spelled = {canonical_name(r) for r in reserved}  # a user's u1 takes u_1 too
 
         def fresh() -> str:
             while True:
                 candidate = f"u_{next(counter)}"
-                if candidate not in reserved:
+                if candidate not in reserved and candidate not in spelled:
                     reserved.add(candidate)
                     return candidate
 

@@ -18,7 +18,7 @@ import sympy as sp
 from . import ops
 from .errors import GraphError, ParseError
 from .notation import SUBSCRIPT, latex_name, split_name, to_latex, to_unicode, unicode_name
-from .parse import parse_name, symbol
+from .parse import canonical_name, parse_name, symbol
 from .shapes import element_name
 
 ROLES = ("input", "param", "const", "intermediate", "cost")
@@ -160,6 +160,9 @@ class Graph:
         # and deriving quadratic in the number of nodes.
         self._by_name = {n.name: n for n in self.nodes}
         self._by_id = {n.id: n.name for n in self.nodes}
+        # A node is named as the user first typed it (w1); w_1 and w₁ reach it too.
+        self._spelled = {canonical_name(n.name): n.name for n in self.nodes
+                         if canonical_name(n.name) != n.name}
         kids: dict[str, dict[str, None]] = {n.name: {} for n in self.nodes}
         for n in self.nodes:
             for p in n.parents:
@@ -177,7 +180,15 @@ class Graph:
         return self._by_name[self.resolve(name)]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._by_name
+        if not isinstance(name, str):
+            return False
+        if name in self._by_name:
+            return True
+        try:  # another spelling of a node's name: w_1 or w₁ for w1, b⁽ᴸ⁾ for b^(L)
+            canonical = parse_name(name)
+        except ParseError:
+            return False
+        return canonical in self._by_name or canonical in self._spelled
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -206,7 +217,13 @@ class Graph:
             canonical = name
         if canonical in self._by_name:
             return canonical
+        if canonical in self._spelled:
+            return self._spelled[canonical]
         raise GraphError(f"no node named '{name}' in the graph{self._hint(canonical)}")
+
+    def named(self, values: Mapping[str, Any]) -> Names:
+        """``values`` keyed by node name, where any spelling (w1, w_1, w₁) looks up."""
+        return Names(self, values)
 
     def _hint(self, name: str) -> str:
         """"; did you mean 'w^(L)'?" — same base name first, then case-blind spelling."""
@@ -351,7 +368,7 @@ class Graph:
         """Forward values of every node; data inputs may carry a leading batch axis."""
         from .numeric import compile_graph
 
-        return compile_graph(self, self.cost).forward(values)
+        return self.named(compile_graph(self, self.cost).forward(values))
 
     def gradients(self, values: Mapping[str, Any], of: str | None = None) -> dict[str, Any]:
         """Adjoint ∂(of)/∂node of every node.
@@ -364,6 +381,34 @@ class Graph:
         return compile_graph(self, of or self.cost)(values).gradients
 
     # --- end of conveniences that reach up ------------------------------------------
+
+
+class Names(dict):
+    """A result dict keyed by node names as typed; ``w1``, ``w_1`` and ``w₁`` all look up."""
+
+    def __init__(self, graph: Graph, items: Mapping[str, Any]):
+        super().__init__(items)
+        self._graph = graph
+
+    def _key(self, name: object) -> object:
+        if dict.__contains__(self, name) or not isinstance(name, str):
+            return name
+        try:
+            return self._graph.resolve(name)
+        except GraphError:
+            return name
+
+    def __getitem__(self, name: object) -> Any:
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, self._key(name))
+
+    def get(self, name: object, default: Any = None) -> Any:
+        return dict.get(self, self._key(name), default)
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self),))  # pickles and copies as a plain dict
 
 
 def checked_expansion(expr: sp.Expr, what: str) -> sp.Expr:

@@ -44,6 +44,7 @@ class Token:
     col: int
     line: int
     space_before: bool = False
+    typed: str = ""  # the user's spelling when the name was canonicalised (w1 -> w_1)
 
 
 # --- tokenizer -----------------------------------------------------------------------
@@ -145,7 +146,9 @@ def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
     tag, j = _layer_tag(code, j)
     if tag:
         name += f"^({tag})"
-    return Token("NAME", name, col, lineno, space), j
+    # Results are keyed as the user typed the name (w1), when that is plain ASCII.
+    shown = code[i:j] if code[i:j] != name and code[i:j].isascii() and "^" not in name else ""
+    return Token("NAME", name, col, lineno, space, shown), j
 
 
 def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:

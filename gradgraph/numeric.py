@@ -111,7 +111,8 @@ class CompiledGraph:
     def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Every node's value."""
         results = self._forward(*self._leaf_values(values))
-        return {n.name: _plain(v) for n, v in zip(self.graph.nodes, results, strict=True)}
+        return self.graph.named({n.name: _plain(v)
+                                 for n, v in zip(self.graph.nodes, results, strict=True)})
 
     def __call__(self, values: Mapping[str, Any]) -> Result:
         fwd, grads = self._program(*self._leaf_values(values))
@@ -125,7 +126,9 @@ class CompiledGraph:
                 continue
             per_example = np.ndim(g) > len(node.shape)
             gradient[node.name] = _plain(g * count if per_example else g)
-        return Result(float(np.mean(value[self.of])), value, gradient)
+        # Any spelling of a name looks up (w1, w_1, w₁: graph.Names).
+        return Result(float(np.mean(value[self.of])), self.graph.named(value),
+                      self.graph.named(gradient))
 
     def step(self, values: Mapping[str, Any], check: bool = True
              ) -> tuple[float, dict[str, Any]]:

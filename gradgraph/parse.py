@@ -21,10 +21,11 @@ an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾``, optional subsc
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -82,6 +83,7 @@ class Program:
 
     statements: list[Statement]
     order: dict[str, int]
+    typed: dict[str, str] = field(default_factory=dict)  # canonical -> first spelling
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -471,9 +473,30 @@ def _power(base: sp.Expr, exp: sp.Expr, tok: Token) -> sp.Expr:
 
 def parse_program(text: str) -> Program:
     """Parse a program (assignments, op definitions, declarations)."""
-    parser = Parser(tokenize(text))
+    tokens, typed = respelled(tokenize(text))
+    parser = Parser(tokens)
     statements = parser.program()
-    return Program(statements, parser.order)
+    return Program(statements, parser.order, typed)
+
+
+def canonical_name(name: str) -> str:
+    """The lexer's one form of a typed name: ``w1`` -> ``w_1`` (w1, w_1, w₁ are one name)."""
+    return re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", name)
+
+
+def respelled(tokens: list[Token]) -> tuple[list[Token], dict[str, str]]:
+    """Each name as the user first typed it: ``w1`` stays ``w1`` and a later ``w_1`` or
+    ``w₁`` means that node too. Returns the tokens and {canonical: spelling used}."""
+    first: dict[str, str] = {}
+    for tok in tokens:
+        if tok.kind == "NAME":
+            first.setdefault(tok.text, tok.typed or tok.text)
+    typed = {k: v for k, v in first.items() if k != v}
+    if not typed:
+        return tokens, typed
+    out = [dataclasses.replace(t, text=typed[t.text]) if t.kind == "NAME" and t.text in typed
+           else t for t in tokens]
+    return out, typed
 
 
 def parse_expression(text: str, user_ops: dict[str, ops.OpSpec] | None = None,
@@ -481,7 +504,13 @@ def parse_expression(text: str, user_ops: dict[str, ops.OpSpec] | None = None,
     """Parse one expression (no assignment), e.g. a learner's answer."""
     if "\n" in text.strip():
         raise ParseError("an expression is one line")
-    parser = Parser(tokenize(text.strip()), user_ops=user_ops, names=names)
+    tokens = tokenize(text.strip())
+    # The graph's names as typed (w1): an answer's w_1 or w₁ means that node.
+    spelled = {canonical_name(n): n for n in names or () if canonical_name(n) != n}
+    if spelled:
+        tokens = [dataclasses.replace(t, text=spelled[t.text])
+                  if t.kind == "NAME" and t.text in spelled else t for t in tokens]
+    parser = Parser(tokens, user_ops=user_ops, names=names)
     expr = parser.expression()
     tok = parser.peek()
     if tok.kind not in ("NL", "EOF"):

@@ -164,7 +164,7 @@ def test_what_gradgraph_prints_reads_back(text: str) -> None:
     printed = [n.expr for n in g.nodes if n.expr is not None]
     printed += [t.expr for a in adjoints(g) for t in a.terms]
     for expr in printed:
-        again = parse_expression(to_unicode(expr, g.order))
+        again = parse_expression(to_unicode(expr, g.order), names={n.name for n in g.nodes})
         assert sp.expand(again - expr) == 0, to_unicode(expr)
 
 
