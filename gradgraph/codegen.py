@@ -14,7 +14,6 @@ from collections import Counter
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
 from . import ops
 from .derive import Factor, adjoints, fused_consumer
@@ -33,6 +32,16 @@ def check_generated(source: str) -> str:
     string or attribute outside that vocabulary can only come from a graph built by
     hand (``Graph(nodes)`` with a symbol or id holding Python) and is never executed.
     """
+    _checked_tree(source)
+    return source
+
+
+def compile_checked(source: str) -> types.CodeType:
+    """``source`` compiled, once :func:`check_generated` accepts it (one parse for both)."""
+    return compile(_checked_tree(source), "<gradgraph>", "exec")
+
+
+def _checked_tree(source: str) -> ast.Module:
     try:
         tree = ast.parse(source)
     except SyntaxError:  # only a hand-made id or name can break the generator's syntax
@@ -50,7 +59,7 @@ def check_generated(source: str) -> str:
         if isinstance(node, ast.Attribute) and not _allowed_attribute(node):
             raise GraphError(f"refusing to compile the graph: it uses the attribute "
                              f"{node.attr[:40]!r}")
-    return source
+    return tree
 
 
 def _allowed_attribute(node: ast.Attribute) -> bool:
@@ -78,11 +87,15 @@ class _Generator:
         self.rename[ops.BATCH_SIZE] = sp.Symbol("_m")
         self.batched_symbols = {n.element_symbol for n in graph.nodes
                                 if graph.is_batched(n.name)}
-        self.printer = NumPyPrinter({"fully_qualified_modules": True,
-                                     "allow_unknown_functions": False})
+        self.printer = ops.KernelPrinter()
         self.adj = adjoints(graph, of)
         self.reuse = self._forward_values()
         self.backed = set(self.adj.adjoints)
+        # Common subexpressions of one child's pull-backs (they share σ′(z)), found once
+        # per group and shared by both programs; one program-wide cse was superlinear.
+        self._temps = sp.numbered_symbols("t")
+        self._cse: dict[tuple[Factor, ...], tuple[list[str], list[sp.Expr]]] = {}
+        self._printed: dict[sp.Expr, str] = {}
 
     def source(self) -> str:
         forward = self.forward_lines()
@@ -95,22 +108,34 @@ class _Generator:
         hot = self.backward_lines(needed, hot=True)
         params = ", ".join(_g(self.ids[p]) if p in needed else "0.0"
                            for p in self.graph.params)
-        body = "\n".join(forward)
+        # The forward body is written once, in ``forward``; the other programs call it
+        # and unpack every value (printing, checking and compiling it three times cost
+        # more than the backward pass on a long chain).
+        head = f"    {all_ids}, = forward({leaves})\n" + "".join(
+            line + "\n" for line in forward if line.startswith("    _m = "))
         # Kept for variants of the step that also return some forward values.
-        self.step_parts = (leaves, body + "\n" + "\n".join(hot),
+        self.step_parts = (leaves, head + "\n".join(hot),
                            f"{self.ids[self.of]}, ({params}{',' if params else ''})")
         return (
-            f"def forward({leaves}):\n{body}\n    return ({all_ids},)\n\n\n"
-            f"def program({leaves}):\n{body}\n" + "\n".join(full)
+            f"def forward({leaves}):\n" + "\n".join(forward)
+            + f"\n    return ({all_ids},)\n\n\n"
+            f"def program({leaves}):\n{head}" + "\n".join(full)
             + f"\n    return ({all_ids},), ({grads},)\n\n\n"
-            f"def step({leaves}):\n{body}\n" + "\n".join(hot)
+            f"def step({leaves}):\n{head}" + "\n".join(hot)
             + f"\n    return {self.ids[self.of]}, ({params}{',' if params else ''})\n"
         )
 
     # forward ---------------------------------------------------------------------
 
     def code(self, e: sp.Expr) -> str:
-        return self.printer.doprint(e.xreplace(self.rename))
+        return self.doprint(e.xreplace(self.rename))
+
+    def doprint(self, e: sp.Expr) -> str:
+        """The printer's code for ``e``, printed once (both programs print each partial)."""
+        out = self._printed.get(e)
+        if out is None:
+            out = self._printed[e] = self.printer.doprint(e)
+        return out
 
     def arg(self, e: sp.Expr) -> str:
         return self.ids[e.name]
@@ -190,10 +215,7 @@ class _Generator:
         for name, adj in self.adj.adjoints.items():
             if name in wanted:
                 pending.extend((t, t.expr) for t in adj.terms if t.child in wanted)
-        exprs = [e.xreplace(self.reuse) for _, e in pending]
-        temps, reduced = sp.cse([e.xreplace(self.rename) for e in exprs],
-                                symbols=sp.numbered_symbols("t"), optimizations=None)
-        lines = [f"    {t} = {self.printer.doprint(e)}" for t, e in temps]
+        lines, reduced = self._shared(pending)
         out = self.ids[self.of]
         # In the training step every example's seed is the same 1/n: keep it a scalar,
         # unless some pull-back from the output has no batch axis (C = CE + λΣw²: the
@@ -207,7 +229,7 @@ class _Generator:
         in_place: dict[str, str] = {}
         for (factor, _), e in zip(pending, reduced, strict=True):
             if hot and self._may_scale_in_place(factor, uses):
-                in_place[factor.parent] = self.printer.doprint(e)
+                in_place[factor.parent] = self.doprint(e)
                 continue
             terms.setdefault(factor.parent, []).append(self.contribution(factor, e))
         for name in self.adj.adjoints:
@@ -230,6 +252,29 @@ class _Generator:
                 summands = [c for c, _ in parts]
             lines.extend(_sum_lines(_g(node.id), summands))
         return lines
+
+    def _shared(self, pending: list[tuple[Factor, sp.Expr]]
+                ) -> tuple[list[str], list[sp.Expr]]:
+        """Temporaries' lines and each partial with them, cse'd per child's group."""
+        groups: dict[str, list[int]] = {}
+        for i, (factor, _) in enumerate(pending):
+            groups.setdefault(factor.child, []).append(i)
+        lines: list[str] = []
+        reduced: list[sp.Expr] = [sp.S.Zero] * len(pending)
+        for indices in groups.values():
+            key = tuple(pending[i][0] for i in indices)
+            if key not in self._cse:
+                exprs = [pending[i][1].xreplace(self.reuse).xreplace(self.rename)
+                         for i in indices]
+                temps, done = (sp.cse(exprs, symbols=self._temps, optimizations=None)
+                               if _may_share(exprs) else ([], exprs))
+                self._cse[key] = ([f"    {t} = {self.doprint(e)}"
+                                   for t, e in temps], done)
+            group_lines, done = self._cse[key]
+            lines.extend(group_lines)
+            for i, e in zip(indices, done, strict=True):
+                reduced[i] = e
+        return lines, reduced
 
     def _may_scale_in_place(self, f: Factor, uses: Counter) -> bool:
         """A pull-back through an element-wise op whose adjoint nothing else reads."""
@@ -288,7 +333,7 @@ class _Generator:
         spec = child.tspec
         # A child that no example feeds has one adjoint for the whole batch already.
         free = not self.graph.is_batched(f.child)
-        printed = self.printer.doprint(partial)
+        printed = self.doprint(partial)
         if spec is not None and spec.reduces_batch:
             return self.batch_mean_pullback(f, g, printed)
         symbols = child.tensor_expr.args if spec is not None else ()
@@ -309,6 +354,34 @@ class _Generator:
         return f"{g}*({printed})", free
 
 
+
+
+def _may_share(exprs: list[sp.Expr]) -> bool:
+    """False when cse can find nothing to share: no compound term twice, and no two
+    sums (or products) with two terms in common (cse's a·b out of a·b·c and a·b·d).
+
+    cse costs a millisecond a call even then, most of a long chain's compile time.
+    """
+    seen: set[sp.Expr] = set()
+    flat: dict[type, list[frozenset]] = {sp.Add: [], sp.Mul: []}
+    for e in exprs:
+        for sub in sp.preorder_traversal(e):
+            if sub.is_Atom:
+                continue
+            if isinstance(sub, sp.Add | sp.Mul) and sub.could_extract_minus_sign() \
+                    and not (-sub).is_Atom:
+                sub = -sub  # cse shares e and −e (8a − 8b and 8b − 8a)
+            if sub in seen:
+                return True
+            seen.add(sub)
+            if isinstance(sub, sp.Add | sp.Mul):
+                flat[sp.Add if isinstance(sub, sp.Add) else sp.Mul].append(frozenset(sub.args))
+    for sets in flat.values():
+        if len(sets) > 16:
+            return True  # not worth checking pairwise: let cse look
+        if any(len(a & b) > 1 for i, a in enumerate(sets) for b in sets[i + 1:]):
+            return True
+    return False
 
 
 SUM_CHUNK = 32  # terms a line: Python's parser recurses once per "+"

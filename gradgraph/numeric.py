@@ -20,6 +20,7 @@ is summed over the batch.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .codegen import SUM_CHUNK, _Generator, check_generated  # noqa: F401 - SUM_CHUNK: public
+from .codegen import SUM_CHUNK, _Generator, check_generated, compile_checked  # noqa: F401
 from .errors import ValueInputError
 from .graph import Graph, Node
 
@@ -76,15 +77,16 @@ class CompiledGraph:
     computing only the adjoints that parameters need.
     """
 
-    def __init__(self, graph: Graph, of: str):
+    def __init__(self, graph: Graph, of: str, dtype: Any = np.float64):
         self.graph = graph
         self.of = graph.resolve(of)
+        self.dtype = np.dtype(dtype)  # leaves are cast to it once; the code keeps it
         gen = _Generator(graph, self.of)
         self.source = gen.source()
         namespace: dict[str, Any] = dict(RUNTIME)
         # The source holds only ids, kernel names and printed numbers (see _Generator);
         # check_generated makes sure of it before anything runs.
-        exec(compile(check_generated(self.source), "<gradgraph>", "exec"), namespace)  # noqa: S102
+        exec(compile_checked(self.source), namespace)  # noqa: S102
         self._program = namespace["program"]
         self._forward = namespace["forward"]
         self._step = namespace["step"]
@@ -94,13 +96,20 @@ class CompiledGraph:
         self._leaf_names = graph.leaves
         self._param_names = graph.params
 
+    def with_dtype(self, dtype: np.dtype) -> CompiledGraph:
+        """The same compiled program, computing in ``dtype``."""
+        twin = copy.copy(self)
+        twin.dtype = np.dtype(dtype)
+        twin._keeping = {}
+        return twin
+
     def _leaf_values(self, values: Mapping[str, Any]) -> list[Any]:
         given = {self.graph.resolve(k): v for k, v in values.items()}
         missing = [n for n in self.graph.leaves if n not in given]
         if missing:
             raise ValueInputError(f"no value given for '{missing[0]}'")
         leaves = [self.graph[n] for n in self.graph.leaves]
-        out = [_checked(node, given[node.name]) for node in leaves]
+        out = [_checked(node, given[node.name], self.dtype) for node in leaves]
         sizes = {len(v) for node, v in zip(leaves, out, strict=True)
                  if _batched(node, v)}
         if len(sizes) > 1:
@@ -166,7 +175,8 @@ class CompiledGraph:
         kept = "".join(f"{self.graph[n].id}, " for n in names)
         source = f"def step_keeping({leaves}):\n{body}\n    return {ret}, ({kept})\n"
         namespace: dict[str, Any] = dict(RUNTIME)
-        exec(compile(check_generated(source), "<gradgraph>", "exec"), namespace)  # noqa: S102
+        namespace["forward"] = self._forward
+        exec(compile_checked(source), namespace)  # noqa: S102
         return namespace["step_keeping"]
 
 
@@ -181,8 +191,8 @@ def _batched(node: Node, v: Any) -> bool:
     return node.role == "input" and np.ndim(v) > len(node.shape)
 
 
-def _checked(node: Node, value: Any) -> Any:
-    arr = np.asarray(value, dtype=float)
+def _checked(node: Node, value: Any, dtype: np.dtype) -> Any:
+    arr = np.asarray(value, dtype=dtype)
     if not np.all(np.isfinite(arr)):
         raise ValueInputError(f"the value of '{node.name}' is not finite")
     shape = node.shape
@@ -190,7 +200,9 @@ def _checked(node: Node, value: Any) -> Any:
         if arr.ndim > 1:
             raise ValueInputError(f"'{node.name}' must be a number or a 1-D batch, "
                                   f"got shape {arr.shape}")
-        return arr if arr.ndim else float(arr)
+        if arr.ndim:
+            return arr
+        return float(arr) if dtype == np.float64 else arr[()]  # keep a float32 scalar
     if arr.shape == shape and node.role == "input":
         return arr[np.newaxis]  # one example
     expected = shape if node.role != "input" else ("n", *shape)
@@ -210,10 +222,26 @@ def _plain(v: Any) -> Any:
     return float(arr) if arr.ndim == 0 else arr
 
 
-def compile_graph(graph: Graph, of: str | None = None) -> CompiledGraph:
-    """Compile ``graph`` for output ``of`` once; later calls reuse the program."""
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def compile_graph(graph: Graph, of: str | None = None,
+                  dtype: Any = np.float64) -> CompiledGraph:
+    """Compile ``graph`` for output ``of`` once; later calls reuse the program.
+
+    ``dtype`` (float32 or float64) is what the program computes in: leaves are cast to
+    it. One source serves both; each dtype gets its own cached :class:`CompiledGraph`.
+    """
     name = graph.resolve(of or graph.cost)
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        kind = None
+    if kind not in DTYPES:
+        raise ValueInputError(f"dtype must be float32 or float64, not {str(dtype)[:40]}")
     cache = graph._compiled
-    if name not in cache:
-        cache[name] = CompiledGraph(graph, name)
-    return cache[name]
+    key = name if kind == np.float64 else f"{name}\0{kind}"  # float64 keyed as before
+    if key not in cache:
+        other = cache.get(name) or cache.get(f"{name}\0float32")
+        cache[key] = other.with_dtype(kind) if other else CompiledGraph(graph, name, kind)
+    return cache[key]
