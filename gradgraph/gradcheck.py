@@ -23,6 +23,11 @@ from .numeric import compile_graph
 MAX_CHECKED = 150
 
 
+# Stated in the report, so its numbers read the same as Graph.gradients'.
+CONVENTION = ("over a batch: parameters show the batch mean (1/n) Σₖ ∂Cₖ/∂w; "
+              "other nodes show, per example k, ∂Cₖ/∂nodeₖ (not divided by n)")
+
+
 @dataclass(frozen=True)
 class Row:
     """One node's check: the worst element's two values and their errors."""
@@ -63,6 +68,7 @@ class GradcheckReport:
         w = self.worst
         verdict = "all adjoints agree" if self.ok else f"'{w.node}' disagrees"
         lines.append(f"{verdict}; worst relative error {w.rel_error:.2e} at '{w.node}'")
+        lines.append(CONVENTION)
         return "\n".join(lines)
 
 
@@ -72,7 +78,12 @@ def gradcheck(graph: Graph, values: Mapping[str, Any], of: str | None = None,
               nodes: Iterable[str] | None = None) -> GradcheckReport:
     """Compare every node's adjoint (or those in ``nodes``) with a central difference of
     the batch-mean output. A graph of more than :data:`MAX_CHECKED` nodes needs
-    ``nodes`` (each checked node costs a compile of the graph above it)."""
+    ``nodes`` (each checked node costs a compile of the graph above it).
+
+    Numbers follow :meth:`Graph.gradients`: a parameter's adjoint is the batch mean
+    (1/n) Σₖ ∂Cₖ/∂w; a per-example node (an input, or computed from one) shows
+    ∂Cₖ/∂nodeₖ per example k, so its central difference of the mean is multiplied by n.
+    """
     of = graph.resolve(of or graph.cost)
     chosen = _chosen(graph, nodes)
     result = compile_graph(graph, of)(values)
@@ -142,8 +153,11 @@ def _check_node(node: Node, result: Any, loss: Any, eps: float, rtol: float,
         down[index] -= eps
         numeric = (loss(up if up.ndim else float(up)) - loss(down if down.ndim
                                                               else float(down))) / (2 * eps)
-        # A per-example adjoint is ∂Cₖ/∂node; the loss is the mean over k examples.
-        analytic = float(grad[index]) / batch
+        # The one convention (as Graph.gradients): a per-example node's adjoint is
+        # ∂Cₖ/∂nodeₖ, its own example's cost. The loss is the mean over the batch, so
+        # its difference is that divided by the batch size: scale it back.
+        numeric *= batch
+        analytic = float(grad[index])
         err = abs(analytic - numeric)
         rel = err / max(abs(analytic), abs(numeric), 1e-12)
         row = Row(node.name, tuple(int(i) for i in index), analytic, numeric, err, rel,

@@ -365,7 +365,12 @@ class Graph:
         return render(self)._repr_mimebundle_(include, exclude)
 
     def evaluate(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Forward values of every node; data inputs may carry a leading batch axis."""
+        """Forward values of every node; data inputs may carry a leading batch axis.
+
+        Over a batch, a data-dependent node, the cost included, has a value per example
+        k: ``evaluate(v)["C"]`` is the array of the Cₖ, not their mean (the mean is
+        ``gg.compile(g)(v).loss``). Any spelling of a name looks up (w1, w_1, w₁).
+        """
         from .numeric import compile_graph
 
         return self.named(compile_graph(self, self.cost).forward(values))
@@ -374,11 +379,13 @@ class Graph:
         """Adjoint ∂(of)/∂node of every node.
 
         Over a batch, a parameter's adjoint is the batch mean (1/n) Σₖ ∂Cₖ/∂w, as in the
-        slides; data-dependent nodes keep one adjoint per example.
+        slides; a data-dependent node (an input, or computed from one) has one adjoint
+        per example, ∂Cₖ/∂nodeₖ — example k's own cost, not divided by n. ``gradcheck``
+        reports the same numbers.
         """
         from .numeric import compile_graph
 
-        return compile_graph(self, of or self.cost)(values).gradients
+        return self.named(compile_graph(self, of or self.cost)(values).gradients)
 
     # --- end of conveniences that reach up ------------------------------------------
 
