@@ -7,6 +7,7 @@ partials, Σ over summed index letters, the matrix form (δ = ∂C/∂z, ∂C/�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ from .graph import Graph, Node, checked_expansion
 from .notation import (
     FROM_SUBSCRIPT,
     SUBSCRIPT,
+    latex_name,
     partial_latex,
     partial_unicode,
     split_name,
@@ -130,34 +132,40 @@ class Derivation:
         """``∂C/∂w``; for layers, between elements: ``∂C/∂Wⱼₖ``."""
         return partial_unicode(self.graph[self.of].element, self.graph[self.wrt].element)
 
+    def chain_terms(self) -> list[str]:
+        """One ``∂z/∂w · ∂a/∂z · ∂C/∂a`` a path (Σⱼ where an index is summed)."""
+        return [self._sigma(fs) + (" · ".join(f.symbol_unicode for f in fs) or "1")
+                for fs in self.factors] or ["0"]
+
     def chain_unicode(self) -> str:
         """``∂z/∂w · ∂a/∂z · ∂C/∂a`` (+ … for several paths; Σⱼ where an index is summed)."""
-        if not self.factors:
-            return "0"
-        return " + ".join(self._sigma(fs) + (" · ".join(f.symbol_unicode for f in fs) or "1")
-                          for fs in self.factors)
+        return _join_terms(self.chain_terms())
 
-    def factors_unicode(self) -> str:
-        """``x · σ′(z) · 2(a − y)``."""
-        if not self.factors:
-            return "0"
+    def factor_terms(self) -> list[str]:
+        """One ``x · σ′(z) · 2(a − y)`` a path."""
         order = self._order()
-        return _join_terms([
+        return [
             self._sigma(fs) + (" · ".join(
                 _unicode_factor(f.expr, order, len(fs) > 1 or len(self.factors) > 1)
                 for f in fs) or "1")
             for fs in self.factors
-        ])
+        ] or ["0"]
+
+    def factors_unicode(self) -> str:
+        """``x · σ′(z) · 2(a − y)``."""
+        return _join_terms(self.factor_terms())
 
     def __str__(self) -> str:
+        """``∂C/∂w = chain = factors``, one side a line; a long sum broken after its + signs."""
         head = self.head_unicode
+        sides = [t for t in (self.chain_terms(), self.factor_terms()) if t != [head]]
+        sides = [t for i, t in enumerate(sides) if i == 0 or t != sides[i - 1]]
         pad = " " * len(head)
-        if self.chain_unicode() == head:  # one edge straight into the output
-            return f"{head} = {self.factors_unicode()}"
-        lines = [f"{head} = {self.chain_unicode()}"]
-        factors = self.factors_unicode()
-        if factors != lines[0].split(" = ", 1)[1]:
-            lines.append(f"{pad} = {factors}")
+        lines: list[str] = []
+        for terms in sides:
+            rows = broken_rows(terms)
+            lines.append(f"{pad if lines else head} = {rows[0]}")
+            lines.extend(f"{pad}   {r}" for r in rows[1:])
         return "\n".join(lines)
 
     def expanded_unicode(self) -> str:
@@ -175,19 +183,27 @@ class Derivation:
         rhs = adj.cached_unicode() if adj else "0"
         return f"{self.head_unicode} = {rhs}"
 
-    def latex(self) -> str:
+    def latex_sides(self) -> tuple[str, list[list[str]]]:
+        """(head, [chain terms, product terms]) in LaTeX, a side left out where it would
+        repeat the one before (∂C/∂y = ∂C/∂y)."""
         head = partial_latex(self.graph[self.of].element, self.graph[self.wrt].element)
         if not self.factors:
-            return f"{head} = 0"
+            return head, [["0"]]
         order = self._order()
         sums = [_sigma_latex(self._sigma(fs)) for fs in self.factors]
-        chain = " + ".join(s + (" ".join(f.symbol_latex for f in fs) or "1")
-                           for s, fs in zip(sums, self.factors, strict=True))
-        prod = " + ".join(
-            s + (r" \cdot ".join(_latex_factor(f.expr, order) for f in fs) or "1")
-            for s, fs in zip(sums, self.factors, strict=True)
-        )
-        return f"{head} = {chain} = {prod}"
+        chain = [s + (" ".join(f.symbol_latex for f in fs) or "1")
+                 for s, fs in zip(sums, self.factors, strict=True)]
+        prod = [s + (r" \cdot ".join(_latex_factor(f.expr, order) for f in fs) or "1")
+                for s, fs in zip(sums, self.factors, strict=True)]
+        sides = [t for t in (chain, prod) if t != [head]]
+        return head, [t for i, t in enumerate(sides) if i == 0 or t != sides[i - 1]]
+
+    def latex(self) -> str:
+        """One line, or an ``aligned`` block when a long sum of paths is broken up."""
+        head, sides = self.latex_sides()
+        if not any(needs_break(t) for t in sides):
+            return " = ".join([head, *(" + ".join(t) for t in sides)])
+        return aligned(aligned_rows(head, sides))
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
@@ -198,24 +214,66 @@ class Derivation:
         One line per affine layer on the way down (its δ), then the result. For a
         graph without layers this is the scalar chain rule again.
         """
+        return "\n".join(self._matrix_lines(latex=False))
+
+    def matrix_latex(self) -> str:
+        r"""``matrix_unicode`` in LaTeX, its lines in one ``\begin{aligned}`` block."""
+        rows = [line.replace(" = ", " &= ", 1) for line in self._matrix_lines(latex=True)]
+        return aligned(rows)
+
+    @property
+    def matrix(self) -> MatrixForm:
+        """The matrix form as an object: ``str`` gives Unicode, Jupyter shows the LaTeX."""
+        return MatrixForm(self)
+
+    def _matrix_lines(self, latex: bool) -> list[str]:
         lines: list[str] = []
-        total = [_MatrixChain(self.graph, lines, self.of).walk(fs) for fs in self.factors]
-        head = partial_unicode(self.of, self.wrt)
+        chain = _MatrixChain(self.graph, lines, self.of, latex)
+        total = [chain.walk(fs) for fs in self.factors]
+        head = chain.partial(self.of, self.wrt)
         lines.append(f"{head} = {' + '.join(total) or '0'}")
-        return "\n".join(dict.fromkeys(lines))
+        return list(dict.fromkeys(lines))
+
+
+@dataclass(frozen=True)
+class MatrixForm:
+    """``d.matrix``: δ = ∂C/∂z, ∂C/∂W = δ xᵀ, printed or shown in a notebook."""
+
+    derivation: Derivation
+
+    def __str__(self) -> str:
+        return self.derivation.matrix_unicode()
+
+    def latex(self) -> str:
+        return self.derivation.matrix_latex()
+
+    def _repr_latex_(self) -> str:
+        return f"$$ {self.latex()} $$"
+
+
+_LATEX_TEMPLATE = {"ᵀ": r"^{\top}", "−": "-", "diag": r"\operatorname{diag}"}
 
 
 class _MatrixChain:
     """Builds matrix-form adjoints along one path, naming each layer's δ."""
 
-    def __init__(self, graph: Graph, lines: list[str], of: str):
+    def __init__(self, graph: Graph, lines: list[str], of: str, latex: bool = False):
         self.graph = graph
         self.lines = lines
         self.of = of
+        self.latex = latex
         self.tensor = {n.element_symbol: n.symbol for n in graph.nodes}
 
+    def name(self, name: str) -> str:
+        return latex_name(name) if self.latex else unicode_name(name)
+
+    def partial(self, of: str, wrt: str) -> str:
+        return partial_latex(of, wrt) if self.latex else partial_unicode(of, wrt)
+
     def show(self, expr: sp.Expr) -> str:
-        return to_unicode(sp.factor_terms(expr.xreplace(self._tensors(expr))), self.graph.order)
+        expr = sp.factor_terms(expr.xreplace(self._tensors(expr)))
+        return to_latex(expr, self.graph.order) if self.latex else \
+            to_unicode(expr, self.graph.order)
 
     def _tensors(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Symbol]:
         """Element symbols -> whole tensors, also at a Jacobian's letter (aᵢ -> a)."""
@@ -229,6 +287,11 @@ class _MatrixChain:
                 out[s] = self.graph[name].symbol
         return out
 
+    def _delta(self, parent: Node) -> str:
+        r"""δ⁽ᴸ⁾ (``\delta^{(L)}``): the layer's tag on δ."""
+        _, _, tag = split_name(parent.name)
+        return self.name("delta" + (f"^({tag})" if tag else ""))
+
     def walk(self, factors: tuple[Factor, ...]) -> str:
         current = ""  # the adjoint of the child, in matrix form ("" = 1)
         for f in reversed(factors):
@@ -236,12 +299,17 @@ class _MatrixChain:
             current = self.pull(child, parent, f, current)
             layer = parent.tspec is not None and parent.tspec.layer_args is not None
             if layer and " " in current.strip():
-                delta = "δ" + unicode_name(parent.name)[len(unicode_name(
-                    parent.name.split("^")[0])):]
-                head = partial_unicode(self.of, parent.name)
+                delta = self._delta(parent)
+                head = self.partial(self.of, parent.name)
                 self.lines.append(f"{delta} = {head} = {current}")
                 current = delta
         return current or "1"
+
+    def _latex_template(self, text: str) -> str:
+        """A filled-in Unicode template (``{W} ᵀ``) in LaTeX, once the names are in."""
+        for old, new in _LATEX_TEMPLATE.items():
+            text = text.replace(old, new)
+        return text
 
     def pull(self, child: Node, parent: Node, f: Factor, up: str) -> str:
         spec = child.tspec
@@ -253,24 +321,33 @@ class _MatrixChain:
             template = spec.matrix_vjp[args.index(parent.symbol)]
             if template == "{up}":
                 return up
-            names = [unicode_name(a.name) if isinstance(a, sp.Symbol) else "" for a in args]
-            return template.format(*names, up=_wrap(up), out=unicode_name(child.name))
+            if not self.latex:
+                names = [self.name(a.name) if isinstance(a, sp.Symbol) else "" for a in args]
+                return template.format(*names, up=_wrap(up), out=self.name(child.name))
+            # {W^{(L)}}^{\top}: braced, so a transpose never makes a double superscript
+            names = ["{" + self.name(a.name) + "}" if isinstance(a, sp.Symbol) else ""
+                     for a in args]
+            return self._latex_template(template.format(
+                *names, up=_wrap(up), out="{" + self.name(child.name) + "}"))
         local = self.show(f.expr)
         if not up:
             return local
         if local == "1":
             return up
         elementwise = bool(parent.shape) and child.kind == "elementwise"
-        joiner = " ⊙ " if elementwise else " · "
+        if self.latex:
+            joiner = r" \odot " if elementwise else r" \cdot "
+        else:
+            joiner = " ⊙ " if elementwise else " · "
         return f"{_wrap(local)}{joiner}{_wrap(up)}"
 
 
 def _wrap(text: str) -> str:
-    """Parenthesise ``text`` if it has a + or − outside any parentheses."""
+    """Parenthesise ``text`` if it has a + or − outside any parentheses or braces."""
     depth = 0
     for i, c in enumerate(text):
-        depth += (c == "(") - (c == ")")
-        if depth == 0 and text[i:i + 3] in (" + ", " − "):
+        depth += (c in "({") - (c in ")}")
+        if depth == 0 and text[i:i + 3] in (" + ", " − ", " - "):
             return f"({text})"
     return text
 
@@ -293,6 +370,52 @@ def _sigma_prefix(graph: Graph, names: tuple[str, ...], wrt: str, of: str,
 def _sigma_latex(prefix: str) -> str:
     letters = [FROM_SUBSCRIPT.get(part[1:], part[2:]) for part in prefix.split()]
     return "".join(rf"\sum_{{{c}}} " for c in letters)
+
+
+BREAK_TERMS = 4  # a sum of more paths than this prints one path a line
+BREAK_WIDTH = 100  # ... and so does a sum whose line would be wider than this
+
+
+_LATEX_MARKUP = re.compile(r"\\(?:left|right|frac|partial|cdot|quad)|\\|[{}_^]")
+
+
+def needs_break(terms: list[str]) -> bool:
+    """Whether a sum of paths is long enough to break after its + signs (LaTeX counted
+    by what it shows, not by its markup)."""
+    width = sum(len(_LATEX_MARKUP.sub("", t)) + 3 for t in terms)
+    return len(terms) > 1 and (len(terms) > BREAK_TERMS or width > BREAK_WIDTH)
+
+
+def broken_rows(terms: list[str]) -> list[str]:
+    """Unicode terms joined on one row, or one a row each ending in the next sign (a +)."""
+    if not needs_break(terms):
+        return [_join_terms(terms)]
+    rows = [terms[0]]
+    for t in terms[1:]:
+        minus = t.startswith("−")
+        rows[-1] += " −" if minus else " +"
+        rows.append(t[1:] if minus else t)
+    return rows
+
+
+def aligned_rows(head: str, sides: list[list[str]], mark: str = "") -> list[str]:
+    r"""LaTeX rows for ``\begin{aligned}``: ``head &= …``, ``&= …``, broken sums
+    continuing on ``&\quad …`` rows after their + signs; ``mark`` ends the last row."""
+    rows: list[str] = []
+    for terms in sides:
+        lead = f"{head} &= " if not rows else "&= "
+        if not needs_break(terms):
+            rows.append(lead + " + ".join(terms))
+            continue
+        rows.extend((lead if i == 0 else r"&\quad ") + t + (" +" if i < len(terms) - 1 else "")
+                    for i, t in enumerate(terms))
+    if mark:
+        rows[-1] += mark
+    return rows
+
+
+def aligned(rows: list[str]) -> str:
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def _join_terms(terms: list[str]) -> str:

@@ -20,7 +20,10 @@ from .derivation import (  # noqa: F401 - Derivation, Factor, path_sigma: public
     Derivation,
     Factor,
     _join_terms,
+    _sigma_latex,
     _sigma_prefix,
+    aligned,
+    aligned_rows,
     path_sigma,
 )
 from .errors import DerivationError
@@ -265,24 +268,46 @@ class Adjoints:
             lines.append(line)
         return "\n".join(lines)
 
-    def _latex_line(self, name: str) -> str:
-        """The chain-rule product when it is small, else the cached form (linear)."""
-        paths, count = self.path_counts(name)
-        if paths <= MAX_PATHS and count <= MAX_LINE // 4:
-            return self.derivation(name).latex()
+    def _latex_rows(self, name: str) -> list[str]:
+        """``∂C/∂z &= ∂a/∂z ∂C/∂a = σ′(z) · 2(a − y)`` with its reuse mark: the cached
+        form, then the chain-rule product when it is small (linear at any size)."""
         of = self.graph[self.of].element
         head = partial_latex(of, self.graph[name].element)
-        terms = " + ".join(t.symbol_latex if t.child == self.of
-                           else f"{t.symbol_latex} {partial_latex(of, t.child_el)}"
-                           for t in self.adjoints[name].terms)
-        return f"{head} = {terms or '0'}"
+        adj = self.adjoints[name]
+        cached = [_sigma_latex(adj._sum(t)) + (
+            t.symbol_latex if t.child == self.of
+            else f"{t.symbol_latex} {partial_latex(of, t.child_el)}") for t in adj.terms]
+        sides = [cached or ["0"]]
+        paths, count = self.path_counts(name)
+        if paths <= MAX_PATHS and count <= MAX_LINE // 4:
+            prod = self.derivation(name).latex_sides()[1][-1]
+            if prod != sides[0] and sum(map(len, prod)) <= 4 * MAX_LINE:
+                sides.append(prod)
+        sides = [t for t in sides if t != [head]] or [["1"]]
+        mark = ""
+        if adj.reuses:
+            reused = ", ".join(partial_latex(of, self.graph[c].element) for c in adj.reuses)
+            mark = rf" \qquad \circlearrowleft \text{{ reuses }} {reused}"
+        return aligned_rows(head, sides, mark)
 
     def derivation(self, wrt: str) -> Derivation:
         return Derivation(self.graph, self.of, self.graph.resolve(wrt), self)
 
     def latex(self) -> str:
-        lines = [self._latex_line(n) for n in self.adjoints if n != self.of]
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        r"""Every adjoint in one ``\begin{aligned}`` block, after a ``where u_{1} = …``
+        row naming the ops given names inside formulas."""
+        rows = []
+        generated = [n.definition_latex(self.graph.order) for n in self.graph.nodes
+                     if n.generated]
+        if generated:
+            rows.append(r"&\text{where } " + r",\; ".join(generated))
+        for n in self.adjoints:
+            if n != self.of:
+                rows.extend(self._latex_rows(n))
+        return aligned(rows)
+
+    def _repr_latex_(self) -> str:
+        return f"$$ {self.latex()} $$"
 
 
 def adjoints(graph: Graph, of: str | None = None, wrt: str | None = None) -> Adjoints:

@@ -72,7 +72,6 @@ def test_neither_wrt_nor_all_is_a_usage_error(runner) -> None:
     (["--all", "--expand"], "Error: --expand applies to one derivative (--wrt NODE), not to "
                             "--all"),
     (["--all", "--matrix"], "Error: --matrix applies to one derivative"),
-    (["--wrt", "w", "--latex", "--matrix"], "Error: --matrix has no LaTeX form"),
 ])
 def test_options_that_would_be_ignored_are_one_line_errors(runner, flags, message) -> None:
     result = runner.invoke(cli, ["derive", SLIDE, *flags])
@@ -141,3 +140,84 @@ def test_files_that_are_not_graphs(runner, tmp_path) -> None:
     for path, message in cases:
         result = runner.invoke(cli, ["derive", "--file", path, "--wrt", "w"])
         assert result.exit_code == 2 and message in result.output, path
+
+
+# --- LaTeX of everything (#16 item 4) ---------------------------------------------------
+
+
+def balanced_aligned(text: str) -> bool:
+    depth = 0
+    for m in re.finditer(r"\\(begin|end)\{aligned\}", text):
+        depth += 1 if m[1] == "begin" else -1
+        if depth not in (0, 1):
+            return False
+    return depth == 0
+
+
+def test_derive_all_latex_is_one_aligned_block_with_reuse_marks_and_where(runner) -> None:
+    result = runner.invoke(cli, ["derive", "C = (sigma(w*x + b) - y)^2", "--all", "--latex"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "\\begin{aligned}\n"
+        r"&\text{where } u_{1} = w x + b,\; u_{2} = \sigma\left(u_{1}\right) \\" "\n"
+        r"\frac{\partial C}{\partial y} &= 2 \left(y - u_{2}\right) \\" "\n"
+        r"\frac{\partial C}{\partial u_{2}} &= 2 \left(u_{2} - y\right) \\" "\n"
+        r"\frac{\partial C}{\partial u_{1}} &= \frac{\partial u_{2}}{\partial u_{1}} "
+        r"\frac{\partial C}{\partial u_{2}} \\" "\n"
+        r"&= \sigma'\left(u_{1}\right) \cdot 2 \left(u_{2} - y\right) \qquad "
+        r"\circlearrowleft \text{ reuses } \frac{\partial C}{\partial u_{2}} \\" "\n"
+        r"\frac{\partial C}{\partial b} &= \frac{\partial u_{1}}{\partial b} "
+        r"\frac{\partial C}{\partial u_{1}} \\" "\n"
+        r"&= 1 \cdot \sigma'\left(u_{1}\right) \cdot 2 \left(u_{2} - y\right) \qquad "
+        r"\circlearrowleft \text{ reuses } \frac{\partial C}{\partial u_{1}} \\" "\n"
+        r"\frac{\partial C}{\partial x} &= \frac{\partial u_{1}}{\partial x} "
+        r"\frac{\partial C}{\partial u_{1}} \\" "\n"
+        r"&= w \cdot \sigma'\left(u_{1}\right) \cdot 2 \left(u_{2} - y\right) \qquad "
+        r"\circlearrowleft \text{ reuses } \frac{\partial C}{\partial u_{1}} \\" "\n"
+        r"\frac{\partial C}{\partial w} &= \frac{\partial u_{1}}{\partial w} "
+        r"\frac{\partial C}{\partial u_{1}} \\" "\n"
+        r"&= x \cdot \sigma'\left(u_{1}\right) \cdot 2 \left(u_{2} - y\right) \qquad "
+        r"\circlearrowleft \text{ reuses } \frac{\partial C}{\partial u_{1}}" "\n"
+        "\\end{aligned}\n")
+    assert balanced_aligned(result.output)
+    assert "where" not in result.output.split("\\begin{aligned}")[0]  # inside, not before
+
+
+def test_an_edge_into_the_output_is_not_repeated_in_latex(runner) -> None:
+    result = runner.invoke(cli, ["derive", SLIDE, "--wrt", "a", "--latex"])
+    assert result.output == "\\frac{\\partial C}{\\partial a} = 2 \\left(a - y\\right)\n"
+    unicode = runner.invoke(cli, ["derive", SLIDE, "--all"]).output
+    assert unicode.splitlines()[0] == "∂C/∂y = 2(y − a)"
+
+
+def test_derive_matrix_latex(runner) -> None:
+    result = runner.invoke(cli, ["derive", "--file", str(REPO / "lessons/graphs/layer.gg"),
+                                 "--wrt", "W^(L)", "--matrix", "--latex"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split("\\text{in matrix form:}\n")[1] == (
+        "\\begin{aligned}\n"
+        r"\delta^{(L)} &= \frac{\partial C_{0}}{\partial z^{(L)}} = \sigma'\left(z^{(L)}\right)"
+        r" \odot 2 \left(a^{(L)} - y\right) \\" "\n"
+        r"\frac{\partial C_{0}}{\partial W^{(L)}} &= \delta^{(L)} {a^{(L-1)}}^{\top}" "\n"
+        "\\end{aligned}\n")
+    assert balanced_aligned(result.output)
+
+
+FIVE_PATHS = "a = w*x; b1 = a^2; b2 = 2*a; b3 = sigma(a); b4 = tanh(a); b5 = a^3; " \
+             "C = b1 + b2 + b3 + b4 + b5"
+
+
+def test_a_long_sum_of_paths_breaks_after_its_plus_signs(runner) -> None:
+    text = runner.invoke(cli, ["derive", FIVE_PATHS, "--wrt", "w"]).output
+    assert text.splitlines()[5:] == [
+        "      = x · 2a · 1 +",
+        "        x · 2 · 1 +",
+        "        x · σ′(a) · 1 +",
+        "        x · tanh′(a) · 1 +",
+        "        x · 3a² · 1",
+    ]
+    assert max(map(len, text.splitlines())) < 100
+    latex = runner.invoke(cli, ["derive", FIVE_PATHS, "--wrt", "w", "--latex"]).output
+    assert balanced_aligned(latex) and latex.startswith("\\begin{aligned}\n")
+    assert latex.splitlines()[-2:] == [r"&\quad x \cdot 3 a^{2} \cdot 1", "\\end{aligned}"]
+    assert latex.count(r"&\quad ") == 8 and latex.count(" + \\\\\n") == 8

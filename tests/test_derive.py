@@ -170,3 +170,23 @@ def test_huge_numbers_print_in_scientific_form() -> None:
     assert to_unicode(-3 * big * sp.Symbol("x")) == "−3.0×10⁵⁰⁰⁰·x"
     assert to_unicode(sp.Rational(1, 10**80)) == "1/(1.0×10⁸⁰)"
     assert to_latex(big) == r"1.0 \times 10^{5000}"
+
+
+# --- LaTeX in Jupyter and the user's factor order (#16 item 4) -------------------------
+
+
+def test_repr_latex_of_derivation_adjoints_and_matrix_form() -> None:
+    g = Graph.from_text("z = w*x + b; a = sigma(z); C = (a - y)^2")
+    d = derive(g, wrt="w")
+    assert d._repr_latex_() == f"$\\displaystyle {d.latex()}$"
+    all_ = adjoints(g)
+    assert all_._repr_latex_() == f"$$ {all_.latex()} $$"
+    assert all_.latex().count("\\begin{aligned}") == all_.latex().count("\\end{aligned}") == 1
+    assert d.matrix._repr_latex_() == f"$$ {d.matrix_latex()} $$"
+    assert str(d.matrix) == d.matrix_unicode() == "∂C/∂w = x · σ′(z) · 2(a − y)"
+
+
+def test_the_users_factor_order_is_kept() -> None:
+    g = Graph.from_text("z = w3*x1; C = z^2")
+    assert str(adjoints(g)).splitlines()[1] == "∂C/∂x₁ = ∂z/∂x₁ · ∂C/∂z = w₃ · 2z   ↻ reuses ∂C/∂z"
+    assert g["z"].definition(g.order) == "z = w₃·x₁"

@@ -40,7 +40,7 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
     from ..derive import adjoints, check_chain, derive  # SymPy: only once a graph is read
     from ..notation import partial_latex, to_latex
 
-    _check_options(wrt, all_, expand, latex, matrix)
+    _check_options(wrt, all_, expand, matrix)
     graph = load_graph(text, file, params)
     if all_:
         result = adjoints(graph, of)
@@ -56,6 +56,9 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
         click.echo(d.latex())
         if expand:
             click.echo(f"{partial_latex(d.of, d.wrt)} = {to_latex(d.expanded, graph.order)}")
+        if matrix:
+            click.echo(r"\text{in matrix form:}")
+            click.echo(d.matrix_latex())
         return
     click.echo(str(d))
     if expand:
@@ -73,8 +76,7 @@ def _echo_generated(graph: Graph, latex: bool) -> None:
         click.echo("where " + ", ".join(generated))
 
 
-def _check_options(wrt: str | None, all_: bool, expand: bool, latex: bool,
-                   matrix: bool) -> None:
+def _check_options(wrt: str | None, all_: bool, expand: bool, matrix: bool) -> None:
     """Refuse option mixes that would be silently ignored, before parsing anything."""
     if all_ and wrt is not None:
         raise CommandError("--wrt and --all cannot be combined: --all already gives every "
@@ -84,5 +86,3 @@ def _check_options(wrt: str | None, all_: bool, expand: bool, latex: bool,
     for flag, given in (("--expand", expand), ("--matrix", matrix)):
         if all_ and given:
             raise CommandError(f"{flag} applies to one derivative (--wrt NODE), not to --all")
-    if latex and matrix:
-        raise CommandError("--matrix has no LaTeX form yet; drop --latex to see it")
