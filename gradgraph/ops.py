@@ -694,7 +694,9 @@ RELU = register(
         forward=_relu,
         backward=_step,
         numeric=_relu_form,
-        doc="rectified linear unit max(x, 0); relu′ = 1 for x > 0, else 0",
+        doc="rectified linear unit max(x, 0); relu′ = 1 for x > 0, else 0. The parser "
+            "reads max(a, b) as a + relu(b − a) and min(a, b) as a − relu(a − b), so at a tie "
+            "the derivative goes to the first argument",
     )
 )
 SOFTPLUS = register(

@@ -326,6 +326,9 @@ class Parser:
                 letter = SUBSCRIPT.get(tok.text[4], "_" + tok.text[4])
                 raise self.error(f"Σ{letter} needs a term after it", tok)
             return IndexSum(self.expression(15), sp.Symbol(tok.text[4]))
+        if (tok.text in _MAX_MIN and tok.text not in self.user_ops and nxt.kind == "OP"
+                and nxt.text == "(" and not nxt.space_before):
+            return _max_min(tok.text, *self.call_arguments(2, tok.text))
         if nxt.kind == "PRIME":
             self.take()
             spec = self.op_for(tok)
@@ -395,6 +398,20 @@ class Parser:
         hint = ops.suggest(name, tuple(self.user_ops))
         tail = f"; did you mean '{hint}'?" if hint else ""
         raise UnknownOpError(f"unknown function '{name}'{tail}", column=tok.col, line=tok.line)
+
+
+_MAX_MIN = ("max", "min")
+
+
+def _max_min(name: str, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """max(a, b) = a + relu(b − a), min(a, b) = a − relu(a − b): the registry's ops take
+    one argument, and relu carries the subgradient convention relu′(0) = 0. So
+    ∂max(a, b)/∂a = 1 where a ≥ b, 0 where a < b; ∂min(a, b)/∂a = 1 where a ≤ b: at a
+    tie the whole derivative goes to the first argument. The hinge max(0, 1 − y·z)
+    reads as relu(1 − y·z)."""
+    if name == "max":
+        return a + ops.RELU.func(b - a)
+    return a - ops.RELU.func(a - b)
 
 
 def _looks_like_variable(name: str) -> bool:

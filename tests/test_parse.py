@@ -181,3 +181,24 @@ def test_what_gradgraph_prints_reads_back(text: str) -> None:
 )
 def test_printed_unicode_forms(text: str, expected: sp.Expr) -> None:
     assert parse_expression(text) == expected
+
+
+def test_max_and_min_read_through_relu_with_the_tie_to_the_first_argument() -> None:
+    """Issue #16 item 6: max/min and the hinge loss, with a stated subgradient."""
+    import numpy as np
+
+    from gradgraph import Graph, ops
+    from gradgraph.gradcheck import gradcheck
+
+    relu = ops.RELU.func
+    assert parse_expression("max(0, 1 - y*z)") == relu(1 - symbol("y") * symbol("z"))
+    assert parse_expression("min(a, b)") == symbol("a") - relu(symbol("a") - symbol("b"))
+    g = Graph.from_text("C = max(w, x)")
+    assert g.gradients({"w": 2.0, "x": 2.0})["w"] == 1.0  # a tie goes to the first
+    assert g.gradients({"w": 1.0, "x": 2.0})["w"] == 0.0
+    assert Graph.from_text("C = min(w, x)").gradients({"w": 2.0, "x": 2.0})["w"] == 1.0
+    hinge = Graph.from_text("C = max(0, 1 - y*(w*x + b))")
+    assert gradcheck(hinge, {"w": 0.5, "b": 0.1, "x": np.array([1.0, 2.0, -3.0]),
+                             "y": np.array([1.0, -1.0, 1.0])}).ok
+    with pytest.raises(ParseError, match="max takes 2 arguments"):
+        parse_expression("max(x)")
