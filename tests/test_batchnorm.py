@@ -80,7 +80,7 @@ def test_batch_mean_has_no_batch_axis(graph: gg.Graph) -> None:
 
 def test_batch_mean_reads_like_the_paper(graph: gg.Graph) -> None:
     assert graph["mu^(1)"].definition() == "μₖ⁽¹⁾ = (1/m) Σ_B zₖ⁽¹⁾"
-    assert graph["var^(1)"].definition() == "var_k⁽¹⁾ = (1/m) Σ_B (zₖ⁽¹⁾ − μₖ⁽¹⁾)²"
+    assert graph["var^(1)"].definition() == "varₖ⁽¹⁾ = (1/m) Σ_B (zₖ⁽¹⁾ − μₖ⁽¹⁾)²"
     assert r"\frac{1}{m} \sum_{\mathcal{B}}" in graph["mu^(1)"].definition_latex()
 
 
@@ -123,7 +123,7 @@ def test_derivation_shows_the_ioffe_szegedy_backward_pass(graph: gg.Graph) -> No
     assert factors["mu^(1)"] == 1 / m
     assert (factors["var^(1)"] - 2 * (z - mu) / m).simplify() == 0
     d = derive(graph, wrt="gamma^(1)")
-    assert "zhat_k⁽¹⁾ · tanh′(bnₖ⁽¹⁾)" in str(d)
+    assert "zhatₖ⁽¹⁾ · tanh′(bnₖ⁽¹⁾)" in str(d)
 
 
 def test_training_step_source_binds_the_batch_size(graph: gg.Graph) -> None:
