@@ -130,3 +130,13 @@ def test_the_html_page_lists_slips_without_forms() -> None:
     slips = re.findall(r'<details class="slips">(.*?)</details>', page, re.S)
     assert slips and any("not its derivative" in s for s in slips)
     assert not any("σ′(z⁽ᴸ⁾)" in s or "2(a⁽ᴸ⁾ − y)" in s for s in slips)
+
+
+def test_the_browser_tutor_uses_the_same_policy() -> None:
+    from gradgraph.serve.checking import verdict, without_answer
+
+    graph = Graph.from_text(CHAIN)
+    out = without_answer(verdict(graph, QUESTION, "a^(L-1)*sigma(z^(L))*2*(a^(L) - y)", {}, 3.0))
+    assert out["codes"] == ["OP-NOT-DERIVATIVE"] and out["wrong_edges"]
+    assert "not its derivative" in out["message"] and "true value" not in out["message"]
+    assert all(f["expected"] is None for f in out["factors"])

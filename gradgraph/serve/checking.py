@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..check import CheckResult, check, invalid_dict
+from ..check import CheckResult, check, guided, invalid_dict
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
-from ..notation import unicode_name
 from .structure import edge_id
 
 UNTIMELY = ("timeout", "limit")  # reasons of a verdict cut short; not remembered
@@ -69,29 +68,9 @@ def decided_in_time(answer: Mapping[str, Any]) -> bool:
     return answer.get("reason") not in UNTIMELY
 
 
-SLIPS = {
-    "differs": "{symbol} is not {yours}: look at that edge again",
-    "sign": "{symbol} has the wrong sign",
-    "constant": "{symbol} is off by a constant factor",
-    "missing": "the factor {symbol} is missing",
-    "extra": "{yours} is not a factor of this chain",
-    "layer": "{symbol} has the wrong layer superscript",
-}
-
-
 def without_answer(verdict: dict[str, Any]) -> dict[str, Any]:
     """A wrong answer's verdict for a lesson: the edge and the kind of slip, never the
-    expected expression (the learner asks for that with the reveal, not by erring)."""
-    out = {**verdict, "factors": [{**f, "expected": None} for f in verdict["factors"]]}
-    slips = [SLIPS.get(f["note"], SLIPS["differs"]).format(
-                 symbol=f["symbol"] or "a factor", yours=f["yours"] or "it")
-             for f in verdict["factors"] if not f["ok"]]
-    # Maths names open the clauses (a⁽ᴸ⁻¹⁾ is not A⁽ᴸ⁻¹⁾), so no capital after the colon.
-    sentences = [f"✗ not equal: {'; '.join(slips)}." if slips else "✗ not equal."]
-    point = verdict.get("counterexample")
-    if point and point.get("yours") is not None and point.get("expected") is not None:
-        where = ", ".join(f"{unicode_name(k)}={v:g}" for k, v in point["at"].items())
-        sentences.append(f"At {where} yours is {point['yours']:.4g}, the true value "
-                         f"{point['expected']:.4g}.")
-    out["message"] = " ".join(sentences).replace("-", "−")
-    return out
+    expected expression or the true value (the learner asks for those with the reveal,
+    not by erring). The words are the reveal policy's, one place for every front end:
+    :func:`gradgraph.check.guided`."""
+    return guided(verdict)
