@@ -286,6 +286,10 @@ class Parser:
             return _checked_mul(left, right)
         self.take()
         if tok.text == "^":
+            if isinstance(left, sp.Symbol) and left.name == "e" and "e" not in self.names:
+                # Never silently a symbol named e: the reader almost surely meant Euler's e.
+                raise self.error("e^(…) would be a variable named e to a power; did you "
+                                 "mean exp(…)? (declare 'e: input' for a variable e)", tok)
             right = self.expression(lbp - 1)  # right-associative
             return _power(left, right, tok)
         right = self.expression(lbp)

@@ -187,8 +187,8 @@ def test_max_and_min_read_through_relu_with_the_tie_to_the_first_argument() -> N
     """Issue #16 item 6: max/min and the hinge loss, with a stated subgradient."""
     import numpy as np
 
+    import gradgraph as gg
     from gradgraph import Graph, ops
-    from gradgraph.gradcheck import gradcheck
 
     relu = ops.RELU.func
     assert parse_expression("max(0, 1 - y*z)") == relu(1 - symbol("y") * symbol("z"))
@@ -198,7 +198,20 @@ def test_max_and_min_read_through_relu_with_the_tie_to_the_first_argument() -> N
     assert g.gradients({"w": 1.0, "x": 2.0})["w"] == 0.0
     assert Graph.from_text("C = min(w, x)").gradients({"w": 2.0, "x": 2.0})["w"] == 1.0
     hinge = Graph.from_text("C = max(0, 1 - y*(w*x + b))")
-    assert gradcheck(hinge, {"w": 0.5, "b": 0.1, "x": np.array([1.0, 2.0, -3.0]),
+    assert gg.gradcheck(hinge, {"w": 0.5, "b": 0.1, "x": np.array([1.0, 2.0, -3.0]),
                              "y": np.array([1.0, -1.0, 1.0])}).ok
     with pytest.raises(ParseError, match="max takes 2 arguments"):
         parse_expression("max(x)")
+
+
+def test_e_to_a_power_is_refused_unless_e_is_declared() -> None:
+    """Issue #16 item 6: e^x is never silently a symbol named e."""
+    from gradgraph import Graph
+
+    with pytest.raises(ParseError, match=r"did you mean exp\(…\)"):
+        Graph.from_text("C = e^x")
+    with pytest.raises(ParseError, match=r"did you mean exp\(…\)"):
+        parse_expression("2*e^(-x)")
+    g = Graph.from_text("e: input\nx: input\nC = e^x")
+    assert g["C"].expr == symbol("e") ** symbol("x")
+    assert parse_expression("exp(x)") == ops.EXP.func(symbol("x"))
