@@ -495,9 +495,23 @@ def _power(base: sp.Expr, exp: sp.Expr, tok: Token) -> sp.Expr:
 def parse_program(text: str) -> Program:
     """Parse a program (assignments, op definitions, declarations)."""
     tokens, typed = respelled(tokenize(text))
+    _check_lone_tag(tokens)
     parser = Parser(tokens)
     statements = parser.program()
     return Program(statements, parser.order, typed)
+
+
+def _check_lone_tag(tokens: list[Token]) -> None:
+    """``x^(2)`` as the program's only layer tag reads as a power typo, not a layer."""
+    tagged = [t for t in tokens if t.kind == "NAME" and "^(" in t.text]
+    if len(tagged) != 1:
+        return
+    tok = tagged[0]
+    base, tag = tok.text.split("^(", 1)
+    if tag.rstrip(")").isdigit():
+        raise ParseError(f"'{tok.text}' would be a layer tag, and nothing else here has "
+                         f"one; did you mean {base}^{tag.rstrip(')')} (a power) or a layer "
+                         f"tag {base}^(L)?", column=tok.col, line=tok.line)
 
 
 def canonical_name(name: str) -> str:

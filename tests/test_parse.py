@@ -215,3 +215,14 @@ def test_e_to_a_power_is_refused_unless_e_is_declared() -> None:
     g = Graph.from_text("e: input\nx: input\nC = e^x")
     assert g["C"].expr == symbol("e") ** symbol("x")
     assert parse_expression("exp(x)") == ops.EXP.func(symbol("x"))
+
+
+def test_a_lone_numeric_layer_tag_is_refused_as_a_likely_power() -> None:
+    """Issue #16 item 6: x^(2) with no layer structure elsewhere is not silently a tag."""
+    from gradgraph import Graph
+
+    with pytest.raises(ParseError, match=r"did you mean x\^2 \(a power\) or a layer tag"):
+        Graph.from_text("C = x^(2) + y")
+    assert Graph.from_text("C = x^2 + y")["C"].expr == symbol("x") ** 2 + symbol("y")
+    g = Graph.from_text("a^(1) = sigma(w^(1)*x)\nC = (a^(1) - y)^2")
+    assert "w^(1)" in g
