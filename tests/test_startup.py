@@ -20,9 +20,6 @@ from gradgraph import cli as cli_module
 HEAVY = ("sympy", "matplotlib", "sklearn", "starlette", "uvicorn")
 NO_NUMPY = (*HEAVY, "numpy")
 
-# commands/check.py (another engineer's) imports gradgraph.check at module level.
-CHECK_EAGER = pytest.mark.xfail(
-    strict=True, reason="commands/check.py imports gradgraph.check and .graph at module level")
 # lesson/__init__.py imports every lesson module, and lesson/model.py imports
 # gradgraph.graph (SymPy) at module level: any lesson import builds the whole world.
 LESSON_EAGER = pytest.mark.xfail(
@@ -72,7 +69,7 @@ def test_help_imports_neither_sympy_nor_numpy(argv: list[str]) -> None:
     ["train", "--help"],
     ["experiment", "--help"],
     ["experiment", "vanishing", "--help"],
-    pytest.param(["check", "--help"], marks=CHECK_EAGER),
+    ["check", "--help"],
 ])
 def test_help_of_the_numeric_commands_imports_no_sympy(argv: list[str]) -> None:
     assert heavy_in(imported("-m", "gradgraph", *argv), HEAVY) == []

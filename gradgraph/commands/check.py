@@ -6,16 +6,16 @@ import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..check import VERDICTS, Checker, CheckResult, guided, invalid_dict, named_sums_note
-from ..check.report import write_report
 from ..errors import CheckError, GradgraphError
-from ..fileio import check_writable_folder
-from ..graph import Graph
 from .common import CommandError, load_graph, read_text_file, run_safely
+
+if TYPE_CHECKING:
+    from ..check import Checker, CheckResult
+    from ..graph import Graph
 
 MAX_ANSWERS = 5_000
 DEFAULT_WIDTH = 100  # the table's width when the terminal's is unknown (a pipe, say)
@@ -91,6 +91,9 @@ def check_command(answer: str | None, graph_text: str | None, question: str | No
       question = "dC/dw"          # optional: else the default, or 'dC/dw =' in answer
       answer = "x*sigma'(z)*2*(a-y)"
     """
+    from ..check import Checker
+    from ..fileio import check_writable_folder
+
     if reveal and no_reveal:
         raise click.UsageError("give --reveal or --no-reveal, not both")
     if report_dir is not None and answers_file is None:
@@ -146,6 +149,8 @@ def _print_invalid(message: str, question: str | None, answer: str | None,
                    as_json: bool) -> None:
     """One line on stderr, like every other error ("! invalid: …"); with --json the
     verdict object on stdout, where a script reads every verdict."""
+    from ..check import invalid_dict
+
     data = invalid_dict(message, question, answer)
     if as_json:
         click.echo(_dumps(data))
@@ -155,6 +160,8 @@ def _print_invalid(message: str, question: str | None, answer: str | None,
 
 def _print_one(result: CheckResult, as_json: bool, reveal: bool, no_reveal: bool = False
                ) -> None:
+    from ..check import guided
+
     data = guided(result.to_dict()) if no_reveal else result.to_dict(reveal)
     if as_json:
         click.echo(_dumps(data))
@@ -185,6 +192,8 @@ def _revealed_factors(result: CheckResult) -> str:
 def _reveal_texts(result: CheckResult) -> Mapping[str, str]:
     """The derivation's texts, as the checker's child wrote them under the deadline
     (the parent never prints an expanded form, which can be enormous)."""
+    from ..check import named_sums_note
+
     if result.revealed is not None:
         return result.revealed
     d = result.expected
@@ -227,6 +236,9 @@ def _grade_file(path: str, graph_text: str | None, question: str | None,
                 limits: tuple[str, ...], deadline: float, params: str | None,
                 as_json: bool, reveal: bool, no_reveal: bool = False,
                 report_dir: str | None = None) -> None:
+    from ..check import Checker, guided
+    from ..check.report import write_report
+
     data = _read_toml(path)
     graph = _batch_graph(data, graph_text, params)
     merged = {**_limits(_table(data, "limits")), **_limits(limits)}
@@ -318,6 +330,8 @@ def _grade_row(checker: Checker, number: int, entry: Any, default_q: str | None
 
 
 def _invalid_row(row: dict[str, Any], message: str, answer: Any) -> dict[str, Any]:
+    from ..check import invalid_dict
+
     shown = answer if isinstance(answer, str) else None
     return {**row, **invalid_dict(message, row["question"], shown)}
 
@@ -338,6 +352,8 @@ def _entry_fields(entry: Any, default_q: str | None) -> tuple[str | None, str]:
 
 
 def _summary(rows: list[tuple[dict[str, Any], CheckResult | None]]) -> dict[str, int]:
+    from ..check import VERDICTS
+
     counts = dict.fromkeys(VERDICTS, 0)
     for row, _ in rows:
         counts[row["verdict"]] += 1
