@@ -10,12 +10,8 @@ command line's ``--help`` stay free of SymPy and numpy until a graph is built.
 
 from __future__ import annotations
 
-import importlib as _importlib
-import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
-import types as _types
-from typing import Any as _Any
 
 if "sympy" not in _sys.modules:
     # gradgraph differentiates node by node, so SymPy's default 1,000-entry cache
@@ -24,6 +20,7 @@ if "sympy" not in _sys.modules:
     # SymPy, so this still runs before it is first imported.
     _os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
 
+from . import lazy as _lazy  # noqa: E402 - imports nothing heavy
 from .errors import (  # noqa: E402 - after the cache size, as the comment above says
     CheckError,
     DataError,
@@ -70,42 +67,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "render": (".render", "render"),
 }
 
-# Public functions that share their name with a submodule. Importing the submodule
-# (``import gradgraph.derive``, or any module's ``from ..derive import …``) makes the
-# import system set the package attribute to the module; the package class below
-# refuses that, so ``gradgraph.derive`` stays the function.
-_SHADOWED = frozenset({"check", "derive", "render"})
-
-
-def __getattr__(name: str) -> _Any:
-    """Load a public name on first use, then keep it as an ordinary attribute."""
-    if name in _LAZY:
-        module, attribute = _LAZY[name]
-        loaded = _importlib.import_module(module, __name__)
-        value = loaded if attribute is None else getattr(loaded, attribute)
-    elif not name.startswith("_") and _importlib_util.find_spec(f"{__name__}.{name}"):
-        value = _importlib.import_module(f"{__name__}.{name}")  # any other submodule
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(_types.ModuleType):
-    """The ``gradgraph`` module: its functions ``check``, ``derive`` and ``render`` are
-    not replaced by the submodules of the same names when those are imported."""
-
-    def __setattr__(self, name: str, value: _Any) -> None:
-        if name in _SHADOWED and isinstance(value, _types.ModuleType):
-            return  # the module stays reachable as sys.modules["gradgraph.<name>"]
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
+_lazy.install(__name__, _LAZY)
 
 __all__ = [
     "Adjoints",

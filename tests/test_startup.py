@@ -20,12 +20,6 @@ from gradgraph import cli as cli_module
 HEAVY = ("sympy", "matplotlib", "sklearn", "starlette", "uvicorn")
 NO_NUMPY = (*HEAVY, "numpy")
 
-# lesson/__init__.py imports every lesson module, and lesson/model.py imports
-# gradgraph.graph (SymPy) at module level: any lesson import builds the whole world.
-LESSON_EAGER = pytest.mark.xfail(
-    strict=True, reason="lesson/__init__.py and lesson/model.py import SymPy eagerly")
-
-
 def imported(*args: str) -> set[str]:
     """The modules ``python -X importtime ARGS`` imports (it must exit 0)."""
     done = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True,
@@ -84,7 +78,6 @@ def test_symbolic_commands_import_no_plotting_learning_or_web(argv: list[str]) -
     assert heavy_in(modules, HEAVY) == ["sympy"]
 
 
-@LESSON_EAGER
 def test_lesson_list_builds_no_graph() -> None:
     assert heavy_in(imported("-m", "gradgraph", "lesson", "list"), HEAVY) == []
 

@@ -11,15 +11,30 @@ The format is documented in ``lessons/README.md``.
 
 from __future__ import annotations
 
-from .answers import AnswerSheet, read_answers
-from .authoring import Problem, check_lesson
-from .catalog import Entry, catalog, default_folder, find, lesson_files, open_lesson
-from .grading import Verdict, expected, grade
-from .html_export import export_html, export_index, lesson_html
-from .loader import load_lesson
-from .model import ExerciseStep, Lesson, Step
-from .progress import Progress, state_dir
-from .runner import Console, Outcome, RunOptions, Summary, run_lesson, show_lesson
+from .. import lazy
+
+# Public name -> (module, attribute), imported on first use, so that ``gradgraph lesson
+# list`` (catalog, progress) imports neither the loader, grading and blocks nor SymPy.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "AnswerSheet": (".answers", "AnswerSheet"), "read_answers": (".answers", "read_answers"),
+    "Problem": (".authoring", "Problem"), "check_lesson": (".authoring", "check_lesson"),
+    "Entry": (".catalog", "Entry"), "catalog": (".catalog", "catalog"),
+    "default_folder": (".catalog", "default_folder"), "find": (".catalog", "find"),
+    "lesson_files": (".catalog", "lesson_files"), "open_lesson": (".catalog", "open_lesson"),
+    "Verdict": (".grading", "Verdict"), "expected": (".grading", "expected"),
+    "grade": (".grading", "grade"),
+    "export_html": (".html_export", "export_html"),
+    "export_index": (".html_export", "export_index"),
+    "lesson_html": (".html_export", "lesson_html"),
+    "load_lesson": (".loader", "load_lesson"),
+    "ExerciseStep": (".model", "ExerciseStep"), "Lesson": (".model", "Lesson"),
+    "Step": (".model", "Step"),
+    "Progress": (".progress", "Progress"), "state_dir": (".progress", "state_dir"),
+    "Console": (".runner", "Console"), "Outcome": (".runner", "Outcome"),
+    "RunOptions": (".runner", "RunOptions"), "Summary": (".runner", "Summary"),
+    "run_lesson": (".runner", "run_lesson"), "show_lesson": (".runner", "show_lesson"),
+}  # fmt: skip
+lazy.install(__name__, _LAZY)
 
 __all__ = [
     "AnswerSheet",

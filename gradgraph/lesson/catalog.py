@@ -21,20 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LessonError
+from .toml_source import split_stem
 
 if TYPE_CHECKING:
     from .model import Lesson
 
 MAX_LESSON_FILES = 500
-_NUMBERED = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*)$")
-
-
-def split_stem(stem: str) -> tuple[int | None, str]:
-    """``03-backwards`` -> (3, ``backwards``); an unnumbered stem is its own name."""
-    hit = _NUMBERED.match(stem)
-    return (int(hit.group(1)), hit.group(2)) if hit else (None, stem)
-
-
 def default_folder() -> Path:
     """``$GRADGRAPH_LESSONS_DIR``, else ``lessons/`` beside the package (a checkout),
     else ``<prefix>/share/gradgraph/lessons`` (a regular install)."""

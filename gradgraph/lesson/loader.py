@@ -28,6 +28,7 @@ from .toml_source import (
     parse_toml,
     read_capped,
     scalar_table,
+    split_stem,
 )
 
 MAX_STEPS = 200
@@ -35,7 +36,6 @@ MAX_GRAPHS = 20
 MAX_VALUES = 200
 ASSET_SUFFIXES = (".gg", ".txt")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
-_NUMBERED = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*)$")
 _PARTIAL = re.compile(r"^\s*[d∂]\s*(?P<of>[^/]+?)\s*/\s*[d∂]\s*(?P<wrt>.+?)\s*$")
 
 SHOW_FORMS = ("chain", "cached", "expanded", "all", "matrix", "value")
@@ -63,12 +63,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 TOP = ("title", "summary", "slides", "requires", "reveal_after", "graphs", "values", "steps")
 REVEAL_AFTER = 3  # wrong tries before a lesson shows the right form of a wrong factor
-
-
-def split_stem(stem: str) -> tuple[int | None, str]:
-    """``03-backwards`` -> (3, ``backwards``); an unnumbered stem is its own name."""
-    hit = _NUMBERED.match(stem)
-    return (int(hit.group(1)), hit.group(2)) if hit else (None, stem)
 
 
 def parse_partial(text: str) -> tuple[str, str] | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..graph import Graph
+if TYPE_CHECKING:
+    from ..graph import Graph
 
 STEP_KINDS = ("text", "graph", "derive", "diagram", "exercise", "equations", "train",
               "experiment")

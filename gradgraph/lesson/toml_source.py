@@ -21,6 +21,16 @@ from ..errors import LessonError
 from ..fileio import read_file
 from .model import Where
 
+# Lesson files are named NN-name.toml; the number orders the catalog.
+_NUMBERED = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*)$")
+
+
+def split_stem(stem: str) -> tuple[int | None, str]:
+    """``03-backwards`` -> (3, ``backwards``); an unnumbered stem is its own name."""
+    hit = _NUMBERED.match(stem)
+    return (int(hit.group(1)), hit.group(2)) if hit else (None, stem)
+
+
 try:  # Python 3.11+; the package still supports 3.10 through the tomli backport
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - depends on the interpreter

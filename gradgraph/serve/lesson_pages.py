@@ -24,7 +24,8 @@ from ..lesson import model as m
 from ..lesson.blocks import Context, Figure, Math, step_blocks, values_table
 from ..lesson.catalog import catalog, default_folder, lesson_files
 from ..lesson.grading import grade
-from ..lesson.loader import load_lesson, split_stem
+from ..lesson.loader import load_lesson
+from ..lesson.toml_source import split_stem
 from . import checking
 from .drawing import picture
 from .http import JSON, HTTPProblem, read_json
