@@ -115,6 +115,7 @@ class _Builder:
             self.refuse_layer_ops()
         used = {s.name for e in self.defs.values() for s in e.free_symbols}
         reserved = set(self.defs) | used | set(self.declared)
+        reserved |= {canonical_name(r) for r in reserved}  # a user's u1 takes u_1 too
         for name in list(self.order):
             self.split(name, reserved)
         # Generated nodes go just before the assignment they came from, in creation
@@ -180,12 +181,11 @@ class _Builder:
     def split(self, name: str, reserved: set[str]) -> None:
         """Give every op application inside ``name``'s definition a node of its own."""
         counter = self.counter  # shared, so each name scans past the taken ones once
-        spelled = {canonical_name(r) for r in reserved}  # a user's u1 takes u_1 too
 
         def fresh() -> str:
             while True:
                 candidate = f"u_{next(counter)}"
-                if candidate not in reserved and candidate not in spelled:
+                if candidate not in reserved:
                     reserved.add(candidate)
                     return candidate
 

@@ -208,12 +208,14 @@ def _int_text(n: int) -> str:
 
 
 def number_text(e: sp.Number) -> str:
-    """A number as printed: floats to 6 significant digits, huge integers as m×10ⁿ."""
+    """A number as printed: floats as their shortest exact decimal, huge integers as m×10ⁿ."""
     if isinstance(e, sp.Float):
         x = float(e)
         if not math.isfinite(x):
             return mpmath.nstr(e._to_mpmath(53), 6)
-        text = repr(float(f"{x:.6g}"))
+        # Six digits read best, but never at the price of the value: a checker message
+        # must not print 2.0000002 as 2 beside the true 2.
+        text = repr(float(f"{x:.6g}")) if float(f"{x:.6g}") == x else repr(x)
         return text[:-2] if text.endswith(".0") else text
     if isinstance(e, sp.Rational) and e.q != 1:
         bot = _int_text(e.q)

@@ -139,9 +139,10 @@ def test_derivation_value_matches_gradients() -> None:
 # --- display defects (notation) ---------------------------------------------------------
 
 
-def test_a_float_times_a_name_has_a_product_sign_and_six_digits() -> None:
+def test_a_float_times_a_name_has_a_product_sign_and_its_exact_value() -> None:
     from gradgraph.notation import to_unicode
-    assert to_unicode(sp.Float(1 / 0.9) * sp.Symbol("mask_i^(1)")) == "1.11111·maskᵢ⁽¹⁾"
+    assert to_unicode(sp.Float(1 / 0.9) * sp.Symbol("mask_i^(1)")) == "1.1111111111111112·maskᵢ⁽¹⁾"
+    assert to_unicode(sp.Float(0.25) * sp.Symbol("w")) == "0.25·w"
     assert to_unicode(2 * sp.Symbol("x")) == "2x"
 
 

@@ -49,7 +49,7 @@ def test_glorot_uniform_weights_and_zero_biases_from_the_seed() -> None:
 def test_l2_term_is_in_the_graph_and_the_derivation() -> None:
     model = deck_model(kernel_regularizer=regularize.l2(1e-4))
     g = model.graph
-    assert g["C"].definition(g.order) == "C = C₀ + 0.0001u₁"
+    assert g["C"].definition(g.order) == "C = C₀ + 0.0001·u₁"
     text = str(derive(g, wrt="W^(1)"))
     assert text.endswith("+ 2Wₖᵢ⁽¹⁾ · 0.0001")  # ∂(C₀ + λΣw²)/∂w = ∂C₀/∂w + 2λw
 
@@ -148,7 +148,7 @@ def test_dropout_in_the_graph(digits) -> None:  # noqa: ANN001
     model.compile(optim.SGD(lr=0.05), "categorical_crossentropy", ["accuracy"])
     g = model.graph
     assert g["mask^(1)"].role == "input" and "d^(1)" not in model.eval_graph
-    assert g["d^(1)"].definition() == "dₖ⁽¹⁾ = 2aₖ⁽¹⁾·mask_k⁽¹⁾"
+    assert g["d^(1)"].definition() == "dₖ⁽¹⁾ = 2aₖ⁽¹⁾·maskₖ⁽¹⁾"
     factor = gg.adjoints(g)["a^(1)"].terms[0]
     mask = g["mask^(1)"].element_symbol
     assert (factor.expr - 2 * mask).simplify() == 0  # ∂d/∂a = mask/(1 − rate)

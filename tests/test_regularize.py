@@ -27,7 +27,7 @@ def test_keras_defaults_and_values() -> None:
 
 
 @pytest.mark.parametrize(("reg", "factor"), [
-    (regularize.l2(0.001), "0.002w"),  # 2λw
+    (regularize.l2(0.001), "0.002·w"),  # 2λw
     (regularize.l1(0.001), "sign(w) · 0.001"),
 ])
 def test_derive_shows_the_penalty_gradient(reg: regularize.Regularizer, factor: str) -> None:
