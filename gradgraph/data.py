@@ -7,6 +7,7 @@ would count in a spreadsheet (1-based), before any training starts.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -316,3 +317,24 @@ def _validate(
         raise DataError(f"{path}: {where}: label {y[i]} is too large (labels are classes "
                         f"0 … k−1, with at most {MAX_CLASSES} classes)")
     return X, y.astype(np.int64)
+
+
+MIN_TRAIN = 10  # training examples below which a result is noise
+
+
+def split_validation(X: Any, Y: Any, fraction: float | None,
+                     random_state: int) -> tuple[Any, Any, Any, Any]:
+    """(X_train, Y_train, X_val, Y_val): ``fraction`` of the training data held out as a
+    validation set (distinct from any test set), or the data and ``None`` without one.
+    Raises :class:`DataError` when fewer than ``MIN_TRAIN`` training examples remain."""
+    if fraction is None:
+        return X, Y, None, None
+    from sklearn.model_selection import train_test_split
+
+    n_val = math.ceil(fraction * len(X))
+    if len(X) - n_val < MIN_TRAIN:
+        raise DataError(f"a validation split of {fraction:g} leaves {len(X) - n_val} "
+                        f"training examples; at least {MIN_TRAIN} are needed")
+    X_train, X_val, Y_train, Y_val = train_test_split(X, Y, test_size=n_val,
+                                                      random_state=random_state)
+    return X_train, Y_train, X_val, Y_val

@@ -249,10 +249,11 @@ def test_validation_split_is_carved_from_the_training_data(runner: CliRunner) ->
 
 
 def test_the_validation_rows_are_neither_training_nor_test_rows() -> None:
-    from gradgraph.commands.train import _load, _split_validation
+    from gradgraph.commands.train import _load
+    from gradgraph.data import split_validation
 
     X, Y, Xt, _, _ = _load(MOONS, 0.15, 37)
-    Xtr, _, Xv, _ = _split_validation(X, Y, 0.25, 37)
+    Xtr, _, Xv, _ = split_validation(X, Y, 0.25, 37)
     rows = [{tuple(r) for r in a} for a in (Xtr, Xv, Xt)]
     assert (len(rows[0]), len(rows[1]), len(rows[2])) == (127, 43, 30)
     assert not (rows[0] & rows[1]) and not (rows[1] & rows[2]) and not (rows[0] & rows[2])

@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
+from ..data import MIN_TRAIN, split_validation
 from ..errors import DataError
 from ..fileio import OutputPathError, check_writable
 from .common import CommandError, run_safely
 
-MIN_TRAIN = 10  # training examples below which a "result" is noise
 MAX_TEST_SIZE = 0.9
 DECK = {"optimizer": "sgd", "lr": 0.1, "epochs": 15, "batch_size": 32, "hidden": "100",
         "activation": "tanh", "test_size": 0.15, "random_state": 37}
@@ -176,22 +176,6 @@ def _optimizer(name: str, lr: float | None, given: dict[str, tuple[str, Any]],
         raise CommandError(message) from None
 
 
-def _split_validation(X: Any, Y: Any, fraction: float | None,
-                      random_state: int) -> tuple[Any, Any, Any, Any]:
-    """(X_train, Y_train, X_val, Y_val): ``fraction`` of the training data held out."""
-    if fraction is None:
-        return X, Y, None, None
-    from sklearn.model_selection import train_test_split
-
-    n_val = math.ceil(fraction * len(X))
-    if len(X) - n_val < MIN_TRAIN:
-        raise CommandError(f"--validation-split {fraction:g} leaves {len(X) - n_val} training "
-                           f"examples; at least {MIN_TRAIN} are needed")
-    X_train, X_val, Y_train, Y_val = train_test_split(X, Y, test_size=n_val,
-                                                      random_state=random_state)
-    return X_train, Y_train, X_val, Y_val
-
-
 def _model(n_in: int, n_out: int, hidden: list[int], activation: str, l1: float,
            l2: float, dropout: float, batchnorm: bool, seed: int) -> Any:
     from .. import regularize
@@ -342,7 +326,10 @@ def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs
     if len(X) < MIN_TRAIN:
         raise CommandError(f"--test-size {test_size:g} leaves {len(X)} training examples; "
                            f"at least {MIN_TRAIN} are needed")
-    X, Y, Xv, Yv = _split_validation(X, Y, validation_split, DECK["random_state"])
+    try:
+        X, Y, Xv, Yv = split_validation(X, Y, validation_split, DECK["random_state"])
+    except DataError as e:  # the library's words, under the option's name
+        raise CommandError(str(e).replace("a validation split of", "--validation-split")) from None
     validation = (Xt, Yt) if Xv is None else (Xv, Yv)
     model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],

@@ -40,7 +40,6 @@ MAX_EPOCHS = 200
 MAX_UNITS = 1024
 MAX_LAYERS = 4
 MAX_BATCH = 4096
-MIN_TRAIN = 10  # training examples a validation split must leave, as gradgraph train
 RANDOM_STATE = 37  # gradgraph train's test split and validation split seed
 DTYPES = ("float32", "float64")  # gradgraph train --dtype; float32 is its default
 DECK_LR = 0.1  # sgd's rate when lr is omitted: the deck's, as gradgraph train uses
@@ -214,22 +213,6 @@ def build(opts: Options, n_in: int, n_out: int) -> tuple[Any, Any]:
     return model, opt
 
 
-def split_validation(X: Any, Y: Any, fraction: float | None) -> tuple[Any, Any, Any, Any]:
-    """(X_train, Y_train, X_val, Y_val): ``fraction`` of the training data held out, with
-    ``gradgraph train --validation-split``'s rounding and seed."""
-    if fraction is None:
-        return X, Y, None, None
-    from sklearn.model_selection import train_test_split
-
-    n_val = math.ceil(fraction * len(X))
-    if len(X) - n_val < MIN_TRAIN:
-        raise TrainingError(f"validation_split {fraction:g} leaves {len(X) - n_val} training "
-                            f"examples; at least {MIN_TRAIN} are needed")
-    X_train, X_val, Y_train, Y_val = train_test_split(X, Y, test_size=n_val,
-                                                      random_state=RANDOM_STATE)
-    return X_train, Y_train, X_val, Y_val
-
-
 @dataclass
 class Run:
     """One training run: its events so far, and the flags the worker and streams share."""
@@ -307,10 +290,11 @@ class Data:
 
 def load(opts: Options) -> Data:
     """The digits as ``gradgraph train`` splits them; a bad validation split refused."""
-    from ..data import load_digits_split
+    from ..data import load_digits_split, split_validation
 
     split = load_digits_split(test_size=0.15, random_state=RANDOM_STATE)
-    X, Y, X_val, Y_val = split_validation(split.X_train, split.Y_train, opts.validation_split)
+    X, Y, X_val, Y_val = split_validation(split.X_train, split.Y_train,
+                                          opts.validation_split, RANDOM_STATE)
     if X_val is None:
         return Data(X, Y, split.X_test, split.Y_test, split.X_test, split.Y_test,
                     {"of": "test set", "examples": len(split.X_test)})
