@@ -10,8 +10,9 @@ nested expression (its size would grow exponentially with depth).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -200,23 +201,11 @@ class Adjoints:
         a wide graph elsewhere costs nothing.
         """
         _refuse_long_chains(name, *self.path_counts(name))
-        memo = self.__dict__.setdefault("_paths", {self.of: [()]})
-        todo = [name]
-        while todo:
-            node = todo[-1]
-            adj = self.adjoints.get(node)
-            pending = [t.child for t in (adj.terms if adj else ()) if t.child not in memo]
-            if pending:
-                todo.extend(pending)
-                continue
-            todo.pop()
-            if node in memo:
-                continue
-            paths: list[tuple[Factor, ...]] = []
-            for t in adj.terms if adj else ():
-                paths.extend((t, *_downstream(self.graph, t, rest)) for rest in memo[t.child])
-            memo[node] = paths
-        return memo[name]
+        def paths(terms: tuple, memo: dict) -> list[tuple[Factor, ...]]:
+            return [(t, *_downstream(self.graph, t, rest))
+                    for t in terms for rest in memo[t.child]]
+
+        return self._children_first(name, "_paths", [()], paths)
 
     def path_counts(self, name: str) -> tuple[int, int]:
         """(paths, factors over all paths) from ``name`` to the output, as integers.
@@ -224,22 +213,32 @@ class Adjoints:
         Counted child by child, without listing a path, so asking is linear in the
         graph; the counts stop growing past the limits (a wide graph has 2ⁿ paths).
         """
-        memo = self.__dict__.setdefault("_counts", {self.of: (1, 0)})
         cap = MAX_FACTORS + MAX_PATHS + 1
+
+        def counts(terms: tuple, memo: dict) -> tuple[int, int]:
+            kids = [memo[t.child] for t in terms]
+            return (min(sum(p for p, _ in kids), cap), min(sum(p + f for p, f in kids), cap))
+
+        return self._children_first(name, "_counts", (1, 0), counts)
+
+    def _children_first(self, name: str, key: str, at_output: Any,
+                        combine: Callable[[tuple, dict], Any]) -> Any:
+        """``combine(terms, memo)`` for ``name`` and every node between it and the
+        output, children first, each once (iterative: deep chains meet no recursion
+        limit), memoised on this object under ``key``."""
+        memo = self.__dict__.setdefault(key, {self.of: at_output})
         todo = [name]
         while todo:
             node = todo[-1]
             adj = self.adjoints.get(node)
-            pending = [t.child for t in (adj.terms if adj else ()) if t.child not in memo]
+            terms = adj.terms if adj else ()
+            pending = [t.child for t in terms if t.child not in memo]
             if pending:
                 todo.extend(pending)
                 continue
             todo.pop()
-            if node in memo:
-                continue
-            kids = [memo[t.child] for t in (adj.terms if adj else ())]
-            memo[node] = (min(sum(p for p, _ in kids), cap),
-                          min(sum(p + f for p, f in kids), cap))
+            if node not in memo:
+                memo[node] = combine(terms, memo)
         return memo[name]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ import difflib
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -438,18 +439,7 @@ def expanded_size(expr: sp.Expr, param: sp.Symbol | None = None) -> tuple[int, i
     use of u's argument, with the few integers each user op keeps (``spec.size``).
     Shared subexpressions are visited once, so this is linear in the expression's DAG.
     """
-    memo: dict[sp.Basic, tuple[int, int]] = {}
-    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
-    while stack:
-        e, ready = stack.pop()
-        if e in memo:
-            continue
-        if not ready:
-            stack.append((e, True))
-            stack.extend((a, False) for a in e.args if a not in memo)
-            continue
-        memo[e] = _size_of(e, param, memo)
-    return memo[expr]
+    return fold_dag(expr, lambda e, memo: _size_of(e, param, memo))
 
 
 def _size_of(e: sp.Basic, param: sp.Symbol | None,
@@ -554,7 +544,13 @@ def tree_size(expr: sp.Basic, cap: int = MAX_EXPR_SIZE) -> int:
     Counts stop at ``cap + 1``: a DAG of depth 60 can stand for a tree of 2⁶⁰ nodes,
     which printing, evaluating or simplifying would walk node by node.
     """
-    memo: dict[sp.Basic, int] = {}
+    return fold_dag(expr, lambda e, memo: min(1 + sum(memo[a] for a in e.args), cap + 1))
+
+
+def fold_dag(expr: sp.Basic, combine: Callable[[sp.Basic, dict], Any]) -> Any:
+    """``combine(e, memo)`` for every subexpression, children first, each once (an
+    iterative post-order walk, so depth never meets Python's recursion limit)."""
+    memo: dict[sp.Basic, Any] = {}
     stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
     while stack:
         e, ready = stack.pop()
@@ -564,7 +560,7 @@ def tree_size(expr: sp.Basic, cap: int = MAX_EXPR_SIZE) -> int:
             stack.append((e, True))
             stack.extend((a, False) for a in e.args if a not in memo)
             continue
-        memo[e] = min(1 + sum(memo[a] for a in e.args), cap + 1)
+        memo[e] = combine(e, memo)
     return memo[expr]
 
 
