@@ -59,7 +59,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "data": (".data", None),
     "derive": (".derive", "derive"),
     "examples": (".examples", None),
-    "expand_to_scalars": (".tensors", "expand_to_scalars"),
+    "expand_to_scalars": (".build", "expand_to_scalars"),
     "gradcheck": (".gradcheck", "gradcheck"),
     "nn": (".nn", None),
     "optim": (".optim", None),

@@ -102,7 +102,7 @@ def tensor_symbol(name: str) -> sp.Symbol:
 
 
 class IndexSum(sp.Function):
-    """``sum_k <term>`` in index-form text; gradgraph.tensors turns it into layer ops."""
+    """``sum_k <term>`` in index-form text; gradgraph.build turns it into layer ops."""
 
     nargs = 2
 
@@ -349,7 +349,7 @@ class Parser:
         elif self.op_or_none(tok, quiet=True) is not None or tspec is not None:
             raise self.error(f"'{tok.text}' is a function; call it as {tok.text}(...)", tok)
         # Once a program declares tensors, every name keeps its place in products
-        # (W x is not x W); gradgraph.tensors makes scalars commutative again.
+        # (W x is not x W); gradgraph.build makes scalars commutative again.
         return tensor_symbol(tok.text) if self.tensors else symbol(tok.text)
 
     def applied(self, spec: ops.OpSpec, tok: Token, prime: bool = False) -> sp.Expr:

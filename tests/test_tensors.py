@@ -11,8 +11,9 @@ import sympy as sp
 
 import gradgraph as gg
 from gradgraph import Graph, ShapeError, ValueInputError, derive, examples, ops
+from gradgraph.build import expand_to_scalars
 from gradgraph.parse import symbol
-from gradgraph.tensors import expand_to_scalars, scalar_name
+from gradgraph.shapes import scalar_name
 
 MATRIX = """W: param(2, 2); b: param(2); x: input(2); y: input(2)
 z = W x + b

@@ -70,7 +70,7 @@ from .checker import DEFAULT_DEADLINE, DEFAULT_MEMORY_MB, Checker, check
 from .codes import CODES, Code
 from .display import echo_unicode
 from .guidance import guidance_text, guided
-from .indexed import IndexedQuestion
+from .index_text import IndexedQuestion
 from .numbers import compare, evaluate, sample_points
 from .prepare import canonical
 from .question import MAX_ANSWER, MAX_QUESTION, parse_question, resolve_name

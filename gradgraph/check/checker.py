@@ -17,8 +17,8 @@ from ..notation import partial_unicode
 from .codes import ordered
 from .display import echo_unicode
 from .equivalence import judge
-from .indexed import IndexedText, IndexProblem
-from .indices import Elements
+from .index_text import IndexedText, IndexProblem
+from .index_values import Elements
 from .layers import Layers
 from .messages import factor_sentences, not_equal, result, stopped
 from .prepare import Prepared, question_derivation

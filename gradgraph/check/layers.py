@@ -17,14 +17,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from ..build import expand_to_scalars
 from ..derive import Adjoints, Derivation, adjoints, derive
 from ..errors import CheckError, GradgraphError, GraphError, ShapeError
 from ..graph import Graph
 from ..notation import partial_unicode, unicode_name
 from ..parse import IndexSum
-from ..tensors import LETTERS, expand_to_scalars, scalar_name
-from .indexed import IndexedQuestion
-from .indices import Elements, index_of, index_values
+from ..shapes import LETTERS, scalar_name
+from .index_text import IndexedQuestion
+from .index_values import Elements, index_of, index_values
 from .numbers import evaluate
 from .prepare import (
     ExpectedFactor,

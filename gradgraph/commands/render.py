@@ -238,7 +238,7 @@ def layer_values(graph: Graph, values: dict[str, float]) -> dict[str, Any]:
     import numpy as np
 
     from ..notation import split_name
-    from ..tensors import scalar_name
+    from ..shapes import scalar_name
 
     out: dict[str, Any] = {}
     entries: dict[str, dict[tuple[int, ...], float]] = {}
@@ -286,7 +286,7 @@ def _with_entries(graph: Graph, name: str) -> str:
     """``y (y_0, y_1)``, ``W^(L) (W_00^(L) … W_11^(L))``: how a leaf's values are named."""
     import numpy as np
 
-    from ..tensors import scalar_name
+    from ..shapes import scalar_name
 
     shape = graph[name].shape
     if not shape:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sympy as sp
 
 from .base import Optimizer
-from .checks import _flag, _nonnegative, _unit
 from .codegen import _Rule
 from .schedules import Schedule
 from .symbols import (
@@ -31,6 +30,7 @@ from .symbols import (
     _mul,
     _sub,
 )
+from .validate import _flag, _nonnegative, _unit
 
 
 def _adam_equations(bias_correction: bool) -> list[sp.Eq]:

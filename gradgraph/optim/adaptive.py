@@ -6,7 +6,6 @@ import sympy as sp
 
 from ..errors import TrainingError
 from .base import Optimizer
-from .checks import _flag, _nonnegative, _unit
 from .codegen import _Rule
 from .schedules import Schedule
 from .symbols import (
@@ -26,6 +25,7 @@ from .symbols import (
     _mul,
     _sub,
 )
+from .validate import _flag, _nonnegative, _unit
 
 
 class Adagrad(Optimizer):

@@ -10,10 +10,10 @@ import sympy as sp
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 
 from ..errors import TrainingError
-from .checks import _count, _positive
 from .codegen import _compile, _Rule
 from .display import _eq_latex, _eq_text
 from .schedules import Schedule, _check_schedule
+from .validate import _count, _positive
 
 
 class Optimizer:

@@ -7,7 +7,7 @@ import math
 from typing import Any, ClassVar
 
 from ..errors import TrainingError
-from .checks import _count, _nonnegative, _positive
+from .validate import _count, _nonnegative, _positive
 
 
 def _fmt(x: float) -> str:

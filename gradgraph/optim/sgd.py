@@ -5,10 +5,10 @@ from __future__ import annotations
 import sympy as sp
 
 from .base import Optimizer
-from .checks import _flag, _unit
 from .codegen import _Rule
 from .schedules import Schedule
 from .symbols import GRAD, MU, RHO, THETA, V, _add, _assign, _mul, _neg, _sub
+from .validate import _flag, _unit
 
 
 class SGD(Optimizer):

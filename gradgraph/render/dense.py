@@ -21,7 +21,7 @@ from .arrays import batch_size, one_example
 from .caption import derivation_rows
 from .labels import MUTED, caption_text, esc, fmt_number, layer_tag, tag_label
 from .network import network_legend
-from .neurons import Circle, Link, Picture, picture_dot
+from .picture import Circle, Link, Picture, picture_dot
 from .scene import Scene
 
 MAX_UNITS = 12  # a layer up to this wide is drawn whole

@@ -30,7 +30,7 @@ from .labels import (
     legend,
     tag_label,
 )
-from .neurons import NEGATIVE, POSITIVE, Circle, Link, Picture, picture_dot
+from .picture import NEGATIVE, POSITIVE, Circle, Link, Picture, picture_dot
 from .scene import Scene, numeric_value
 
 

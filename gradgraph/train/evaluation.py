@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import TrainingError
 from ..graph import Graph
 from ..numeric import compile_graph
-from ..optim.checks import _count
+from ..optim.validate import _count
 from .inputs import _inputs
 
 Metric = Callable[[np.ndarray, np.ndarray], float]

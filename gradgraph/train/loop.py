@@ -13,7 +13,7 @@ from .. import optim as _optim
 from ..errors import TrainingError
 from ..graph import Graph
 from ..numeric import CompiledGraph, compile_graph
-from ..optim.checks import _count
+from ..optim.validate import _count
 from .callbacks import Callback
 from .evaluation import Metric, _evaluate, _metric_list, _prediction, default_output
 from .feed import Feed, _feed

@@ -19,7 +19,7 @@ from ..errors import CheckError
 from ..graph import Graph
 from ..notation import split_name, unicode_name
 from ..parse import IndexSum, symbol
-from ..tensors import element_name, scalar_name
+from ..shapes import element_name, scalar_name
 
 Ref = tuple[str, str]  # (tensor node, one index character per axis: a letter or a digit)
 

@@ -17,9 +17,9 @@ from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from ..notation import SUBSCRIPT, partial_unicode, split_name, unicode_name
 from ..parse import IndexSum, parse_name
-from ..tensors import element_name
+from ..shapes import element_name
 from .display import sum_letter
-from .indices import Elements, unbound_sum
+from .index_values import Elements, unbound_sum
 from .question import (
     answer_name,
     derivative_part,
