@@ -290,9 +290,16 @@ def _prime_elementary(spec: OpSpec, x: sp.Expr) -> sp.Expr:
 # --- numpy kernels: stable where the textbook formula overflows ----------------------
 
 
+def _floating(x: np.ndarray) -> np.ndarray:
+    """``x`` as an array in its own float dtype (float32 stays float32: training runs
+    in it); integers, bools and Python numbers become float64."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     # exp(-|x|) never overflows; pick the form that divides by 1 + small.
-    x = np.asarray(x, dtype=float)
+    x = _floating(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -300,39 +307,54 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _sigmoid_prime(x: np.ndarray) -> np.ndarray:
     # e^(−|x|)/(1 + e^(−|x|))², σ′ being even: σ(1 − σ) is exactly 0 past |x| ≈ 37,
     # this keeps every digit until e^(−|x|) underflows (|x| ≈ 745).
-    e = np.exp(-np.abs(np.asarray(x, dtype=float)))
+    e = np.exp(-np.abs(_floating(x)))
     return e / ((1.0 + e) * (1.0 + e))
 
 
 def _tanh_prime(x: np.ndarray) -> np.ndarray:
     # sech² x = 4e^(−2|x|)/(1 + e^(−2|x|))²: 1 − tanh² is exactly 0 past |x| ≈ 19.
-    e = np.exp(-2.0 * np.abs(np.asarray(x, dtype=float)))
+    e = np.exp(-2.0 * np.abs(_floating(x)))
     return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
+    return np.maximum(_floating(x), 0.0)
 
 
 def _step(x: np.ndarray) -> np.ndarray:
     # relu′(0) := 0, the subgradient every framework uses. (np.heaviside is ~15×
     # slower than a comparison and a cast.)
-    return (np.asarray(x) > 0).astype(float)
+    x = _floating(x)
+    return (x > 0).astype(x.dtype)
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
     # log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)): never overflows, and ~2.6× faster
     # than np.logaddexp(0, x) (it is the VAE's hottest kernel).
-    x = np.asarray(x, dtype=float)
+    x = _floating(x)
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def _sqrt_prime(x: np.ndarray) -> np.ndarray:
-    return 0.5 / np.sqrt(x)
+    return 0.5 / np.sqrt(_floating(x))
 
 
 def _reciprocal(x: np.ndarray) -> np.ndarray:
-    return 1.0 / np.asarray(x, dtype=float)
+    return 1.0 / _floating(x)
+
+
+def _elementwise(fn: Kernel) -> Kernel:
+    """A numpy ufunc as a kernel: integers in, float64 out (np.abs(int) stays int)."""
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        return fn(_floating(x))
+
+    kernel.__name__ = kernel.__qualname__ = f"_{fn.__name__}"
+    return kernel
+
+
+_tanh, _exp, _log, _sqrt, _abs, _sign = map(
+    _elementwise, (np.tanh, np.exp, np.log, np.sqrt, np.abs, np.sign))
 
 
 # --- the same stable forms in SymPy's functions, for plain SymPy printers -------------
@@ -672,7 +694,7 @@ TANH = register(
         prime_from_output=lambda a: 1 - a**2,
         unicode="tanh",
         latex=r"\tanh",
-        forward=np.tanh,
+        forward=_tanh,
         backward=_tanh_prime,
         prime_numeric=_tanh_prime_form,
         doc="hyperbolic tangent; tanh′ = 1 − tanh²",
@@ -715,8 +737,8 @@ EXP = register(
         partial=lambda x: EXP.func(x),
         unicode="exp",
         latex=r"\exp",
-        forward=np.exp,
-        backward=np.exp,
+        forward=_exp,
+        backward=_exp,
         doc="exponential eˣ; its own derivative",
     )
 )
@@ -728,7 +750,7 @@ LOG = register(
         partial=lambda x: 1 / x,
         unicode="log",
         latex=r"\log",
-        forward=np.log,
+        forward=_log,
         backward=_reciprocal,
         doc="natural logarithm; derivative 1/x",
     )
@@ -742,7 +764,7 @@ SQRT = register(
         latex=r"\sqrt",
         unicode_form="√({arg})",
         latex_form=r"\sqrt{{{arg}}}",
-        forward=np.sqrt,
+        forward=_sqrt,
         backward=_sqrt_prime,
         doc="square root; derivative 1/(2√x)",
     )
@@ -756,8 +778,8 @@ ABS = register(
         latex=r"\operatorname{abs}",
         unicode_form="|{arg}|",
         latex_form=r"\left|{arg}\right|",
-        forward=np.abs,
-        backward=np.sign,
+        forward=_abs,
+        backward=_sign,
         doc="absolute value; derivative sign(x) (0 at 0, the subgradient L1 uses)",
     )
 )

@@ -123,8 +123,6 @@ def test_a_float32_compile_computes_in_float32_and_matches_float64() -> None:
     assert all(g.dtype == np.float32 for g in grads.values())
 
 
-@pytest.mark.xfail(strict=True, reason="ops.py kernels (_sigmoid, _softplus, _step) "
-                   "cast with np.asarray(x, dtype=float) and upcast float32")
 @pytest.mark.parametrize("act", ["sigma", "relu", "softplus"])
 def test_float32_survives_every_elementwise_kernel(act: str) -> None:
     g = Graph.from_text(LAYER.replace("tanh", act))
