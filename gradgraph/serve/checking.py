@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..check import CheckResult, check, guided, invalid_dict
+from ..check.codes import why
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from .structure import edge_id
@@ -38,7 +39,7 @@ def verdict(graph: Graph, question: str | None, answer: str,
                        deadline=deadline)
     except (CheckError, GradgraphError) as e:
         out = invalid_dict(str(e), question, answer)
-        return {**out, "factors": [], "wrong_edges": []}
+        return {**out, "factors": [], "wrong_edges": [], "slips": []}
     return verdict_dict(graph, result)
 
 
@@ -47,9 +48,17 @@ def verdict_dict(graph: Graph, result: CheckResult) -> dict[str, Any]:
     edges = factor_edges(graph, result)
     for f in out["factors"]:
         f["edge"] = edges.get(f["symbol"])
+        f["why"] = why(f["code"]) if f["code"] else ""
+    out["slips"] = slips(out["codes"])
     out["wrong_edges"] = list(dict.fromkeys(
         f["edge"] for f in out["factors"] if not f["ok"] and f["edge"] is not None))
     return out
+
+
+def slips(codes: list[str]) -> list[dict[str, str]]:
+    """Each misconception code with its reason in the learner's words (never the right
+    form, so a lesson may show it too), as ``gradgraph check --no-reveal`` says them."""
+    return [{"code": c, "why": why(c)} for c in codes]
 
 
 def factor_edges(graph: Graph, result: CheckResult) -> dict[str, str]:

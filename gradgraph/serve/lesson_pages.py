@@ -173,7 +173,8 @@ def grade_answer(lesson: m.Lesson, ex: m.ExerciseStep, answer: str,
         v = grade(lesson, ex, answer)
         status = {"wrong": "not equal"}.get(v.status, v.status)
         out = {"verdict": status, "correct": v.correct, "message": v.message,
-               "factors": [], "counterexample": None, "wrong_edges": []}
+               "factors": [], "counterexample": None, "wrong_edges": [],
+               "slips": []}
     if out["correct"] is True and ex.explain.strip():
         out["explain"] = ex.explain
         out["explain_html"] = hx.prose(ex.explain)

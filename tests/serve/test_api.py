@@ -146,6 +146,24 @@ def test_check_names_the_wrong_edge(client):
     assert bad["verdict"] == "invalid"
 
 
+def test_a_verdict_names_each_slip_with_its_code_and_why(client):
+    # Two slips, as `gradgraph check` names them: ∂a/∂u₁ left out, the 2 dropped.
+    v = client.post("/api/check", json={"graph": "C = (a-y)^2; a = sigma(w*x)",
+                                        "answer": "dC/dw = x*(a-y)"}).json()
+    rows = {f["symbol"]: (f["code"], f["why"]) for f in v["factors"]}
+    assert rows["∂a/∂u₁"] == ("MISSING-FACTOR", "a factor is missing")
+    assert rows["∂C/∂a"] == ("DROPPED-CONSTANT", "a constant factor was dropped")
+    assert rows["∂u₁/∂w"] == ("", "")  # a right factor has no slip
+    assert v["slips"] == [{"code": "DROPPED-CONSTANT", "why": "a constant factor was dropped"},
+                          {"code": "MISSING-FACTOR", "why": "a factor is missing"}]
+    right = client.post("/api/check", json={"graph": "C = (a-y)^2; a = sigma(w*x)",
+                                            "answer": "dC/dw = x*sigma'(w*x)*2(a-y)"}).json()
+    assert right["correct"] is True and right["slips"] == []
+    bad = client.post("/api/check", json={"graph": SLIDES, "answer": "x +* 2",
+                                          "question": "dC_0/dw^(L)"}).json()
+    assert bad["slips"] == []
+
+
 def test_examples_are_bundled_graphs(client):
     names = [e["name"] for e in client.get("/api/examples").json()]
     assert names[:2] == ["chain", "mazur"] and "layer" in names
@@ -401,6 +419,8 @@ def test_a_wrong_lesson_answer_names_the_edge_but_not_the_answer(client):
     assert r["correct"] is False and r["wrong_edges"] == ["e_n3_n4"]
     assert "∂a⁽ᴸ⁾/∂z⁽ᴸ⁾" in r["message"] and "σ′" not in r["message"]
     assert all(f["expected"] is None for f in r["factors"])
+    assert r["slips"] == [{"code": "OP-NOT-DERIVATIVE",
+                           "why": "this is the function itself, not its derivative"}]
     # The playground's checker, asked the same, does name the expected factor.
     assert "σ′" in client.post("/api/check", json={
         "graph": SLIDES, "question": "dC_0/dw^(L)",

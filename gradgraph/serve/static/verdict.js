@@ -21,6 +21,22 @@ export function verdictLook(v) {
   return LOOK[v.verdict] ?? (v.correct ? LOOK.correct : LOOK['not equal']);
 }
 
+/** A misconception code and its reason (`gradgraph check --no-reveal` words them so). */
+function slip(code, why) {
+  return [h('code', { class: 'slip-code', text: code }), why ? ` ${why}` : ''];
+}
+
+/** The note cell: the factor's code and why, else the checker's plain note. */
+function slipNote(f) {
+  return f.code ? slip(f.code, f.why) : (f.note ?? '');
+}
+
+/** Every slip of the answer as a list, each code once (the table names their factors). */
+function slipList(slips) {
+  return h('ul', { class: 'slips', attrs: { 'aria-label': 'Misconception codes' } },
+    slips.map((s) => h('li', {}, slip(s.code, s.why))));
+}
+
 function factorTable(factors, onEdge) {
   const rows = factors.map((f) => {
     const tr = h('tr', { class: f.ok === false ? 'wrong' : f.ok ? 'right' : '' },
@@ -28,7 +44,7 @@ function factorTable(factors, onEdge) {
       h('td', { class: 'math' }, cell(f.symbol)),
       h('td', { class: 'math' }, cell(f.yours)),
       h('td', { class: 'math expected' }, f.ok === false ? cell(f.expected) : ''),
-      h('td', { class: 'note', text: f.note ?? '' }));
+      h('td', { class: 'note' }, slipNote(f)));
     if (f.edge && onEdge) {
       tr.tabIndex = 0;
       tr.addEventListener('mouseenter', () => onEdge(f.edge));
@@ -53,6 +69,7 @@ export function verdictView(v, { onEdge, showExpected = true } = {}) {
   const box = h('div', { class: `verdict ${look.cls}` },
     h('p', { class: 'vline' }, h('span', { class: 'vmark', attrs: { 'aria-hidden': 'true' }, text: look.mark }),
       h('strong', { text: look.word }), v.message ? ` — ${plainMessage(v.message)}` : ''));
+  if (v.slips?.length) box.append(slipList(v.slips));
   const factors = v.factors || [];
   if (factors.length) {
     const table = factorTable(factors, onEdge);
