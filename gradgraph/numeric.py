@@ -77,19 +77,22 @@ class CompiledGraph:
     computing only the adjoints that parameters need.
     """
 
-    def __init__(self, graph: Graph, of: str, dtype: Any = np.float64):
+    def __init__(self, graph: Graph, of: str, dtype: Any = np.float64,
+                 backend: str = "numpy"):
         self.graph = graph
         self.of = graph.resolve(of)
         self.dtype = np.dtype(dtype)  # leaves are cast to it once; the code keeps it
+        self.backend = backend
         gen = _Generator(graph, self.of)
         self.source = gen.source()
-        namespace: dict[str, Any] = dict(RUNTIME)
+        namespace = _runtime(backend)
         # The source holds only ids, kernel names and printed numbers (see _Generator);
-        # check_generated makes sure of it before anything runs.
+        # check_generated makes sure of it before anything runs, whatever the backend.
         exec(compile_checked(self.source), namespace)  # noqa: S102
-        self._program = namespace["program"]
-        self._forward = namespace["forward"]
-        self._step = namespace["step"]
+        wrap = _wrapper(backend)
+        self._program = wrap(namespace["program"])
+        self._forward = wrap(namespace["forward"])
+        self._step = wrap(namespace["step"])
         self._backed = gen.backed
         self._step_parts = gen.step_parts
         self._keeping: dict[tuple[str, ...], tuple[tuple[str, ...], Any]] = {}
@@ -174,10 +177,28 @@ class CompiledGraph:
         leaves, body, ret = self._step_parts
         kept = "".join(f"{self.graph[n].id}, " for n in names)
         source = f"def step_keeping({leaves}):\n{body}\n    return {ret}, ({kept})\n"
-        namespace: dict[str, Any] = dict(RUNTIME)
+        namespace = _runtime(self.backend)
         namespace["forward"] = self._forward
         exec(compile_checked(source), namespace)  # noqa: S102
-        return namespace["step_keeping"]
+        return _wrapper(self.backend)(namespace["step_keeping"])
+
+
+def _runtime(backend: str) -> dict[str, Any]:
+    """A fresh namespace for a generated program: numpy's, or its JAX twin."""
+    if backend == "numpy":
+        return dict(RUNTIME)
+    from .backends import jax_runtime
+
+    return jax_runtime.runtime(RUNTIME)
+
+
+def _wrapper(backend: str) -> Any:
+    """How a generated function is made callable: as it is (numpy) or ``jax.jit``-ed."""
+    if backend == "numpy":
+        return lambda fn: fn
+    from .backends import jax_runtime
+
+    return jax_runtime.jit
 
 
 def _mean(loss: Any) -> float:
@@ -225,23 +246,41 @@ def _plain(v: Any) -> Any:
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def compile_graph(graph: Graph, of: str | None = None,
-                  dtype: Any = np.float64) -> CompiledGraph:
+def compile_graph(graph: Graph, of: str | None = None, dtype: Any = None,
+                  backend: str = "numpy") -> CompiledGraph:
     """Compile ``graph`` for output ``of`` once; later calls reuse the program.
 
     ``dtype`` (float32 or float64) is what the program computes in: leaves are cast to
-    it. One source serves both; each dtype gets its own cached :class:`CompiledGraph`.
+    it (default float64 on numpy, float32 on JAX, whose 64-bit mode is off unless the
+    user turns it on). ``backend`` is ``"numpy"`` or ``"jax"``: the same checked source,
+    run against jax.numpy under ``jax.jit``. One source serves every dtype; each
+    (dtype, backend) gets its own cached :class:`CompiledGraph`.
     """
+    from .backends import check_backend
+
+    backend = check_backend(backend)
     name = graph.resolve(of or graph.cost)
+    kind = _dtype(dtype, np.float64 if backend == "numpy" else np.float32)
+    if backend == "jax":
+        from .backends import jax_runtime
+
+        jax_runtime.check_dtype(kind)
+    cache = graph._compiled
+    tail = "" if backend == "numpy" else "\0jax"
+    key = (name if kind == np.float64 else f"{name}\0{kind}") + tail  # float64 as before
+    if key not in cache:
+        other = cache.get(name + tail) or cache.get(f"{name}\0float32{tail}")
+        cache[key] = (other.with_dtype(kind) if other
+                      else CompiledGraph(graph, name, kind, backend))
+    return cache[key]
+
+
+def _dtype(dtype: Any, default: Any) -> np.dtype:
+    """float32 or float64 (``None``: ``default``); else :class:`ValueInputError`."""
     try:
-        kind = np.dtype(dtype)
+        kind = np.dtype(default if dtype is None else dtype)
     except TypeError:
         kind = None
     if kind not in DTYPES:
         raise ValueInputError(f"dtype must be float32 or float64, not {str(dtype)[:40]}")
-    cache = graph._compiled
-    key = name if kind == np.float64 else f"{name}\0{kind}"  # float64 keyed as before
-    if key not in cache:
-        other = cache.get(name) or cache.get(f"{name}\0float32")
-        cache[key] = other.with_dtype(kind) if other else CompiledGraph(graph, name, kind)
-    return cache[key]
+    return kind

@@ -1,0 +1,119 @@
+"""The JAX backend: the same generated program under jax.jit, and training with it.
+
+Skipped cleanly where jax is not installed. Small nets and few steps: the numbers are
+compared with the numpy backend's within float32 tolerance.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gradgraph as gg
+from gradgraph import examples
+from gradgraph.backends import BackendError
+
+jax = pytest.importorskip("jax")
+
+
+def _values(graph: gg.Graph, n: int = 7, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    values = {}
+    for name in graph.leaves:
+        node = graph[name]
+        shape = (n, *node.shape) if node.role == "input" else node.shape
+        values[name] = rng.normal(size=shape)
+    return values
+
+
+def _mlp_values(sizes: list[int], n: int = 7) -> tuple[gg.Graph, dict[str, np.ndarray]]:
+    graph = examples.mlp(sizes)
+    values = _values(graph, n)
+    values["y"] = np.eye(sizes[-1])[np.random.default_rng(1).integers(0, sizes[-1], n)]
+    return graph, values
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _mlp_values([4, 5, 3]),
+    lambda: examples.mazur(),
+    lambda: (examples.chain(3), _values(examples.chain(3))),
+], ids=["mlp-softmax", "mazur-sigma", "scalar-chain"])
+def test_jax_matches_numpy_values_and_gradients(make) -> None:
+    graph, values = make()
+    ref = gg.compile(graph, dtype="float32")(values)
+    got = gg.compile(graph, backend="jax")(values)
+    assert got.loss == pytest.approx(ref.loss, rel=1e-5)
+    assert set(got.gradients) == set(ref.gradients)
+    for name, g in ref.gradients.items():
+        np.testing.assert_allclose(got.gradients[name], g, rtol=2e-4, atol=2e-5)
+    for name, v in ref.values.items():
+        np.testing.assert_allclose(got.values[name], v, rtol=2e-4, atol=2e-5)
+
+
+def test_the_jax_program_is_the_numpy_source_jitted() -> None:
+    graph, values = _mlp_values([4, 5, 3])
+    compiled = gg.compile(graph, backend="jax")
+    assert compiled.source == gg.compile(graph).source
+    assert compiled.backend == "jax" and compiled.dtype == np.float32
+    loss, grads = compiled.step(values)
+    ref_loss, ref_grads = gg.compile(graph, dtype="float32").step(values)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    for name, g in ref_grads.items():
+        np.testing.assert_allclose(np.asarray(grads[name]), g, rtol=2e-4, atol=2e-5)
+
+
+def test_step_keeping_runs_under_jax() -> None:
+    graph, values = _mlp_values([4, 5, 3])
+    loss, _, kept = gg.compile(graph, backend="jax").step_keeping(values, ("a^(2)",))
+    ref = gg.compile(graph, dtype="float32").step_keeping(values, ("a^(2)",))
+    assert loss == pytest.approx(ref[0], rel=1e-5)
+    np.testing.assert_allclose(np.asarray(kept["a^(2)"]), ref[2]["a^(2)"], rtol=1e-5)
+
+
+def test_every_builtin_op_has_a_jax_kernel_equal_to_numpy() -> None:
+    from gradgraph import ops
+    from gradgraph.backends.jax_runtime import _elementwise_kernels
+
+    kernels = _elementwise_kernels()
+    x = np.linspace(-30, 30, 61).astype(np.float32)
+    for spec in ops.REGISTRY.values():
+        if spec.user_defined:
+            continue
+        arg = np.abs(x) + 0.5 if spec.name in ("log", "sqrt") else x
+        for key, ref in ((f"_k_{spec.name}", spec.forward),
+                         (f"_k_{spec.name}_prime", spec.backward)):
+            got = np.asarray(jax.jit(kernels[key])(arg))
+            np.testing.assert_allclose(got, ref(arg.astype(np.float64)), rtol=2e-6,
+                                       atol=1e-30, err_msg=key)
+
+
+def test_an_unknown_backend_is_refused_listing_the_choices() -> None:
+    graph, _ = _mlp_values([4, 5, 3])
+    with pytest.raises(BackendError, match="numpy, jax"):
+        gg.compile(graph, backend="torch")
+
+
+def test_float64_needs_jax_64_bit_mode() -> None:
+    graph, _ = _mlp_values([4, 5, 3])
+    with pytest.raises(BackendError, match="jax_enable_x64"):
+        gg.compile(graph, dtype="float64", backend="jax")
+
+
+def test_missing_jax_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradgraph.backends import load_jax
+
+    monkeypatch.setitem(sys.modules, "jax", None)
+    with pytest.raises(BackendError, match=r"pip install gradgraph\[jax\]"):
+        load_jax()
+
+
+def test_the_numpy_backend_never_imports_jax() -> None:
+    code = ("import gradgraph as gg, sys; from gradgraph import examples; "
+            "g = examples.mlp([2, 3, 2]); gg.compile(g, backend='numpy'); "
+            "assert 'jax' not in sys.modules, 'jax imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
