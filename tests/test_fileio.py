@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import pickle
@@ -157,23 +158,152 @@ def test_truncated_file_is_corrupt_and_nothing_is_returned(tmp_path):
         fileio.load_npz(path)
 
 
-def test_hash_mismatch(tmp_path):
+@pytest.mark.parametrize("where", [200, -30], ids=["array-data", "zip-comment"])
+def test_a_damaged_npz_beside_its_own_sidecar_is_corrupt_not_a_mix(tmp_path, where):
     path = tmp_path / "m.npz"
     fileio.save_npz(path, sample(), {})
     data = bytearray(path.read_bytes())
-    data[-30] ^= 0xFF  # one flipped byte
+    data[where] ^= 0xFF  # one flipped byte
     path.write_bytes(bytes(data))
-    with pytest.raises(FileFormatError, match="SHA-256"):
+    with pytest.raises(FileFormatError, match="corrupt file .*SHA-256 in m.npz.json"):
         fileio.load_npz(path)
 
 
-def test_mixed_saves_are_detected(tmp_path):
+# --- the .npz and its sidecar belong together (issue #11) --------------------------------
+
+DIFFERENT = r"m.npz and m.npz.json come from different saves .*; save again$"
+
+
+def two_saves(tmp_path):
+    """(old sidecar text, new sidecar text) after saving epoch 1 then epoch 2 to m.npz."""
     path = tmp_path / "m.npz"
     fileio.save_npz(path, sample(), {"epoch": 1})
     old_json = (tmp_path / "m.npz.json").read_text()
     fileio.save_npz(path, {"W": np.ones((2, 3)), "b": np.ones(3)}, {"epoch": 2})
+    return old_json, (tmp_path / "m.npz.json").read_text()
+
+
+def test_an_old_sidecar_beside_a_new_npz_is_from_different_saves(tmp_path):
+    old_json, _ = two_saves(tmp_path)
     (tmp_path / "m.npz.json").write_text(old_json)  # as if a crash fell between the two
-    with pytest.raises(FileFormatError, match="SHA-256"):
+    with pytest.raises(FileFormatError, match=DIFFERENT) as info:
+        fileio.load_npz(tmp_path / "m.npz")
+    assert "\n" not in str(info.value)
+
+
+def test_a_kill_between_the_two_renames_is_caught_on_load(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    fileio.save_npz(path, sample(), {"epoch": 1})
+    real_replace, calls = os.replace, []
+
+    def killed_before_the_sidecar(src, dst):
+        calls.append(dst)
+        if str(dst).endswith(".json"):
+            raise KeyboardInterrupt  # stands for SIGKILL: nothing after this runs
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed_before_the_sidecar)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.save_npz(path, {"W": np.ones((2, 3)), "b": np.ones(3)}, {"epoch": 2})
+    monkeypatch.undo()
+    assert [os.path.basename(c) for c in calls] == ["m.npz", "m.npz.json"]
+    assert listing(tmp_path) == ["m.npz", "m.npz.json"]  # no temp left either
+    with pytest.raises(FileFormatError, match=DIFFERENT):
+        fileio.load_npz(path)
+    fileio.save_npz(path, sample(), {"epoch": 3})  # "save again" mends it
+    assert fileio.load_npz(path)[1] == {"epoch": 3}
+
+
+def test_both_files_are_on_disk_before_either_replaces_its_target(tmp_path, monkeypatch):
+    # The window in which a kill separates the pair is one rename, not a whole write.
+    real_replace, temps_seen = os.replace, []
+
+    def spy(src, dst):
+        if not temps_seen:
+            temps_seen.extend(p.name for p in tmp_path.iterdir() if fileio.is_temp_file(p))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    fileio.save_npz(tmp_path / "m.npz", sample(), {})
+    assert sorted(n.split(".gradgraph-tmp-")[0] for n in temps_seen) == [".m.npz",
+                                                                        ".m.npz.json"]
+
+
+def test_a_swapped_sidecar_or_npz_is_from_different_saves(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    fileio.save_npz(a / "m.npz", sample(), {"model": "a"})
+    fileio.save_npz(b / "m.npz", sample(), {"model": "b"})  # same arrays, another save
+    (a / "m.npz.json").write_bytes((b / "m.npz.json").read_bytes())
+    with pytest.raises(FileFormatError, match=DIFFERENT):
+        fileio.load_npz(a / "m.npz")
+    np.savez(b / "plain.npz", **sample())  # numpy's own file copied over a saved one
+    (b / "m.npz").write_bytes((b / "plain.npz").read_bytes())
+    with pytest.raises(FileFormatError, match=DIFFERENT):
+        fileio.load_npz(b / "m.npz")
+
+
+def test_a_renamed_pair_still_loads(tmp_path):
+    fileio.save_npz(tmp_path / "m.npz", sample(), {"epoch": 1})
+    (tmp_path / "m.npz").rename(tmp_path / "best.npz")
+    (tmp_path / "m.npz.json").rename(tmp_path / "best.npz.json")
+    assert fileio.load_npz(tmp_path / "best.npz")[1] == {"epoch": 1}
+
+
+def write_schema_1_pair(path, arrays, metadata):
+    """A pair as gradgraph wrote it before save ids: no zip comment, no ``save_id``."""
+    data, names = fileio.arrays._npz_bytes(arrays)
+    path.write_bytes(data)
+    record = {"schema": "gradgraph.arrays", "schema_version": 1, "arrays": names,
+              "sha256": hashlib.sha256(data).hexdigest(), "metadata": metadata}
+    (path.parent / (path.name + ".json")).write_text(json.dumps(record))
+
+
+def test_schema_1_pairs_still_load_and_their_mismatches_are_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    write_schema_1_pair(path, sample(), {"epoch": 1})
+    arrays, meta = fileio.load_npz(path, expected_shapes={"W": (2, 3)})
+    assert meta == {"epoch": 1} and arrays["W"][1, 2] == 5.0
+    old_json = (tmp_path / "m.npz.json").read_text()
+    write_schema_1_pair(path, {"W": np.ones((2, 3)), "b": np.ones(3)}, {"epoch": 2})
+    (tmp_path / "m.npz.json").write_text(old_json)
+    with pytest.raises(FileFormatError, match="do not match the SHA-256 in m.npz.json "
+                                              r"\(corrupt, or .*different saves\); save again"):
+        fileio.load_npz(path)
+    fileio.save_npz(path, sample(), {"epoch": 3})  # a new npz beside a schema-1 sidecar
+    (tmp_path / "m.npz.json").write_text(old_json)
+    with pytest.raises(FileFormatError, match=DIFFERENT):
+        fileio.load_npz(path)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"schema_version": 3}, "schema version 3 is not supported"),
+    ({"schema_version": True}, "schema version True is not supported"),
+    ({"save_id": None}, "no save id"),
+    ({"save_id": "../../etc"}, "no save id"),
+])
+def test_a_sidecar_of_another_version_or_without_a_save_id_is_refused(tmp_path, change,
+                                                                     match):
+    path = tmp_path / "m.npz"
+    fileio.save_npz(path, sample(), {})
+    side = tmp_path / "m.npz.json"
+    side.write_text(json.dumps({**json.loads(side.read_text()), **change}))
+    with pytest.raises(FileFormatError, match=match):
+        fileio.load_npz(path)
+
+
+def test_a_sidecar_that_is_a_folder_or_a_device_is_refused_not_ignored(tmp_path):
+    path = tmp_path / "m.npz"
+    fileio.save_npz(path, sample(), {})
+    side = tmp_path / "m.npz.json"
+    side.unlink()
+    side.mkdir()
+    with pytest.raises(FileFormatError, match="m.npz.json: is a folder, not a metadata file"):
+        fileio.load_npz(path)
+    side.rmdir()
+    side.symlink_to("/dev/zero")
+    with pytest.raises(FileFormatError, match="m.npz.json: is not a regular file"):
         fileio.load_npz(path)
 
 
