@@ -69,6 +69,15 @@ def test_init_params_rejects_an_unknown_scheme():
         init_params(graph, "lecun")
 
 
+def test_init_params_initialises_every_layer_op_the_registry_names():
+    # matvec (W x, no bias) is a layer op too: its entry names the weight argument.
+    graph = gg.Graph.from_text("x: input(3)\nV: param(2, 3)\nW: param(4, 2)\nc: param(4)\n"
+                               "h = V x\nz = W h + c\ny: input(4)\nC = sum((z - y)^2)")
+    params = init_params(graph, "glorot", np.random.default_rng(0))
+    assert {k: v.shape for k, v in params.items()} == {"V": (2, 3), "W": (4, 2), "c": (4,)}
+    assert np.abs(params["V"]).max() <= math.sqrt(6 / 5) and np.any(params["V"])
+
+
 def test_seeded_streams_are_reproducible_and_independent():
     assert rng_for(3, 1).random() == rng_for(3, 1).random()
     assert rng_for(3, 1).random() != rng_for(3, 2).random()

@@ -87,7 +87,7 @@ def digits() -> Any:
 # --------------------------------------------------------------------------------------
 def init_params(graph: Graph, scheme: str = "default",
                 rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """Fresh parameters for every affine layer ``W x + b`` of ``graph``; W is (out, in).
+    """Fresh parameters for every layer ``W x + b`` (or ``W x``) of ``graph``; W is (out, in).
 
     - ``default``: PyTorch ``nn.Linear`` — W and b ~ U(±1/√fan_in)
       (kaiming_uniform with a = √5).
@@ -100,9 +100,11 @@ def init_params(graph: Graph, scheme: str = "default",
     rng = rng if rng is not None else np.random.default_rng(0)
     params: dict[str, np.ndarray] = {}
     for node in graph:
-        if node.kind != "affine":
+        layer = node.tspec.layer_args if node.tspec is not None else None
+        if layer is None:  # not a layer op (affine W x + b, matvec W x)
             continue
-        w_name = node.parents[1]
+        w_name = node.tensor_expr.args[layer[0]].name
+        b_name = node.tensor_expr.args[layer[2]].name if layer[2] is not None else None
         fan_out, fan_in = graph[w_name].shape
         if scheme == "default":
             bound = 1.0 / math.sqrt(fan_in)
@@ -115,8 +117,8 @@ def init_params(graph: Graph, scheme: str = "default",
         else:
             params[w_name] = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
             bias = np.zeros(fan_out)
-        if len(node.parents) > 2:  # W x + b (a layer may have no bias)
-            params[node.parents[2]] = bias
+        if b_name is not None:  # W x + b (a layer may have no bias: W x)
+            params[b_name] = bias
     missing = [p for p in graph.params if p not in params]
     if missing:
         raise TrainingError(f"init_params: {missing[0]!r} is not the W or b of a layer W x + b")

@@ -80,17 +80,23 @@ def _units(name: str, value: Any) -> int:
     return int(value)
 
 
+def _tensor_activations() -> tuple[str, ...]:
+    """The tensor ops the registry marks usable as an activation (softmax)."""
+    return tuple(spec.name for spec in ops.TENSOR_OPS.values() if spec.activation)
+
+
 def _activation_name(name: Any) -> str | None:
     """Canonical registry name; None for "linear"; TrainingError for unknown names."""
     if name is None or name == "linear":
         return None
     if not isinstance(name, str):
         raise TrainingError(f"an activation is a name such as 'tanh', got {name!r}")
-    if name == "softmax":
-        return "softmax"
-    spec = ops.lookup(name)
+    tspec = ops.tensor_op(name)
+    if tspec is not None and tspec.activation:  # a tensor op marked usable as one: softmax
+        return tspec.name
+    spec = ops.lookup(name) if tspec is None else None
     if spec is None or spec.user_defined:
-        hint = ops.suggest(name, ("softmax", "linear"))
+        hint = ops.suggest(name, (*_tensor_activations(), "linear"))
         tail = f"; did you mean '{hint}'?" if hint else ""
         raise TrainingError(f"unknown activation '{name}'{tail}")
     return spec.name

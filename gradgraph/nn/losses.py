@@ -17,8 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import ops
 from ..errors import TrainingError
 from .layers import Block
+
+# categorical_crossentropy is the registry's cross-entropy, taken after the op it fuses
+# with (softmax: the graph computes it from the logits and ∂C/∂z = a − y).
+_XENT = ops.CROSS_ENTROPY
+_XENT_AFTER = _XENT.fusion.producer if _XENT.fusion is not None else "softmax"
 
 LOSSES = ("categorical_crossentropy", "mse", "mean_squared_error", "binary_crossentropy")
 
@@ -54,11 +60,12 @@ def cost(name: str, block: Block) -> Cost:
     name = canonical(name)
     cur, cur_i, units = block.current, block.current_infer, block.units
     if name == "categorical_crossentropy":
-        if block.activation != "softmax":
-            raise TrainingError("categorical_crossentropy needs a softmax output: end the "
-                                "model with Activation('softmax') (or "
-                                "Dense(..., activation='softmax'))")
-        return Cost(f"cross_entropy({cur}, y)", f"cross_entropy({cur_i}, y)", cur, cur_i)
+        op = _XENT.name
+        if block.activation != _XENT_AFTER:
+            raise TrainingError(f"categorical_crossentropy needs a {_XENT_AFTER} output: end "
+                                f"the model with Activation('{_XENT_AFTER}') (or "
+                                f"Dense(..., activation='{_XENT_AFTER}'))")
+        return Cost(f"{op}({cur}, y)", f"{op}({cur_i}, y)", cur, cur_i)
     if name == "mse":
         return Cost(f"sum(({cur} - y)^2) / {units}", f"sum(({cur_i} - y)^2) / {units}",
                     cur, cur_i)

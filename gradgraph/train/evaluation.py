@@ -44,26 +44,32 @@ def _metric_list(metrics: Iterable[str | Metric] | None) -> list[tuple[str, Metr
     return out
 
 
-def _cross_entropy_args(graph: Graph, of: str | None) -> tuple[Any, ...] | None:
-    """(prediction, labels) of the cross-entropy nearest the cost, if the cost has one."""
+def _loss_args(graph: Graph, of: str | None) -> tuple[Any, Any] | None:
+    """(prediction, labels) of the loss op nearest the cost, if the cost has one.
+
+    A loss op is a tensor op whose registry entry names those two arguments
+    (``loss_args``: cross-entropy's a and y).
+    """
     cost = graph[of or graph.cost]
     for name in (cost.name, *graph.ancestors(cost.name)):
         node = graph[name]
-        if node.kind == "cross_entropy":
-            return node.tensor_expr.args
+        spec = node.tspec
+        if spec is not None and spec.loss_args is not None:
+            args = node.tensor_expr.args
+            return args[spec.loss_args[0]], args[spec.loss_args[1]]
     return None
 
 
 def default_output(graph: Graph, of: str | None = None) -> str | None:
     """The prediction node: what the cost compares with the labels.
 
-    A cross-entropy's first argument (the softmax); otherwise the computed node nearest
-    the cost whose shape is the labels' (``a`` in ``C = sum((a - y)^2)``).
+    A loss op's prediction (cross-entropy's softmax); otherwise the computed node
+    nearest the cost whose shape is the labels' (``a`` in ``C = sum((a - y)^2)``).
     """
     cost = graph[of or graph.cost]
-    ce_args = _cross_entropy_args(graph, of)
-    if ce_args is not None:
-        return ce_args[0].name
+    loss_args = _loss_args(graph, of)
+    if loss_args is not None:
+        return loss_args[0].name
     target = default_target(graph, of)
     if target is None:
         return None
@@ -76,10 +82,10 @@ def default_output(graph: Graph, of: str | None = None) -> str | None:
 
 
 def default_target(graph: Graph, of: str | None = None) -> str | None:
-    """The labels: a cross-entropy's second argument, else the input ``y``."""
-    ce_args = _cross_entropy_args(graph, of)
-    if ce_args is not None:
-        return ce_args[1].name
+    """The labels: a loss op's labels (cross-entropy's y), else the input ``y``."""
+    loss_args = _loss_args(graph, of)
+    if loss_args is not None:
+        return loss_args[1].name
     return "y" if "y" in graph and graph["y"].role == "input" else None
 
 
