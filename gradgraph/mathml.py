@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from .derivation import broken_rows
 from .notation import (
     GREEK,
     _index_like,
@@ -357,7 +358,9 @@ class Row:
     """One line of equations: ``lhs = rhs`` as inner MathML, with its Unicode beside it.
 
     ``note`` is a remark after the equation (the cached adjoints it reuses); an empty
-    ``lhs`` continues the previous row (``      = x · σ′(z) · 2(a − y)``).
+    ``lhs`` continues the previous row (``      = x · σ′(z) · 2(a − y)``). ``lines``
+    is the right-hand side broken as the Unicode breaks a long sum of paths, one
+    :data:`Line` a row (empty when it fits on one): ``rhs`` stays the one-line form.
     """
 
     lhs: str
@@ -366,6 +369,12 @@ class Row:
     rhs_text: str
     note: str = ""
     note_text: str = ""
+    lines: tuple[Line, ...] = ()
+
+
+# One row of a broken right-hand side: (relation, inner MathML, its Unicode). The
+# relation is "=" where a side starts and "" where a sum goes on after its + sign.
+Line = tuple[str, str, str]
 
 
 def definition_mathml(node: Node, order: Mapping[str, int] | None = None) -> str:
@@ -470,15 +479,51 @@ def _join_terms(terms: Sequence[_M]) -> str:
 
 def chain_mathml(d: Derivation) -> str:
     """``∂z/∂w · ∂a/∂z · ∂C/∂a``; several paths added, Σⱼ where a path sums an index."""
+    return _join_terms(_chain_terms(d))
+
+
+def _chain_terms(d: Derivation) -> list[_M]:
     if not d.factors:
-        return mn("0")
+        return [_M((mn("0"),), _PREC_ATOM, "0")]
     terms = []
     for fs in d.factors:
         parts = _path_sums(d, fs)
         symbols = [factor_symbol_mathml(f) for f in fs] or [mn("1")]
         parts.extend(_interleave(symbols, mo("·")))
         terms.append(_M(tuple(parts), _PREC_ADD, "∂"))
-    return _join_terms(terms)
+    return terms
+
+
+def chain_lines(d: Derivation) -> tuple[Line, ...]:
+    """:func:`chain_mathml` a path a row when the Unicode breaks it (else ``()``)."""
+    return broken_lines(_chain_terms(d), d.chain_terms())
+
+
+def factor_lines(d: Derivation) -> tuple[Line, ...]:
+    """:func:`factors_mathml` a path a row when the Unicode breaks it (else ``()``)."""
+    return broken_lines(_factor_terms(d), d.factor_terms())
+
+
+def cached_lines(d: Derivation) -> tuple[Line, ...]:
+    """:func:`cached_mathml` a term a row when it is too long for one line."""
+    adj = d._all.adjoints.get(d.wrt)
+    return broken_lines(_cached_terms(adj), _cached_texts(adj)) if adj is not None else ()
+
+
+def broken_lines(terms: Sequence[_M], texts: Sequence[str]) -> tuple[Line, ...]:
+    """A sum of paths one term a row, each ending in the next one's sign, where
+    :func:`gradgraph.derivation.broken_rows` breaks its Unicode ``texts``; ``()`` when
+    it fits on one line. The first row's relation is "=", the others have none."""
+    rows = broken_rows(list(texts))
+    if len(rows) == 1:
+        return ()
+    lines: list[Line] = []
+    for i, (t, text) in enumerate(zip(terms, rows, strict=True)):
+        parts = list(t.parts[1:] if i and t.lead == MINUS else t.parts)
+        if i + 1 < len(terms):
+            parts.append(mo(MINUS if terms[i + 1].lead == MINUS else "+"))
+        lines.append(("" if i else "=", mrow(parts), text))
+    return tuple(lines)
 
 
 def _interleave(items: Sequence[str], sep: str) -> list[str]:
@@ -490,8 +535,12 @@ def _interleave(items: Sequence[str], sep: str) -> list[str]:
 
 def factors_mathml(d: Derivation) -> str:
     """``x · σ′(z) · 2(a − y)``: each edge's local partial, in the user's order."""
+    return _join_terms(_factor_terms(d))
+
+
+def _factor_terms(d: Derivation) -> list[_M]:
     if not d.factors:
-        return mn("0")
+        return [_M((mn("0"),), _PREC_ATOM, "0")]
     order = d.graph.order
     grouped = len(d.factors) > 1
     terms = []
@@ -508,13 +557,22 @@ def factors_mathml(d: Derivation) -> str:
         for i, p in enumerate(pieces):
             parts.extend((mo("·"), *p.parts) if i else p.parts)
         terms.append(_M(tuple(parts), _PREC_ADD, "Σ" if sums else pieces[0].lead))
-    return _join_terms(terms)
+    return terms
 
 
 def adjoint_cached_mathml(adj: Adjoint) -> str:
     """``∂z/∂b · ∂C/∂z``: the local partial times the child's cached adjoint."""
+    return _join_terms(_cached_terms(adj))
+
+
+def _cached_texts(adj: Adjoint) -> list[str]:
+    """The Unicode of each term of ``adj.cached_unicode()`` (its + joins them)."""
+    return adj.cached_unicode().split(" + ")
+
+
+def _cached_terms(adj: Adjoint) -> list[_M]:
     if not adj.terms:
-        return mn("1" if adj.node == adj.of else "0")
+        return [_M((mn("1" if adj.node == adj.of else "0"),), _PREC_ATOM, "1")]
     graph = adj.graph
     of_el = graph[adj.of].element if graph is not None else adj.of
     terms = []
@@ -525,8 +583,8 @@ def adjoint_cached_mathml(adj: Adjoint) -> str:
         parts.append(factor_symbol_mathml(t))
         if t.child != adj.of:
             parts.extend((mo("·"), partial_mathml(of_el, t.child_el)))
-        terms.append(mrow(parts))
-    return mrow(_interleave(terms, mo("+")))
+        terms.append(_M(tuple(parts), _PREC_ADD, "∂"))
+    return terms
 
 
 def cached_mathml(d: Derivation) -> str:
@@ -561,19 +619,27 @@ def derivation_rows(d: Derivation) -> list[Row]:
     """The lines of ``str(d)``: ``∂C/∂w = chain``, then ``= factors`` when they differ."""
     head, head_text = head_mathml(d), d.head_unicode
     chain = d.chain_unicode()
+    chain_terms, factor_terms = _chain_terms(d), _factor_terms(d)
+    factors = Row(head if chain == head_text else "", _join_terms(factor_terms),
+                  head_text if chain == head_text else "", d.factors_unicode(),
+                  lines=broken_lines(factor_terms, d.factor_terms()))
     if chain == head_text:  # one edge straight into the output
-        return [Row(head, factors_mathml(d), head_text, d.factors_unicode())]
-    rows = [Row(head, chain_mathml(d), head_text, chain)]
-    factors = d.factors_unicode()
-    if factors != chain:
-        rows.append(Row("", factors_mathml(d), "", factors))
+        return [factors]
+    rows = [Row(head, _join_terms(chain_terms), head_text, chain,
+                lines=broken_lines(chain_terms, d.chain_terms()))]
+    if factors.rhs_text != chain:
+        rows.append(factors)
     return rows
 
 
 def table(rows: Sequence[Row]) -> str:
-    """Equations aligned on "=": an ``<mtable>`` of left, "=", right."""
-    cells = "".join(f"<mtr><mtd>{r.lhs or '<mrow></mrow>'}</mtd><mtd>{mo('=')}</mtd>"
-                    f"<mtd>{r.rhs}</mtd></mtr>" for r in rows)
+    """Equations aligned on "=": an ``<mtable>`` of left, "=", right; a long sum of
+    paths goes on in the right column of the rows below, as the Unicode breaks it."""
+    empty = "<mrow></mrow>"
+    cells = "".join(
+        f"<mtr><mtd>{r.lhs if i == 0 and r.lhs else empty}</mtd>"
+        f"<mtd>{mo(rel) if rel else empty}</mtd><mtd>{rhs}</mtd></mtr>"
+        for r in rows for i, (rel, rhs, _) in enumerate(r.lines or (("=", r.rhs, ""),)))
     # displaystyle: full-size fractions and Σ with its index under it (MathML Core makes
     # a table compact by default). columnalign is honoured by Firefox and Safari; in
     # Chromium, the page aligns them with CSS on mtable.gg-eq mtd.
@@ -601,14 +667,26 @@ def adjoints_rows(all_: Adjoints) -> list[Row]:
         if name == all_.of:
             continue
         d = all_.derivation(name)
-        pieces = [(adj.cached_unicode(), adjoint_cached_mathml(adj)),
-                  (d.factors_unicode(), factors_mathml(d))]
+        cached = _cached_terms(adj)
+        pieces = [(adj.cached_unicode(), cached, _cached_texts(adj)),
+                  (d.factors_unicode(), _factor_terms(d), d.factor_terms())]
         pieces = [p for p in pieces if p[0] != d.head_unicode]
         if len(pieces) == 2 and (pieces[0][0] == pieces[1][0] or len(pieces[1][0]) > MAX_LINE):
             pieces.pop()
-        rhs = mrow(_interleave([m for _, m in pieces], mo("="))) if pieces else ""
+        rhs = mrow(_interleave([_join_terms(t) for _, t, _ in pieces], mo("="))) if pieces else ""
         reused = [partial_mathml(of_el, graph[c].element) for c in adj.reuses]
         reused_text = ", ".join(partial_unicode(of_el, graph[c].element) for c in adj.reuses)
-        rows.append(Row(head_mathml(d), rhs, d.head_unicode, " = ".join(u for u, _ in pieces),
-                        mrow(_interleave(reused, mo(","))) if reused else "", reused_text))
+        rows.append(Row(head_mathml(d), rhs, d.head_unicode, " = ".join(u for u, _, _ in pieces),
+                        mrow(_interleave(reused, mo(","))) if reused else "", reused_text,
+                        _side_lines(pieces)))
     return rows
+
+
+def _side_lines(sides: Sequence[tuple[str, Sequence[_M], Sequence[str]]]) -> tuple[Line, ...]:
+    """The sides ``cached = factors`` a row each (a long one broken): only when one of
+    them is too long for one line, as the LaTeX of ``--all`` lays them out."""
+    broken = [broken_lines(terms, texts) for _, terms, texts in sides]
+    if not any(broken):
+        return ()
+    return tuple(line for b, (text, terms, _) in zip(broken, sides, strict=True)
+                 for line in (b or (("=", _join_terms(terms), text),)))

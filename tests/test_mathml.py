@@ -214,6 +214,48 @@ def test_one_edge_into_the_output_is_one_line() -> None:
     assert text_of(M.factors_mathml(d)) == unicode_norm(d.factors_unicode())
 
 
+FAN = "p = w*x; q = w*y; r = w*t; s = w*v; k = w*u; C = p*q*r*s*k"  # five paths from w
+
+
+def mtr_lines(block: str) -> list[str]:
+    """Each row of an equation table read aloud: what one line of the Unicode shows."""
+    return [norm(linear(tr)) for tr in ET.fromstring(block).iter(f"{NS}mtr")]
+
+
+def test_a_long_sum_of_paths_breaks_where_the_unicode_does() -> None:
+    d = gg.derive(gg.Graph.from_text(FAN), "C", "w")
+    block = M.derivation_mathml(d)
+    assert mtr_lines(block) == [unicode_norm(line) for line in str(d).splitlines()]
+    rows = ET.fromstring(block).findall(f".//{NS}mtr")
+    assert len(rows) == 10 and all(  # a continued line has no relation of its own
+        (r.findall(f"{NS}mtd")[1].findtext(f".//{NS}mo") or "") == ("=" if i in (0, 5) else "")
+        for i, r in enumerate(rows))
+    chain, product = M.derivation_rows(d)
+    assert [text for _, _, text in chain.lines] == [
+        "∂p/∂w · ∂C/∂p +", "∂q/∂w · ∂C/∂q +", "∂r/∂w · ∂C/∂r +", "∂s/∂w · ∂C/∂s +",
+        "∂k/∂w · ∂C/∂k"]
+    assert chain.rhs == M.chain_mathml(d)  # the one-line form is still there
+    for _rel, inner, text in (*chain.lines, *product.lines):
+        assert text_of(inner) == unicode_norm(text)
+
+
+def test_a_short_derivation_is_not_broken() -> None:
+    d = gg.derive(gg.Graph.from_text(CHAIN), "C", "w")
+    assert all(r.lines == () for r in M.derivation_rows(d))
+    assert mtr_lines(M.derivation_mathml(d)) == [unicode_norm(x) for x in str(d).splitlines()]
+
+
+def test_a_long_cached_adjoint_breaks_after_its_plus_signs() -> None:
+    all_ = gg.adjoints(gg.Graph.from_text(FAN))
+    row = next(r for r in M.adjoints_rows(all_) if r.lhs_text == "∂C/∂w")
+    rels = [rel for rel, _, _ in row.lines]
+    assert rels == ["="] + [""] * 4 + ["="] + [""] * 4  # cached, then the product
+    assert row.lines[0][2] == "∂p/∂w · ∂C/∂p +" and row.lines[5][2] == "x · q·r·s·k +"
+    assert all(r.lines == () for r in M.adjoints_rows(all_) if r.lhs_text != "∂C/∂w")
+    block = M.math(M.table(M.adjoints_rows(all_)), display=True)
+    assert len(mtr_lines(block)) == len(all_.adjoints) - 1 + 9
+
+
 LAYER = ("W^(L): param(2, 2); b^(L): param(2); a^(L-1): input(2); y: input(2)\n"
          "z^(L) = W^(L) a^(L-1) + b^(L)\na^(L) = sigma(z^(L))\nC_0 = sum((a^(L) - y)^2)")
 

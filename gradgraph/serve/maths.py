@@ -95,9 +95,17 @@ def derivation_forms(d: Derivation) -> dict[str, Maths]:
     """head ∂C/∂w, chain ∂z/∂w · ∂a/∂z · ∂C/∂a, product x · σ′(z) · 2(a − y), cached."""
     cached_rhs = d.cached_unicode().split(" = ", 1)[1]
     return {"head": _field(d.head_unicode, mm.head_mathml(d)),
-            "chain": _field(d.chain_unicode(), mm.chain_mathml(d)),
-            "product": _field(d.factors_unicode(), mm.factors_mathml(d)),
-            "cached": _field(cached_rhs, mm.cached_mathml(d))}
+            "chain": _broken(_field(d.chain_unicode(), mm.chain_mathml(d)), mm.chain_lines(d)),
+            "product": _broken(_field(d.factors_unicode(), mm.factors_mathml(d)),
+                               mm.factor_lines(d)),
+            "cached": _broken(_field(cached_rhs, mm.cached_mathml(d)), mm.cached_lines(d))}
+
+
+def _broken(field: Maths, lines: tuple[mm.Line, ...]) -> dict[str, object]:
+    """A long sum of paths also as ``lines``, one a row, where the Unicode breaks it."""
+    if lines:
+        return {**field, "lines": [_field(text, inner) for _, inner, text in lines]}
+    return field
 
 
 def expanded(d: Derivation) -> Maths:

@@ -256,6 +256,26 @@ def test_narrow_window_has_no_sideways_scroll(page, server):  # noqa: F811
     assert page.console_errors == []
 
 
+FAN = "p = w*x; q = w*y; r = w*t; s = w*v; k = w*u; C = p*q*r*s*k"  # five paths from w
+
+
+def test_a_long_derivation_breaks_its_lines_in_a_narrow_window(page, server):  # noqa: F811
+    page.set_viewport_size({"width": 420, "height": 900})
+    open_view(page, url(server, "playground", g=FAN), "playground")
+    node(page, "w").click()
+    page.wait_for_selector("#pg-inspector .derivation .dhead")
+    head = page.locator("#pg-inspector .derivation .dhead")
+    assert head.locator(".dline").count() == 10  # five paths, chain then product
+    shot(page, "playground-long-derivation")
+    # Every formula inside the window, none cut off in a box that scrolls sideways.
+    overflow = page.evaluate("""() => [...document.querySelectorAll('#pg-inspector math')]
+        .filter((m) => m.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((m) => m.closest('[title]')?.title || m.textContent)""")
+    assert overflow == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.console_errors == []
+
+
 # --- check -----------------------------------------------------------------------------------
 
 

@@ -164,6 +164,19 @@ def test_a_verdict_names_each_slip_with_its_code_and_why(client):
     assert bad["slips"] == []
 
 
+def test_a_long_sum_of_paths_comes_with_its_lines(client):
+    fan = "p = w*x; q = w*y; r = w*t; s = w*v; k = w*u; C = p*q*r*s*k"
+    d = client.post("/api/derive", json={"graph": fan, "wrt": "w"}).json()
+    lines = d["chain"]["lines"]
+    assert [x["unicode"] for x in lines] == [
+        "∂p/∂w · ∂C/∂p +", "∂q/∂w · ∂C/∂q +", "∂r/∂w · ∂C/∂r +", "∂s/∂w · ∂C/∂s +",
+        "∂k/∂w · ∂C/∂k"]
+    assert all(x["mathml"].startswith("<math") for x in lines)
+    assert len(d["product"]["lines"]) == 5 and len(d["cached"]["lines"]) == 5
+    short = client.post("/api/derive", json={"graph": SLIDES, "wrt": "w^(L)"}).json()
+    assert all("lines" not in short[k] for k in ("chain", "product", "cached"))
+
+
 def test_examples_are_bundled_graphs(client):
     names = [e["name"] for e in client.get("/api/examples").json()]
     assert names[:2] == ["chain", "mazur"] and "layer" in names

@@ -54,6 +54,21 @@ function factorList(factors, onFactor) {
   }));
 }
 
+/** One side of the head's equation, a [left, right] pair of cells per line: "= " then
+ * the maths; a broken sum's further lines keep the "= " room empty, so they align. */
+function sideRows(pair) {
+  const lines = pair?.lines?.length ? pair.lines : [pair];
+  return lines.map((line, i) => [h('span'), h('span', { class: 'dline' },
+    h('span', { class: i ? 'eqsign ghost' : 'eqsign', text: '= ' }), math(line))]);
+}
+
+/** A form on its own, or its lines one under another where the server broke it. */
+function stacked(pair) {
+  if (!pair.lines?.length) return math(pair);
+  return h('span', { class: 'dlines', title: pair.unicode },
+    pair.lines.map((line) => h('span', { class: 'dline' }, math(line))));
+}
+
 /**
  * A Derivation object (docs/serve-api.md) as a block. `onExpand` (optional) is called to
  * fetch the expanded form; `onFactor(edgeId|null)` lights a factor's edge on a diagram.
@@ -61,10 +76,10 @@ function factorList(factors, onFactor) {
 export function derivationView(d, { onExpand, onFactor } = {}) {
   const box = h('div', { class: 'derivation' });
   // As on the slides: the chain of symbols, then (aligned under it) the local partials.
-  const head = h('div', { class: 'dhead' }, h('span', { class: 'lhs' }, math(d.head)),
-    h('span', {}, h('span', { class: 'eqsign', text: '= ' }), math(d.chain)));
-  if (d.product?.unicode) head.append(h('span'), h('span', {}, h('span', { class: 'eqsign', text: '= ' }), math(d.product)));
-  box.append(head);
+  // A long sum of paths comes broken into lines, as the Unicode text breaks it.
+  const rows = [...sideRows(d.chain), ...(d.product?.unicode ? sideRows(d.product) : [])];
+  rows[0][0] = h('span', { class: 'lhs' }, math(d.head));
+  box.append(h('div', { class: 'dhead' }, ...rows.flat()));
   const paths = d.paths || [];
   const pathRows = (d.factors || []).map((factors, i) => {
     const label = paths.length > 1 ? `Path ${i + 1}: ${pathLabel(paths[i] || [])}`
@@ -79,7 +94,7 @@ export function derivationView(d, { onExpand, onFactor } = {}) {
   } else box.append(...pathRows);
   if (d.cached && d.cached.unicode) {
     const reuses = (d.cached.reuses || []).map((n) => `∂${prettyName(d.of)}/∂${prettyName(n)}`).join(', ');
-    box.append(row('Cached', math(d.cached),
+    box.append(row('Cached', stacked(d.cached),
       reuses ? h('span', { class: 'reuses', text: ` ↻ reuses ${reuses}` }) : null));
   }
   if (d.expanded && d.expanded.unicode) box.append(row('In the leaves', math(d.expanded)));
