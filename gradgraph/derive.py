@@ -54,10 +54,11 @@ def local_partial(graph: Graph, child: str, parent: str) -> sp.Expr:
         return _jacobian(graph, node)[0]
     # Each edge's partial is worked out once per graph: compiling, drawing and deriving
     # all ask for it, and SymPy's diff of an op costs a millisecond or more.
-    cache = vars(graph).setdefault("_partials", {})
+    cache = graph._partials
     key = (child, parent)
     if key not in cache:
-        cache[key] = sp.factor_terms(_diff(node.expr, graph[parent].element_symbol))
+        partial = _diff(node.expr, graph[parent].element_symbol)
+        cache[key] = partial if partial.is_Atom else sp.factor_terms(partial)
     return cache[key]
 
 
@@ -75,7 +76,13 @@ def _diff(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
         holding = [a for a in expr.args if x in a.free_symbols]
         if len(holding) == 1:
             rest = [a for a in expr.args if a is not holding[0]]
+            if holding[0] == x:  # u·w by u is w: no multiplication by 1 to simplify
+                return rest[0] if len(rest) == 1 else sp.Mul(*rest)
             return sp.Mul(*rest) * _diff(holding[0], x)
+    if isinstance(expr, ops.OpFunction) and expr.args[0] == x:
+        # σ(z) by z: the registry's partial or prime form, which is what SymPy's diff
+        # returns (through fdiff) after a millisecond of general machinery.
+        return expr.fdiff(1)
     return sp.diff(expr, x)
 
 

@@ -138,9 +138,21 @@ class Node:
         return f" / Σᵢ {normaliser}({unicode_name(z)})"
 
 
+# Assigning one of these rebuilds the lookups and drops the caches (see Graph).
+_STRUCTURE = frozenset({"nodes", "cost", "user_ops", "order"})
+
+
 @dataclass
 class Graph:
-    """A computational graph. Build with :meth:`from_text` or :meth:`from_expr`."""
+    """A computational graph. Build with :meth:`from_text` or :meth:`from_expr`.
+
+    Besides its lookups (by name, by id, children, roles), a graph caches what is
+    costly to work out and asked for again by compiling, drawing and deriving:
+    ``_partials``, each edge's local partial ∂child/∂parent keyed ``(child, parent)``
+    (:func:`gradgraph.derive.local_partial` fills it), and ``_compiled``, the compiled
+    forward and backward programs (:mod:`gradgraph.numeric`). Assigning ``nodes``,
+    ``cost``, ``user_ops`` or ``order`` rebuilds the lookups and empties both caches.
+    """
 
     nodes: tuple[Node, ...]
     cost: str
@@ -148,16 +160,28 @@ class Graph:
     order: dict[str, int] = field(default_factory=dict)  # names as first written
     _by_name: dict[str, Node] = field(init=False, repr=False)
     _by_id: dict[str, str] = field(init=False, repr=False)
+    _spelled: dict[str, str] = field(init=False, repr=False)
     _children: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _batched: frozenset[str] = field(init=False, repr=False)
     _roles: dict[tuple[str, ...], tuple[str, ...]] = field(init=False, repr=False)
     _is_tensor: bool = field(init=False, repr=False)
-    _compiled: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
+    _compiled: dict[str, Any] = field(init=False, repr=False, compare=False,
+                                      default_factory=dict)
+    _partials: dict[tuple[str, str], sp.Expr] = field(init=False, repr=False, compare=False,
+                                                      default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Everything a per-node caller asks about the whole graph (children, roles,
-        # is_tensor, batched) is worked out once here: a scan per query made drawing
-        # and deriving quadratic in the number of nodes.
+        self._index()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _STRUCTURE and "_by_name" in self.__dict__:  # after __init__ only
+            self._index()
+
+    def _index(self) -> None:
+        """Work out once what per-node callers ask about the whole graph (children,
+        roles, is_tensor, batched): a scan per query made drawing and deriving
+        quadratic in the number of nodes. Empties the caches (the graph changed)."""
         self._by_name = {n.name: n for n in self.nodes}
         self._by_id = {n.id: n.name for n in self.nodes}
         # A node is named as the user first typed it (w1); w_1 and w₁ reach it too.
@@ -171,8 +195,8 @@ class Graph:
         self._roles = {}
         self._is_tensor = any(n.shape for n in self.nodes)
         self._batched = _batched_names(self.nodes)
-
-    # --- construction ---------------------------------------------------------------
+        self._compiled = {}
+        self._partials = {}
 
     # --- lookup ---------------------------------------------------------------------
 

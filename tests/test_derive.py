@@ -191,3 +191,49 @@ def test_the_users_factor_order_is_kept() -> None:
     g = Graph.from_text("z = w3*x1; C = z^2")
     assert str(adjoints(g)).splitlines()[1] == "∂C/∂x₁ = ∂z/∂x₁ · ∂C/∂z = w₃ · 2z   ↻ reuses ∂C/∂z"
     assert g["z"].definition(g.order) == "z = w₃·x₁"
+
+
+# --- the edge partials' fast path (issue #14 item 4) -----------------------------------
+
+EVERY_OP = "\n".join(
+    [f"v{i} = {op}(w*x + b)" for i, op in enumerate(ops.REGISTRY)]
+    + ["f(t) = t^3 + sigma(t)", "q = f(v0)", "r = v1*v2*3 + x*y - v3/v4 + v5^2 + exp(v6)*v7",
+       "C = (q + r - y)^2 + w*w"])
+EDGE_GRAPHS = {
+    "every op": lambda: Graph.from_text(EVERY_OP),
+    "chain": lambda: examples.chain(3),
+    "mlp": lambda: examples.mlp([2, 3, 2]),
+    "mazur": lambda: examples.mazur()[0],
+    "u-chain": lambda: Graph.from_text("u1 = x*w\nu2 = u1*w\nu3 = 2*u2*w*x\nC = u3^2"),
+}
+
+
+def _slow_partial(g: Graph, child: str, parent: str) -> sp.Expr:
+    """What local_partial returned before its fast paths: SymPy's own diff."""
+    return sp.factor_terms(sp.diff(g[child].expr, g[parent].element_symbol))
+
+
+@pytest.mark.parametrize("make", EDGE_GRAPHS.values(), ids=EDGE_GRAPHS)
+def test_every_edge_partial_is_exactly_sympys(make) -> None:  # noqa: ANN001
+    from gradgraph.derive import local_partial
+
+    g = make()
+    for node in g.nodes:
+        if node.expr is None or (node.tspec is not None and node.tspec.jacobian is not None):
+            continue
+        for parent in node.parents:
+            got = local_partial(g, node.name, parent)
+            assert got == _slow_partial(g, node.name, parent), (node.name, parent)
+            assert sp.srepr(got) == sp.srepr(_slow_partial(g, node.name, parent))
+
+
+@given(programs())
+@settings(max_examples=40)
+def test_random_edge_partials_are_exactly_sympys(text: str) -> None:
+    from gradgraph.derive import local_partial
+
+    g = Graph.from_text(text)
+    for node in g.nodes:
+        for parent in node.parents:
+            assert sp.srepr(local_partial(g, node.name, parent)) == \
+                sp.srepr(_slow_partial(g, node.name, parent))

@@ -104,3 +104,22 @@ def test_chain_has_the_slides_layers(depth: int) -> None:
     assert set(g.params) == {f"{p}^(L{'' if i == 0 else f'-{i}'})"
                              for p in "wb" for i in range(depth)}
     assert g.inputs == (f"a^(L-{depth})", "y")
+
+
+def test_a_changed_graph_forgets_its_cached_partials_and_lookups() -> None:
+    from gradgraph.derive import local_partial
+
+    g = Graph.from_text("z = w*x\nC = z^2")
+    assert local_partial(g, "z", "w") == symbol("x")
+    assert g.evaluate({"w": 2.0, "x": 3.0})["C"] == 36.0
+    g.nodes = Graph.from_text("z = w*q\nC = z^2").nodes
+    assert "q" in g and "x" not in g and g.leaves == ("w", "q")
+    assert local_partial(g, "z", "w") == symbol("q")
+    assert g.evaluate({"w": 2.0, "q": 1.0})["C"] == 4.0
+
+
+def test_the_partials_cache_is_a_declared_field_not_part_of_equality() -> None:
+    import dataclasses
+
+    cache = {f.name: f for f in dataclasses.fields(Graph)}["_partials"]
+    assert not cache.init and not cache.compare and not cache.repr
