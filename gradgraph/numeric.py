@@ -173,6 +173,13 @@ class CompiledGraph:
         return (_mean(loss), dict(zip(self._param_names, grads, strict=True)),
                 dict(zip(names, kept, strict=True)))
 
+    def step_function(self, keep: tuple[str, ...] = ()) -> Any:
+        """The training step as one function of the leaves, in ``graph.leaves`` order:
+        ``(per-example loss, parameter gradients, kept values)``; for a backend that
+        composes it with the optimizer update (under ``jax.jit``, one program)."""
+        names = tuple(self.graph.resolve(k) for k in keep)
+        return self._compile_keeping(names)
+
     def _compile_keeping(self, names: tuple[str, ...]) -> Any:
         leaves, body, ret = self._step_parts
         kept = "".join(f"{self.graph[n].id}, " for n in names)

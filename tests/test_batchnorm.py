@@ -184,7 +184,7 @@ def test_running_statistics_follow_keras() -> None:
     X, Y = rng.normal(size=(8, 3)) * 2 + 1, np.eye(2)[rng.integers(0, 2, 8)]
     model = Sequential([Dense(4, input_dim=3), BatchNormalization(momentum=0.9, epsilon=0.01),
                         Dense(2, activation="softmax")], seed=2)
-    model.compile(optim.SGD(lr=0.05), "categorical_crossentropy")
+    model.compile(optim.SGD(lr=0.05), "categorical_crossentropy", dtype="float64")
     w = model.get_weights()
     model.fit(X, Y, epochs=1, batch_size=4, shuffle=False)
     mean, var = np.zeros(4), np.ones(4)

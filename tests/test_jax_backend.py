@@ -117,3 +117,54 @@ def test_the_numpy_backend_never_imports_jax() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+# --- training ---------------------------------------------------------------------------
+
+def _data(n: int = 48, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    return X, np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 1)]
+
+
+def _fit(backend: str, opt, layers=None, epochs: int = 3, **fit):
+    from gradgraph.nn import Activation, Dense, Sequential
+
+    X, Y = _data()
+    model = Sequential(layers() if layers else
+                       [Dense(8, input_dim=6), Activation("tanh"), Dense(3),
+                        Activation("softmax")], seed=3)
+    model.compile(optimizer=opt(), loss="categorical_crossentropy", metrics=["accuracy"],
+                  backend=backend)
+    history = model.fit(X, Y, epochs=epochs, batch_size=16, seed=5,
+                        validation_data=(X[:20], Y[:20]), **fit)
+    return model, history
+
+
+def _same_run(opt, layers=None, **fit) -> None:
+    ref_model, ref = _fit("numpy", opt, layers, **fit)
+    model, got = _fit("jax", opt, layers, **fit)
+    assert got.stopped is None and ref.stopped is None
+    assert set(got.history) == set(ref.history)
+    for key, values in ref.history.items():
+        np.testing.assert_allclose(got.history[key], values, rtol=2e-5, atol=2e-6,
+                                   err_msg=key)
+    for name, w in ref_model.get_weights().items():
+        np.testing.assert_allclose(model.get_weights()[name], w, rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+    assert model.optimizer.iterations == ref_model.optimizer.iterations
+
+
+@pytest.mark.parametrize("opt", [
+    lambda: gg.optim.SGD(0.1, schedule=gg.optim.StepDecay(every=3)),
+    lambda: gg.optim.Sign(0.01),
+    lambda: gg.optim.SGD(0.05, momentum=0.9, nesterov=True),
+    lambda: gg.optim.Adagrad(0.05, schedule=gg.optim.Cosine(total=9)),
+    lambda: gg.optim.RMSprop(0.01, centered=True),
+    lambda: gg.optim.Adam(0.01),
+    lambda: gg.optim.AdaMax(0.01),
+    lambda: gg.optim.AdamW(0.01),
+], ids=["sgd-step-schedule", "sign", "nesterov", "adagrad", "rmsprop-centered", "adam",
+        "adamax", "adamw"])
+def test_training_on_jax_matches_numpy_step_by_step(opt) -> None:
+    _same_run(opt)

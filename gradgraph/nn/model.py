@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import optim as _optim
 from .. import train as _train
+from ..backends import check_backend
 from ..errors import FileFormatError, GradgraphError, TrainingError
 from ..fileio import load_npz, save_npz
 from ..graph import Graph
@@ -52,6 +53,9 @@ def _graph(text: str) -> Graph:
 
 class _RunningStats(_train.Callback):
     """Keras's moving averages of batch normalisation, updated after every step."""
+
+    # Reads the step's batch statistics only: replayable after a whole jitted epoch.
+    observes_batches = True
 
     def __init__(self, stats: Mapping[str, tuple[str, str, str, float]],
                  constants: dict[str, np.ndarray]):
@@ -81,7 +85,8 @@ class Sequential:
         self.loss: str | None = None
         self.metrics: list[str] = []
         # The training dtype (compile's ``dtype``); weights are drawn in float64 and cast.
-        self.dtype: np.dtype = np.dtype(np.float64)
+        self.dtype: np.dtype = np.dtype(np.float32)
+        self.backend = "numpy"  # compile's ``backend``: where fit runs the step
         self._weights: dict[str, np.ndarray] = {}
         self._constants: dict[str, np.ndarray] = {}
         self._built: tuple[Block, _losses.Cost, Graph, Graph] | None = None
@@ -98,15 +103,23 @@ class Sequential:
 
     def compile(self, optimizer: _optim.Optimizer | str = "sgd",
                 loss: str = "categorical_crossentropy",
-                metrics: Iterable[str] | None = None, dtype: Any = "float64") -> None:
-        """Choose the optimizer (instance or name), the loss, the metrics and the dtype.
+                metrics: Iterable[str] | None = None, dtype: Any = "float32",
+                backend: str = "numpy") -> None:
+        """Choose the optimizer (instance or name), the loss, the metrics, dtype and backend.
 
-        ``dtype`` is what training computes in: ``"float64"`` (the default here, which
-        the lessons' numbers assume) or ``"float32"`` (Keras's and PyTorch's default,
-        and ``gradgraph train``'s). The weights are cast now; optimizer state and each
-        fit's data follow them, cast once.
+        ``dtype`` is what training computes in: ``"float32"`` (the default, as in Keras
+        and PyTorch) or ``"float64"`` (for exact digits, as the derivations and lessons
+        use). The weights are cast now; optimizer state and each fit's data follow them,
+        cast once. ``backend`` is ``"numpy"`` or ``"jax"`` (``pip install
+        gradgraph[jax]``): on JAX, fit runs forward, backward and the optimizer update as
+        one jitted step, an epoch's batches under one ``lax.scan``.
         """
         dt = _float_dtype(dtype)
+        self.backend = check_backend(backend)
+        if self.backend == "jax":
+            from ..backends import jax_runtime
+
+            jax_runtime.check_dtype(dt)
         self.optimizer = _optim.get(optimizer)
         self.loss = _losses.canonical(loss)
         self.dtype = dt
@@ -298,7 +311,7 @@ class Sequential:
             batch_size, seed=seed, validation=validation, metrics=metrics,
             callbacks=extra, feed=_mask_feed(block, dt) if block.masks else None,
             output=cost.output, eval_graph=infer_graph, constants=self._constants,
-            on_nonfinite=on_nonfinite, shuffle=shuffle)
+            on_nonfinite=on_nonfinite, shuffle=shuffle, backend=self.backend)
         return history
 
     def evaluate(self, X: Any, Y: Any, batch_size: int | None = None,

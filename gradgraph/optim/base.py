@@ -41,7 +41,9 @@ class Optimizer:
         self.schedule = _check_schedule(schedule)
         self._rule = self._build_rule()
         self.equations: list[sp.Eq] = list(self._rule.equations)
-        self.source, self._step_fn = _compile(self._rule, f"{type(self).__name__.lower()}_step")
+        # The generated function's name: a backend runs ``source`` and looks it up.
+        self.step_name = f"{type(self).__name__.lower()}_step"
+        self.source, self._step_fn = _compile(self._rule, self.step_name)
         self._hyper = [value for _, value in self._rule.hyper]
         self._state_names = [s.name for s, _ in self._rule.state]
         self.state: dict[str, dict[str, np.ndarray]] = {}

@@ -108,6 +108,9 @@ class ProgressLogger(Callback):
     ``advance(examples)`` is called after every batch (drive a progress bar with it).
     """
 
+    # on_batch_end only reports: a backend may replay it after running a whole epoch.
+    observes_batches = True
+
     def __init__(self, write: Callable[[str], None] | None = None,
                  advance: Callable[[int], None] | None = None):
         self.write, self.advance = write, advance

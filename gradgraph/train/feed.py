@@ -32,17 +32,25 @@ class StepInfo:
     training: bool = True
 
 
-def _feed(trainer: Trainer, epoch: int, b: int, size: int) -> None:
-    """Call the trainer's ``feed`` for batch ``b`` and put what it gives in the work arrays."""
-    info = StepInfo(epoch + 1, trainer.step_count + 1, b, size, trainer.feed_rng)
+def _feed(trainer: Trainer, epoch: int, b: int, size: int, ahead: int = 0) -> list[str]:
+    """Call the trainer's ``feed`` for batch ``b`` and put what it gives in the work arrays.
+
+    ``ahead``: steps between the last one taken and this one (a backend that draws a
+    whole epoch's inputs before running it). Returns the names it set.
+    """
+    step = trainer.step_count + ahead
+    info = StepInfo(epoch + 1, step + 1, b, size, trainer.feed_rng)
     batch = {name: trainer.work[name] for name in trainer.data}
     extra = trainer.feed(info, batch)  # type: ignore[misc]
+    names = []
     for key, value in extra.items():
         name = key if key in trainer.work and key not in trainer.caller_params \
             else trainer.graph.resolve(key)
         trainer.work[name] = value
-    if trainer.step_count == 0:  # checked once: the loop trusts feed afterwards
+        names.append(name)
+    if step == 0:  # checked once: the loop trusts feed afterwards
         _check_first_feed(trainer, extra, size)
+    return names
 
 
 def _check_first_feed(trainer: Trainer, extra: Mapping[str, Any], size: int) -> None:

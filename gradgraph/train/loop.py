@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from .. import optim as _optim
+from ..backends import check_backend
 from ..errors import TrainingError
 from ..graph import Graph
 from ..numeric import CompiledGraph, compile_graph
@@ -34,13 +35,15 @@ class Trainer:
                  validation: Mapping[str, Any] | None, metrics: Iterable[Any] | None,
                  callbacks: Iterable[Any], feed: Feed | None, of: str | None,
                  output: str | None, eval_graph: Graph | None,
-                 constants: Mapping[str, Any] | None, on_nonfinite: str, shuffle: bool):
+                 constants: Mapping[str, Any] | None, on_nonfinite: str, shuffle: bool,
+                 backend: str = "numpy"):
         if not isinstance(graph, Graph):
             raise TrainingError("fit needs a gradgraph Graph")
         if on_nonfinite not in ("stop", "raise"):
             raise TrainingError(f"on_nonfinite must be 'stop' or 'raise', got {on_nonfinite!r}")
         self.graph = graph
         self.of = graph.resolve(of or graph.cost)
+        self.backend = check_backend(backend)
         self.compiled: CompiledGraph = compile_graph(graph, self.of)
         self.optimizer = _optim.get(optimizer)
         self.epochs = _count("epochs", epochs, 1)
@@ -59,7 +62,9 @@ class Trainer:
         self.shuffle = bool(shuffle)
         self.metrics = _metric_list(metrics)
         self.output, self.target = self._prediction(output)
-        self.batch_means = tuple(n.name for n in graph.nodes if n.kind == "batch_mean")
+        # Nodes whose value is one per batch (batch norm's μ, σ²), read from the registry.
+        self.batch_means = tuple(n.name for n in graph.nodes
+                                 if n.tspec is not None and n.tspec.reduces_batch)
         self.eval_graph = eval_graph or graph
         if not isinstance(self.eval_graph, Graph):
             raise TrainingError("eval_graph must be a gradgraph Graph")
@@ -181,11 +186,16 @@ class Trainer:
             names += [f"val_{m}" for m in names]
         self._call("on_train_begin", {"epochs": self.epochs, "steps": len(self.bounds),
                                       "metrics": names})
+        epoch_fn = self._epoch
+        if self.backend == "jax":
+            from ..backends.jax_train import JaxTraining
+
+            epoch_fn = JaxTraining(self).epoch
         try:
             # Overflow in a diverging run is detected and reported, not warned about.
             with np.errstate(all="ignore"):
                 for epoch in range(self.epochs):
-                    if self._epoch(epoch):
+                    if epoch_fn(epoch):
                         break
         finally:
             self._sync()
@@ -320,7 +330,7 @@ def fit(graph: Graph, params: dict[str, np.ndarray], data: Mapping[str, Any],
         callbacks: Iterable[Any] = (), feed: Feed | None = None, of: str | None = None,
         output: str | None = None, eval_graph: Graph | None = None,
         constants: Mapping[str, Any] | None = None, on_nonfinite: str = "stop",
-        shuffle: bool = True) -> History:
+        shuffle: bool = True, backend: str = "numpy") -> History:
     """Train ``graph``'s parameters on ``data`` by minibatch gradient descent.
 
     Parameters
@@ -344,6 +354,8 @@ def fit(graph: Graph, params: dict[str, np.ndarray], data: Mapping[str, Any],
     constants : values of const leaves (and of inputs shared by every step).
     on_nonfinite : "stop" (default: report in ``history.stopped``) or "raise".
     shuffle : False keeps the data's order (for tests and curricula).
+    backend : "numpy" (default) or "jax": the whole step (forward, backward, optimizer
+        update) jitted, an epoch's equal batches under one ``lax.scan``.
 
     Returns
     -------
@@ -355,5 +367,6 @@ def fit(graph: Graph, params: dict[str, np.ndarray], data: Mapping[str, Any],
     trainer = Trainer(graph, params, data, optimizer, epochs, batch_size, seed=seed,
                       validation=validation, metrics=metrics, callbacks=callbacks,
                       feed=feed, of=of, output=output, eval_graph=eval_graph,
-                      constants=constants, on_nonfinite=on_nonfinite, shuffle=shuffle)
+                      constants=constants, on_nonfinite=on_nonfinite, shuffle=shuffle,
+                      backend=backend)
     return trainer.run()
