@@ -1,21 +1,22 @@
 """Numbers: random points, a formula's values at them, and how two sets of values compare.
 
-Values come from a walk over the SymPy tree with numpy kernels (the registry's stable
-ones for ops): nothing is lambdified or exec'd, so no user-chosen name reaches ``exec``.
+Values come from :mod:`gradgraph.expr_numbers`, the one walk over the SymPy tree with
+numpy kernels: nothing is lambdified or exec'd, so no user-chosen name reaches ``exec``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from functools import cache, reduce
-from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
 
-from .. import ops
+from .. import expr_numbers
 from ..errors import CheckError
+from ..expr_numbers import Values
+
+Flags = Mapping[sp.Symbol, np.ndarray]
 
 # Relative tolerance, and an absolute one relative to the largest true value: a deep
 # chain's derivative can be 1e-13 everywhere, and a plain atol would call 2x equal to x.
@@ -43,28 +44,7 @@ MAGNITUDES = (
 POSITIVE = ((30, 0.1, 3.0, "tenths"), (6, 3.0, 1000.0, "positive"))
 
 
-# --- evaluation ------------------------------------------------------------------------
-
-
-class Values(NamedTuple):
-    """A formula's values at the points, and where float range failed them.
-
-    ``flags`` marks the points where a value is infinite, NaN or zero only because
-    some part of the formula left float64's range (eˣ at x = 1000, then ∞/∞; σ(−1000)
-    = 0, then 1/0), not because the formula is undefined there (log of a negative,
-    1/0 of a true zero). Where such a value is not finite the point says nothing about
-    the formula: comparisons leave it out (:attr:`unusable`).
-    """
-
-    values: np.ndarray
-    flags: np.ndarray
-
-    @property
-    def unusable(self) -> np.ndarray:
-        return self.flags & ~np.isfinite(self.values)
-
-
-Flags = Mapping[sp.Symbol, np.ndarray]
+# --- evaluation: the one evaluator (gradgraph.expr_numbers), its errors the checker's ---
 
 
 def evaluate(expr: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:
@@ -78,113 +58,12 @@ def evaluate(expr: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int) -> np.n
 
 def evaluate_flagged(expr: sp.Expr, env: Mapping[sp.Symbol, np.ndarray], n: int,
                      flags: Flags | None = None) -> Values:
-    """:func:`evaluate`, and where float range failed it; ``flags`` marks where the
-    symbols' own values did (forward values of intermediates)."""
-    memo: dict[sp.Basic, tuple[Any, Any]] = {}
-    with np.errstate(all="ignore"):
-        val, flag = _ev(sp.sympify(expr), env, flags or {}, memo)
-        values = np.broadcast_to(np.asarray(val, dtype=float), (n,)).copy()
-        out = np.broadcast_to(np.asarray(flag, dtype=bool), (n,)).copy()
-    return Values(values, out)
-
-
-_FUNCS = {sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh, sp.Abs: np.abs,
-          sp.sign: np.sign, sp.sin: np.sin, sp.cos: np.cos}
-
-
-def _ev(e: sp.Basic, env: Mapping[sp.Symbol, np.ndarray], flags: Flags,
-        memo: dict[sp.Basic, tuple[Any, Any]]) -> tuple[Any, Any]:
-    """(values, range flags) of ``e``."""
-    if e in memo:
-        return memo[e]
-    if isinstance(e, sp.Symbol):
-        if e not in env:
-            raise CheckError(f"'{e.name}' has no value")
-        out = (env[e], flags.get(e, False))
-    elif e.is_Number or isinstance(e, sp.NumberSymbol):
-        out = (float(e) if e.is_finite is not False else math.nan, False)
-    else:
-        parts = [_ev(a, env, flags, memo) for a in e.args]
-        val = _apply(e, [p[0] for p in parts])
-        if isinstance(val, Values):  # a user op: its body's own flags
-            val, inner = val.values, val.flags
-            parts.append((np.ones_like(val), inner))
-        out = (val, _out_of_range(e, val, parts))
-    memo[e] = out
-    return out
-
-
-def _apply(e: sp.Basic, args: list[Any]) -> Any:
-    if isinstance(e, sp.Add):
-        return reduce(np.add, args)
-    if isinstance(e, sp.Mul):
-        return reduce(np.multiply, args)
-    if isinstance(e, sp.Pow):
-        return np.power(np.asarray(args[0], dtype=float), args[1])
-    if isinstance(e, ops.OpFunction | ops.PrimeFunction):
-        return _ev_op(e, args[0])
-    return _ev_function(e, args)
-
-
-def _out_of_range(e: sp.Basic, val: Any, parts: list[tuple[Any, Any]]) -> Any:
-    """Where ``val`` is what float range made it: infinite from finite, nonzero inputs
-    (overflow; 1/0 and log 0 have a zero input: undefined), zero from them where ``e``
-    is never zero otherwise (underflow: a product, a power, eˣ, σ), or non-finite or
-    zero with such an input (∞ − ∞, 1/σ(−1000))."""
-    suspect = ~np.isfinite(val) | (val == 0)
-    if not np.any(suspect):
-        return False
-    inherited = reduce(np.logical_or, (f for _, f in parts), False)
-    ordinary = reduce(np.logical_and, (np.isfinite(v) & (v != 0) for v, _ in parts), True)
-    made = np.isinf(val) | ((val == 0) & _never_zero(e))
-    return suspect & ((made & ordinary) | inherited)
-
-
-def _never_zero(e: sp.Basic) -> bool:
-    """Whether ``e`` is nonzero whenever its inputs are finite and nonzero (so a zero
-    is underflow)."""
-    if isinstance(e, sp.Mul | sp.Pow | sp.exp):
-        return True
-    if isinstance(e, ops.OpFunction | ops.PrimeFunction) and not e.spec.user_defined:
-        return _kernel_never_zero(type(e))
-    return False
-
-
-@cache
-def _kernel_never_zero(func: type) -> bool:
-    """Whether an op's kernel is nonzero at every nonzero point of [−10, 10]
-    (σ, exp, softplus: yes; relu, log: no)."""
-    spec = func.spec
-    kernel = _KERNELS[spec.name if issubclass(func, ops.OpFunction) else f"{spec.name}_prime"]
-    probe = np.linspace(-10.0, 10.0, 81)
-    with np.errstate(all="ignore"):
-        values = np.asarray(kernel(probe[probe != 0]), dtype=float)
-    return bool(np.all(values[np.isfinite(values)] != 0))
-
-
-def _ev_op(e: sp.Expr, arg: Any) -> Any:
-    spec = e.spec
-    arg = np.asarray(arg, dtype=float)
-    if not spec.user_defined:
-        name = spec.name if isinstance(e, ops.OpFunction) else f"{spec.name}_prime"
-        return _KERNELS[name](arg)
-    param, body = spec.body  # a user op: its definition, in registered ops
-    if isinstance(e, ops.PrimeFunction):
-        body = ops.prime_definition(spec, param)
-    return evaluate_flagged(body, {param: arg}, arg.size if arg.ndim else 1)
-
-
-_KERNELS = ops.numeric_kernels()
-
-
-def _ev_function(e: sp.Basic, args: list[Any]) -> Any:
-    if e.func in _FUNCS:
-        return _FUNCS[e.func](*args)
-    if isinstance(e, sp.Heaviside):
-        return np.heaviside(args[0], args[1] if len(args) > 1 else 0.5)
-    if isinstance(e, sp.Max | sp.Min):
-        return reduce(np.maximum if isinstance(e, sp.Max) else np.minimum, args)
-    raise CheckError(f"cannot evaluate {type(e).__name__} numerically")
+    """:func:`gradgraph.expr_numbers.evaluate_flagged`; :class:`CheckError` for a head
+    with no kernel or a name with no value."""
+    try:
+        return expr_numbers.evaluate_flagged(expr, env, n, flags)
+    except expr_numbers.NotNumeric as e:
+        raise CheckError(str(e)) from None
 
 
 # --- random points ---------------------------------------------------------------------

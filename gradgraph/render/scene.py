@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .. import ops
 from ..derive import Derivation, derive, local_partial
 from ..errors import RenderError, ValueInputError
+from ..expr_numbers import NotNumeric, value_by_name
 from ..graph import Graph
 from ..notation import to_unicode
 from .labels import parse_show
@@ -28,71 +28,17 @@ _DOT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # --- numbers on edges ----------------------------------------------------------------
 
-_NUMPY_HEADS = {
-    sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh, sp.sign: np.sign, sp.Abs: np.abs,
-}
-
-
 def numeric_value(expr: sp.Expr, env: Mapping[str, Any]) -> Any:
     """``expr`` at the node values ``env`` (floats or 1-D batches); ``None`` if unknown.
 
-    A small tree walk over the registry's kernels, so a label's number is computed the
-    way the compiled program computes it, without generating code from user text.
+    The one evaluator (:mod:`gradgraph.expr_numbers`, the registry's kernels), so a
+    label's number is computed the way the compiled program computes it, without
+    generating code from user text; a head it has no kernel for shows no number.
     """
-    with np.errstate(all="ignore"):
-        try:
-            return _walk(expr, env)
-        except (_Unknown, KeyError, TypeError, ValueError):
-            return None
-
-
-class _Unknown(Exception):
-    """An expression head this walker does not evaluate (the label shows no number)."""
-
-
-def _walk(e: sp.Expr, env: Mapping[str, Any]) -> Any:
-    if isinstance(e, sp.Symbol):
-        return env[e.name]
-    if isinstance(e, sp.Number):
-        return float(e)
-    if isinstance(e, ops.OpFunction | ops.PrimeFunction):
-        return _walk_op(e, env)
-    args = [_walk(a, env) for a in e.args]
-    if isinstance(e, sp.Add):
-        return sum(args[1:], args[0])
-    if isinstance(e, sp.Mul):
-        out = args[0]
-        for a in args[1:]:
-            out = out * a
-        return out
-    if isinstance(e, sp.Pow):
-        return np.power(np.asarray(args[0], dtype=float), args[1])
-    if isinstance(e, sp.Heaviside):
-        return np.heaviside(args[0], args[1] if len(args) > 1 else 0.5)
-    if isinstance(e, sp.Max | sp.Min):
-        pick = np.maximum if isinstance(e, sp.Max) else np.minimum
-        out = args[0]
-        for a in args[1:]:
-            out = pick(out, a)
-        return out
-    fn = _NUMPY_HEADS.get(e.func)
-    if fn is None:
-        raise _Unknown(type(e).__name__)
-    return fn(*args)
-
-
-def _walk_op(e: sp.Expr, env: Mapping[str, Any]) -> Any:
-    spec = e.spec
-    arg = _walk(e.args[0], env)
-    if not spec.user_defined:
-        kernel = spec.forward if isinstance(e, ops.OpFunction) else spec.backward
-        return kernel(np.asarray(arg, dtype=float))
-    # A user-defined op has no kernel: evaluate its body (or its derivative) instead.
-    param, body = spec.body
-    x = sp.Dummy("x")
-    inner = body.xreplace({param: x}) if isinstance(e, ops.OpFunction) else \
-        ops.prime_definition(spec, x)
-    return _walk(inner, {**env, x.name: arg})
+    try:
+        return value_by_name(expr, env)
+    except (NotNumeric, TypeError, ValueError):
+        return None
 
 
 def plain(value: Any) -> Any:
