@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import ParseError
-from .notation import (
+from .names import (
     FROM_SUBSCRIPT,
     FROM_SUPERSCRIPT,
     GREEK_TO_ASCII,
@@ -32,6 +32,9 @@ _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _ASCII_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TAG = re.compile(r"\^\(((?:[A-Za-z]|\d+)(?:[+-]\d+)?)\)")
 _UTAG = re.compile(rf"⁽([{_SUPER}]+)⁾")
+_GREEK_SUB = re.compile(r"_[A-Za-z0-9]+")
+_SIGMA_LETTER = re.compile(r"_([A-Za-z])(?![A-Za-z0-9])")
+_LETTERS_DIGITS = re.compile(r"^([A-Za-z]+)(\d+)$")
 _PUNCT = ("**", "+", "-", "−", "*", "·", "⋅", "×", "/", "^", "(", ")", ",", "=", ":", ";")
 
 RESERVED = frozenset(keyword.kwlist) - {"lambda"}
@@ -125,15 +128,14 @@ def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
         return _sigma_token(code, i, lineno, space)
     if code[i] in _GREEK_CHARS:
         base, j = GREEK_TO_ASCII[code[i]], i + 1
-        m = re.compile(r"_[A-Za-z0-9]+").match(code, j)
+        m = _GREEK_SUB.match(code, j)
         if m:
             base, j = base + m.group(0), m.end()
     else:
         m = _ASCII_NAME.match(code, i)
         assert m is not None
         base, j = m.group(0), m.end()
-        # w1 and w₁ are the same name (gradgraph prints w_1 as w₁): canonical w_1.
-        base = re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", base)
+        base = canonical_name(base)
     if base in RESERVED:
         raise ParseError(f"'{base}' is a Python keyword, not allowed here", column=col, line=lineno)
     if len(base) > MAX_NAME:
@@ -156,7 +158,7 @@ def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, in
     j = i + 1
     if j < len(code) and code[j] in FROM_SUBSCRIPT and FROM_SUBSCRIPT[code[j]].isalpha():
         return Token("NAME", "sum_" + FROM_SUBSCRIPT[code[j]], i + 1, lineno, space), j + 1
-    m = re.compile(r"_([A-Za-z])(?![A-Za-z0-9])").match(code, j)
+    m = _SIGMA_LETTER.match(code, j)
     if m:
         return Token("NAME", "sum_" + m.group(1), i + 1, lineno, space), m.end()
     return Token("NAME", "sum", i + 1, lineno, space), j
@@ -172,3 +174,17 @@ def _layer_tag(code: str, j: int) -> tuple[str, int]:
         if _TAG.fullmatch(f"^({tag})"):
             return tag, m.end()
     return "", j
+
+
+def canonical_name(name: str) -> str:
+    """The lexer's one form of a typed name: ``w1`` -> ``w_1`` (w1, w_1, w₁ are one name;
+    gradgraph prints w_1 as w₁)."""
+    return _LETTERS_DIGITS.sub(r"\1_\2", name)
+
+
+def parse_name(text: str) -> str:
+    """Canonical form of one name as a user types it (``b^(L)``, ``b⁽ᴸ⁾``, ``β``)."""
+    toks = [t for t in tokenize(text.strip()) if t.kind not in ("NL", "EOF")]
+    if len(toks) != 1 or toks[0].kind != "NAME":
+        raise ParseError(f"'{text}' is not a name")
+    return toks[0].text
