@@ -168,3 +168,42 @@ def _same_run(opt, layers=None, **fit) -> None:
         "adamax", "adamw"])
 def test_training_on_jax_matches_numpy_step_by_step(opt) -> None:
     _same_run(opt)
+
+
+def _regularised_layers():
+    from gradgraph import regularize
+    from gradgraph.nn import Activation, BatchNormalization, Dense, Dropout
+
+    return [Dense(8, input_dim=6, kernel_regularizer=regularize.l2(0.01)),
+            BatchNormalization(momentum=0.9), Activation("relu"), Dropout(0.25),
+            Dense(3, kernel_regularizer=regularize.l1(0.01)), Activation("softmax")]
+
+
+def test_dropout_batch_norm_and_penalties_train_the_same_on_jax() -> None:
+    """Masks drawn in the numpy loop's order; running statistics replayed after the scan.
+
+    (Not Adam: the bias before batch norm has a gradient of rounding noise, ~1e-9, which
+    Adam scales up to steps of size lr, differently in each backend.)
+    """
+    _same_run(lambda: gg.optim.SGD(0.1, momentum=0.9), _regularised_layers)
+
+
+def test_a_batch_hook_that_stops_runs_step_by_step() -> None:
+    class StopAfterTwo(gg.train.Callback):
+        def on_batch_end(self, step: int, logs: dict) -> bool:
+            return step == 2
+
+    _, ref = _fit("numpy", lambda: gg.optim.SGD(0.1), callbacks=[StopAfterTwo()])
+    model, got = _fit("jax", lambda: gg.optim.SGD(0.1), callbacks=[StopAfterTwo()])
+    assert model.optimizer.iterations == 2
+    np.testing.assert_allclose(got.history["loss"], ref.history["loss"], rtol=2e-5)
+
+
+def test_a_diverging_run_stops_with_the_last_finite_weights() -> None:
+    ref_model, ref = _fit("numpy", lambda: gg.optim.SGD(1e38))
+    model, got = _fit("jax", lambda: gg.optim.SGD(1e38))
+    assert got.stopped is not None and ref.stopped is not None
+    assert (got.stopped.what, got.stopped.epoch, got.stopped.step, got.stopped.parameter) \
+        == (ref.stopped.what, ref.stopped.epoch, ref.stopped.step, ref.stopped.parameter)
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights().values())
+    assert model.optimizer.iterations == ref_model.optimizer.iterations
