@@ -117,7 +117,7 @@ def figure_fields(fig: Figure) -> dict[str, Any]:
 
 
 def kind_fields(lesson: m.Lesson, step: m.Step) -> dict[str, Any]:
-    from .training import step_options
+    from .train_options import step_options
 
     out: dict[str, Any] = {}
     if isinstance(step, m.GraphStep | m.DiagramStep | m.DeriveStep):

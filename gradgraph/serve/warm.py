@@ -39,7 +39,7 @@ def warm() -> dict[tuple[str, str, str], Any]:
 def _run() -> dict[tuple[str, str, str], Any]:
     from .. import data, examples, nn, train  # noqa: F401 - imported for the side effect
     from ..check import check
-    from . import drawing, lesson_pages, structure, training  # noqa: F401
+    from . import drawing, lesson_pages, structure, train_options, training  # noqa: F401
     from .examples import examples as bundled
 
     graphs: dict[tuple[str, str, str], Any] = {}
@@ -56,5 +56,5 @@ def _run() -> dict[tuple[str, str, str], Any]:
         drawing.render_text(text, None, None, wrt, example["values"], None, "graph",
                             False, None, 10.0)
     check(examples.SLIDES, "dC_0/dw^(L)", "a^(L-1)*sigma'(z^(L))*2*(a^(L)-y)")
-    training.build(training.options({}), 64, 10)
+    train_options.build(train_options.options({}), 64, 10)
     return graphs
