@@ -207,3 +207,22 @@ def test_a_diverging_run_stops_with_the_last_finite_weights() -> None:
         == (ref.stopped.what, ref.stopped.epoch, ref.stopped.step, ref.stopped.parameter)
     assert all(np.all(np.isfinite(w)) for w in model.get_weights().values())
     assert model.optimizer.iterations == ref_model.optimizer.iterations
+
+
+def test_gradgraph_train_on_jax_matches_numpy(runner) -> None:
+    import json
+
+    from gradgraph.cli import cli
+
+    args = ["train", "--data", "lessons/data/two_moons.csv", "--hidden", "8", "--epochs",
+            "2", "--optimizer", "adam", "--dropout", "0.1", "--json"]
+    docs = []
+    for backend in ("numpy", "jax"):
+        done = runner.invoke(cli, [*args, "--backend", backend])
+        assert done.exit_code == 0, done.output
+        docs.append(json.loads(done.output))
+    ref, got = docs
+    assert got["backend"] == "jax" and ref["backend"] == "numpy"
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(got["history"][key], ref["history"][key], rtol=2e-5,
+                                   atol=2e-6, err_msg=key)

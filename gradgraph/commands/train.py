@@ -260,6 +260,10 @@ class _Bar:
               show_default=True,
               help="What training computes in (weights, optimizer state, data); float32 "
                    "as in Keras and PyTorch, float64 for the lessons' exact numbers.")
+@click.option("--backend", type=click.Choice(["numpy", "jax"]), default="numpy",
+              show_default=True,
+              help="Where the training step runs: numpy, or jax (pip install "
+                   "gradgraph[jax]): forward, backward and update jitted as one step.")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write train/validation curves to this .png, .svg or .pdf.")
 @click.option("--save", type=click.Path(dir_okay=False),
@@ -271,7 +275,7 @@ def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs
                   batch_size: int, hidden: str, activation: str, l1: float, l2: float,
                   dropout: float, batchnorm: bool, seed: int, data: str | None,
                   test_size: float, validation_split: float | None, dtype: str,
-                  plot: str | None,
+                  backend: str, plot: str | None,
                   save: str | None, as_json: bool, quiet: bool, **settings: Any) -> None:
     """Train a network on the graph; by default the deck's Keras example.
 
@@ -308,6 +312,8 @@ def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs
           --epochs 5
       gradgraph train --data lessons/data/two_moons.csv --optimizer adam \\
           --schedule cosine:total=30,floor=0.01 --epochs 5
+    On JAX (pip install gradgraph[jax]):
+      gradgraph train --backend jax --optimizer adam --epochs 5
     """
     from .. import train as _train
 
@@ -333,7 +339,7 @@ def train_command(optimizer: str, lr: float | None, schedule: str | None, epochs
     validation = (Xt, Yt) if Xv is None else (Xv, Yv)
     model = _model(X.shape[1], Y.shape[1], sizes, activation, l1, l2, dropout, batchnorm, seed)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
-                  dtype=dtype)
+                  dtype=dtype, backend=backend)
     bar = _Bar(len(X), quiet or as_json)
     lines = [] if (quiet or as_json) else [_Lines(bar, epochs)]
     progress = _train.ProgressLogger(write=lambda s: click.echo(s, err=True),
@@ -405,6 +411,7 @@ def _report(as_json: bool, history: Any, loss: float, acc: float, n_test: int,
                "validation": {"examples": n_val or n_test,
                               "of": "training data" if n_val else "test set"},
                "model": repr(model), "optimizer": repr(opt), "dtype": model.dtype.name,
+               "backend": model.backend,
                "plot": plot, "saved": save,
                **history.to_dict()}
         click.echo(json.dumps(doc, indent=1, allow_nan=False))
