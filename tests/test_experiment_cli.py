@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from gradgraph import experiments
 from gradgraph.cli import cli
 from gradgraph.commands import experiment as experiment_cli
+from gradgraph.experiments import common
 from tests.test_cli_derive import help_examples, run_example
 
 # Settings that make each quick mode take a second or two; the CLI's own quick defaults
@@ -21,7 +22,8 @@ TINY = {
     "random_labels": {"train_size": 200},
     "landscape": {"train_size": 300, "epochs": 4, "directions": 1, "points": 5, "grid": 5},
     "optimizers": {"only": ["SGD 0.1", "Adam 0.01"]},
-    "adam_bias": {"epochs": 1},
+    # β₂ 0.9999 only, and α 0.1 where the uncorrected run diverges: 4 runs, not 12
+    "adam_bias": {"epochs": 1, "beta_2s": [0.9999], "lrs": [0.01, 0.1]},
     "capacity": {"widths": [2, 16], "l2s": [0.0, 0.01], "epochs": 4},
 }
 
@@ -52,6 +54,20 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
     return calls
 
 
+@pytest.fixture
+def plain_plots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Save an empty figure instead of drawing the experiment's (a second a figure).
+
+    For tests about the CLI's wiring of --plot (the file, the JSON beside it, the order
+    of the lines); each figure is drawn in full by its help example and its quick-mode
+    test in test_experiments.py.
+    """
+    def plot(self: common.ExperimentResult, path: object) -> None:
+        common.save_figure(common.new_figure((1.0, 1.0)), path)
+
+    monkeypatch.setattr(common.ExperimentResult, "plot", plot)
+
+
 def _ok(result) -> str:
     assert result.exit_code == 0, result.output + str(result.exception or "")
     return result.stdout
@@ -64,7 +80,7 @@ def test_experiment_help_lists_every_experiment(runner):
         assert name in out
 
 
-def test_vanishing_writes_plot_and_json_beside_it(runner, tmp_path, tiny):
+def test_vanishing_writes_plot_and_json_beside_it(runner, tmp_path, tiny, plain_plots):
     plot = tmp_path / "vanishing.png"
     out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--depth", "6", "--plot",
                                   str(plot)]))
@@ -83,7 +99,7 @@ def test_progress_goes_to_stderr_and_quiet_silences_it(runner):
     assert quiet.stderr == "" and "first/last" in quiet.stdout
 
 
-def test_the_footer_times_the_whole_run_after_the_files(runner, tmp_path):
+def test_the_footer_times_the_whole_run_after_the_files(runner, tmp_path, plain_plots):
     plot = tmp_path / "v.png"
     out = _ok(runner.invoke(cli, ["experiment", "vanishing", "--depth", "3", "--plot",
                                   str(plot), "-q"]))
@@ -109,12 +125,25 @@ def test_output_placeholders_read_file(runner):
     assert "--plot FILE" in out and "--json FILE" in out and "TEXT" not in out
 
 
+# What each help example's output must show besides the plot it writes (the example is
+# the one run of that experiment through the CLI in the default test run).
+SHOWN = {
+    "adam-bias-correction": ("α=0.1", "NaN"),  # an α column, a diverged run shown as NaN
+}
+
+
 @pytest.mark.parametrize("line", help_examples("experiment"))
 def test_every_help_example_runs(line, tmp_path, monkeypatch, tiny):
     monkeypatch.setitem(TINY, "random_labels", {"train_size": 200, "max_epochs": 5})
     result = run_example(line, tmp_path, monkeypatch)
     plot = line.split("--plot ")[1].split()[0]
     assert (tmp_path / plot).is_file() and f"wrote {plot}" in result.stdout
+    for text in SHOWN.get(line.split()[2], ()):
+        assert text in result.stdout, (text, result.stdout)
+
+
+def test_help_examples_cover_every_claim_in_shown():
+    assert set(SHOWN) <= {line.split()[2] for line in help_examples("experiment")}
 
 
 def test_random_labels_corruption_list_and_json_path(runner, tmp_path, tiny):
@@ -126,16 +155,21 @@ def test_random_labels_corruption_list_and_json_path(runner, tmp_path, tiny):
     assert data["runs"][0]["train_accuracy"] == 1.0
 
 
-def test_landscape_two_batch_sizes(runner, tmp_path, tiny):
+def test_landscape_two_batch_sizes(runner, tmp_path, tiny, plain_plots):
     out = _ok(runner.invoke(cli, ["experiment", "landscape", "--batch-sizes", "16,512",
                                   "--plot", str(tmp_path / "l.svg"), "-q"]))
     assert "ΔL at |α|=0.5" in out
     assert (tmp_path / "l.svg").is_file() and (tmp_path / "l.json").is_file()
 
 
-def test_optimizers_and_adam_bias_correction(runner, tmp_path):
+def test_the_optimizer_race_runs_the_whole_list(runner):
     out = _ok(runner.invoke(cli, ["experiment", "optimizers", "--epochs", "1", "-q"]))
     assert "Adam 1e-3 (paper)" in out and "signSGD" in out
+
+
+@pytest.mark.slow
+def test_adam_bias_correction_on_the_quick_grid(runner, tmp_path):
+    # Quick twin in the default run: the help example with TINY's grid (SHOWN above).
     out = _ok(runner.invoke(cli, ["experiment", "adam-bias-correction", "--epochs", "1",
                                   "--plot", str(tmp_path / "ablation.png"), "-q"]))
     assert "α=0.1" in out and "NaN" in out
@@ -186,7 +220,7 @@ def test_an_unwritable_output_is_refused_before_the_experiment(runner, tmp_path,
 
 
 def test_capacity_options_reach_the_experiment_and_the_verdict_is_printed(runner, tmp_path,
-                                                                          tiny):
+                                                                          tiny, plain_plots):
     out = _ok(runner.invoke(cli, ["experiment", "capacity", "--widths", "2,16", "--l2",
                                   "0,0.01", "--epochs", "3", "--train-size", "200",
                                   "--label-noise", "0", "--plot", str(tmp_path / "c.png"),

@@ -204,7 +204,7 @@ def test_converged_means_a_low_loss_or_a_plateau():
 
 def test_landscape_surfaces_trajectory_and_plot(tmp_path):
     result = landscape.run(quick=True, dims=2, trajectory=True, epochs=3, directions=1,
-                           points=5, grid=5, batch_sizes=(64, 512))
+                           points=5, grid=5, batch_sizes=(64, 512), train_size=300)
     assert len(result.surfaces) == 2 and len(result.trajectories) == 2
     assert np.asarray(result.surfaces[0]["losses"]).shape == (5, 5)
     path = np.asarray(result.trajectories[0]["path"])
