@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sympy as sp
@@ -62,16 +63,19 @@ class Node:
         """The registry entry of the tensor op that defines the node, else ``None``."""
         return ops.TENSOR_OPS.get(self.op) if self.op else None
 
-    @property
+    # The names and symbols below are asked for per edge and per frame by the renderer
+    # and the derivation; each is worked out once per node (a frozen node never changes).
+
+    @cached_property
     def element(self) -> str:
         """Name of the node's element: ``a_j^(L)`` for a tensor, the name for a scalar."""
         return element_name(self.name, self.letters)
 
-    @property
+    @cached_property
     def element_symbol(self) -> sp.Symbol:
         return symbol(self.element)
 
-    @property
+    @cached_property
     def symbol(self) -> sp.Symbol:
         return symbol(self.name)
 
@@ -79,7 +83,7 @@ class Node:
     def is_leaf(self) -> bool:
         return self.expr is None
 
-    @property
+    @cached_property
     def unicode(self) -> str:
         return unicode_name(self.name)
 
@@ -149,9 +153,10 @@ class Graph:
     Besides its lookups (by name, by id, children, roles), a graph caches what is
     costly to work out and asked for again by compiling, drawing and deriving:
     ``_partials``, each edge's local partial ∂child/∂parent keyed ``(child, parent)``
-    (:func:`gradgraph.derive.local_partial` fills it), and ``_compiled``, the compiled
-    forward and backward programs (:mod:`gradgraph.numeric`). Assigning ``nodes``,
-    ``cost``, ``user_ops`` or ``order`` rebuilds the lookups and empties both caches.
+    (:func:`gradgraph.derive.local_partial` fills it), ``_compiled``, the compiled
+    forward and backward programs (:mod:`gradgraph.numeric`), and ``_printed``, the
+    expressions :meth:`unicode` has printed. Assigning ``nodes``, ``cost``,
+    ``user_ops`` or ``order`` rebuilds the lookups and empties the caches.
     """
 
     nodes: tuple[Node, ...]
@@ -169,6 +174,8 @@ class Graph:
                                       default_factory=dict)
     _partials: dict[tuple[str, str], sp.Expr] = field(init=False, repr=False, compare=False,
                                                       default_factory=dict)
+    _printed: dict[sp.Expr, str] = field(init=False, repr=False, compare=False,
+                                         default_factory=dict)
 
     def __post_init__(self) -> None:
         self._index()
@@ -197,6 +204,7 @@ class Graph:
         self._batched = _batched_names(self.nodes)
         self._compiled = {}
         self._partials = {}
+        self._printed = {}
 
     # --- lookup ---------------------------------------------------------------------
 
@@ -323,6 +331,15 @@ class Graph:
     @property
     def intermediates(self) -> tuple[str, ...]:
         return self._names("intermediate", "cost")
+
+    def unicode(self, expr: sp.Expr) -> str:
+        """``expr`` as the slides write it, names in the order the user wrote them
+        (``w·x + b``); printed once per graph, since a diagram labels every edge with
+        its partial (in every frame of the stepper) and most partials repeat."""
+        text = self._printed.get(expr)
+        if text is None:
+            text = self._printed[expr] = to_unicode(expr, self.order)
+        return text
 
     def definitions(self) -> str:
         """Every assignment, one a line, in Unicode."""

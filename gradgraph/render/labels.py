@@ -10,6 +10,7 @@ tooltip) is ever emitted.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,6 +43,14 @@ DIM_TEXT = "#8F8F8F"
 # --- escaping and numbers ------------------------------------------------------------
 
 
+# Every label of a 10,000-node diagram goes through esc: one search, and one pass only
+# for text that holds a character to escape.
+_ESCAPES = {**{c: " " for c in (*range(32), 127)},
+            ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
+            ord("\\"): "\\\\"}
+_SPECIAL = re.compile(r'[\x00-\x1f\x7f&<>"\\]')
+
+
 def esc(text: object) -> str:
     """``text`` as literal text inside an HTML-like DOT label.
 
@@ -51,14 +60,7 @@ def esc(text: object) -> str:
     expansion, so only doubling works). Control characters become spaces.
     """
     s = str(text)
-    s = "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in s)
-    return (
-        s.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\\", "\\\\")
-    )
+    return s.translate(_ESCAPES) if _SPECIAL.search(s) else s
 
 
 def fmt_number(value: Any, digits: int = 4) -> str:
@@ -116,11 +118,13 @@ def attrs(**kw: str | float | None) -> str:
     for k, v in kw.items():
         if v is None:
             continue
-        text = str(v)
+        text = v if isinstance(v, str) else str(v)
         if k == "class_":
             k = "class"
         if not text.startswith("<"):  # internal values, but quote-safe all the same
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            if '"' in text or "\\" in text:
+                text = text.replace("\\", "\\\\").replace('"', '\\"')
+            text = f'"{text}"'
         parts.append(f"{k}={text}")
     return f" [{', '.join(parts)}]" if parts else ""
 

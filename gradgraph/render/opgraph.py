@@ -97,7 +97,7 @@ def _definition(scene: Scene, node: Node, named: bool) -> str | None:
     if not scene.graph.is_tensor:
         if node.expr is None:
             return None
-        rhs = scene.unicode(node.expr)
+        rhs = scene.graph.unicode(node.expr)
         return f"= {rhs}" if named else f"{node.unicode} = {rhs}"
     if node.expr is None:  # a tensor leaf: name its entries, whose letters the edges use
         return f"entries {unicode_name(node.element)}" if node.shape else None
@@ -156,13 +156,13 @@ def edge_label(scene: Scene, parent: str, child: str, bold: bool) -> str | None:
     g = scene.graph
     if g.is_tensor:  # between elements, ∂zⱼ/∂Wⱼₖ = aₖ, and the numbers for every j, k
         c, p = g[child], g[parent]
-        lines = [f"{partial_unicode(c.element, p.element)} = {scene.unicode(expr)}"]
+        lines = [f"{partial_unicode(c.element, p.element)} = {g.unicode(expr)}"]
         found = element_value(g, expr, scene.values, c.letters + p.letters) \
             if numbers and scene.values is not None else None
         if found is not None:
             lines.append(f"= {indexed_text(*found)}")
     else:
-        lines = [f"{partial_unicode(child, parent)} = {scene.unicode(expr)}"]
+        lines = [f"{partial_unicode(child, parent)} = {g.unicode(expr)}"]
         value = scene.edge_value(parent, child) if numbers else None
         if value is not None:
             lines.append(f"= {fmt_number(value)}")
