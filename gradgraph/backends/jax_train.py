@@ -50,6 +50,7 @@ class JaxTraining:
         self.data = {name: jnp.asarray(arr) for name, arr in t.data.items()}
         self.states = {name: tuple(jnp.asarray(opt.state[name][s]) for s in self.state_names)
                        for name in self.param_names}
+        self._device: dict[str, tuple[Any, Any]] = {}  # name -> (host array, device copy)
         # A hook that may stop or change parameters must run between the steps.
         self.stepwise = any(not getattr(cb, "observes_batches", False)
                             for cb in t.callbacks if _has_batch_hook(cb))
@@ -65,7 +66,7 @@ class JaxTraining:
         groups = _groups(t.bounds) if not self.stepwise else [[b] for b in
                                                               range(len(t.bounds))]
         _, jnp = load_jax()
-        params = {n: jnp.asarray(t.work[n]) for n in self.param_names}
+        params = self._params()
         consts = {n: jnp.asarray(t.work[n]) for n in self.leaf_names
                   if n not in params and n not in self.data and n not in fed}
         totals = [0.0] * (1 + len(t.metrics))
@@ -88,7 +89,7 @@ class JaxTraining:
                     return True
                 break
             if self.stepwise:
-                params = {n: jnp.asarray(t.work[n]) for n in self.param_names}
+                params = self._params()
         t._sync()
         return t._end_epoch(epoch, totals, seen)
 
@@ -146,14 +147,34 @@ class JaxTraining:
         t.history.stopped = error
         t.history.message = str(error)
 
+    def _params(self) -> dict[str, Any]:
+        """The parameters on the device: the copies made last time, unless a callback
+        has replaced the trainer's arrays since (``set_params``)."""
+        _, jnp = load_jax()
+        work = self.trainer.work
+        out = {}
+        for name in self.param_names:
+            host, device = self._device.get(name, (None, None))
+            if host is not work[name]:
+                device = jnp.asarray(work[name])
+                self._device[name] = (work[name], device)
+            out[name] = device
+        return out
+
     def _write_back(self, params: Mapping[str, Any]) -> None:
-        """Parameters into the trainer's work arrays, optimizer state into the optimizer."""
+        """Parameters into the caller's arrays, which become the work arrays again."""
         t = self.trainer
         for name, value in params.items():
-            t.work[name] = np.array(value)
+            host = t.caller_params[name]
+            np.copyto(host, np.asarray(value))
+            t.work[name] = host
+            self._device[name] = (host, value)
+
+    def finish(self) -> None:
+        """The optimizer's state back in the optimizer, as numpy arrays (once, at the end)."""
         for name, values in self.states.items():
-            t.optimizer.state[name] = {s: np.array(v) for s, v in
-                                       zip(self.state_names, values, strict=True)}
+            self.trainer.optimizer.state[name] = {s: np.array(v) for s, v in
+                                                  zip(self.state_names, values, strict=True)}
 
 
 def _has_batch_hook(cb: Any) -> bool:

@@ -186,11 +186,12 @@ class Trainer:
             names += [f"val_{m}" for m in names]
         self._call("on_train_begin", {"epochs": self.epochs, "steps": len(self.bounds),
                                       "metrics": names})
-        epoch_fn = self._epoch
+        epoch_fn, finish = self._epoch, None
         if self.backend == "jax":
             from ..backends.jax_train import JaxTraining
 
-            epoch_fn = JaxTraining(self).epoch
+            runner = JaxTraining(self)
+            epoch_fn, finish = runner.epoch, runner.finish
         try:
             # Overflow in a diverging run is detected and reported, not warned about.
             with np.errstate(all="ignore"):
@@ -198,6 +199,8 @@ class Trainer:
                     if epoch_fn(epoch):
                         break
         finally:
+            if finish is not None:
+                finish()
             self._sync()
         self._call("on_train_end", {"history": self.history})
         self._sync()
