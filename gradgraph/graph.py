@@ -10,7 +10,7 @@ text, so the same input always gives the same graph (and byte-identical DOT).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -18,8 +18,9 @@ import sympy as sp
 
 from . import ops
 from .errors import GraphError, ParseError
+from .lexer import tokenize
 from .notation import SUBSCRIPT, latex_name, split_name, to_latex, to_unicode, unicode_name
-from .parse import canonical_name, parse_name, symbol
+from .parse import canonical_name, parse_name, respelled, symbol
 from .shapes import element_name
 
 ROLES = ("input", "param", "const", "intermediate", "cost")
@@ -387,10 +388,14 @@ class Graph:
         A string is read by gradgraph's own parser (never ``sympify``, which runs
         Python). A SymPy object may hold only symbols, numbers, ``+ × ^`` and
         registered ops (see :func:`gradgraph.ops.checked_expr`); else :class:`GraphError`.
+        Nodes are named as the symbols are (``w1`` stays ``w1``); every spelling of a
+        name (w1, w_1, w₁) looks it up.
         """
         from .build import from_expr
 
-        return from_expr(expr, params, name)
+        # Built on canonical names (w_1), then each named as typed (w1), as from_text does.
+        graph = from_expr(expr, params, parse_name(name) if isinstance(name, str) else name)
+        return _respelled(graph, _typed_names(expr, name))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         """Jupyter shows the diagram (or its DOT text when Graphviz is missing).
@@ -466,6 +471,51 @@ def checked_expansion(expr: sp.Expr, what: str) -> sp.Expr:
         raise GraphError(f"{what} would have more than {MAX_EXPANDED:,} terms and "
                          "factors; keep the intermediates named (drop --expand)")
     return expr
+
+
+def _typed_names(expr: object, cost: object) -> dict[str, str]:
+    """{canonical: as typed} for the names in :meth:`Graph.from_expr`'s input that the
+    user spelt otherwise (``w_1: w1``); the first spelling of a name wins. A spelling is
+    kept by the lexer's rule: plain ASCII, no layer tag (w₁ is read as w_1)."""
+    if isinstance(expr, str):
+        typed = respelled(tokenize(expr))[1]
+    else:
+        typed, seen, todo = {}, set(), [expr]
+        while todo:  # pre-order over the shared form: each subexpression once
+            e = todo.pop()
+            if not isinstance(e, sp.Basic) or e in seen:
+                continue
+            seen.add(e)
+            if isinstance(e, sp.Symbol):
+                _keep_spelling(typed, e.name)
+            todo.extend(reversed(e.args))
+    if isinstance(cost, str):
+        _keep_spelling(typed, cost)
+    return typed
+
+
+def _keep_spelling(typed: dict[str, str], name: str) -> None:
+    canonical = parse_name(name)
+    if canonical not in typed:
+        typed[canonical] = name if name.isascii() and "^" not in canonical else canonical
+
+
+def _respelled(graph: Graph, typed: Mapping[str, str]) -> Graph:
+    """``graph`` with its nodes renamed as typed (``w_1`` -> ``w1``); ids stay."""
+    rename = {c: t for c, t in typed.items() if c != t and c in graph._by_name
+              and t not in graph._by_name}
+    if not rename:
+        return graph
+    swap = {symbol(c): symbol(t) for c, t in rename.items()}
+
+    def renamed(e: sp.Expr | None) -> sp.Expr | None:
+        return None if e is None else e.xreplace(swap)
+
+    nodes = tuple(replace(n, name=rename.get(n.name, n.name), expr=renamed(n.expr),
+                          parents=tuple(rename.get(p, p) for p in n.parents),
+                          tensor_expr=renamed(n.tensor_expr)) for n in graph.nodes)
+    return Graph(nodes, rename.get(graph.cost, graph.cost), graph.user_ops,
+                 {rename.get(k, k): v for k, v in graph.order.items()})
 
 
 def _batched_names(nodes: Iterable[Node]) -> frozenset[str]:
