@@ -15,7 +15,8 @@ that the ``.npz`` repeats, so a pair from two different saves is refused on load
 
 from __future__ import annotations
 
-from .arrays import SCHEMA, SCHEMA_VERSION, _load_npz_bytes, load_npz, save_npz
+from .arrays import SCHEMA, SCHEMA_VERSION, load_npz, save_npz
+from .arrays import _load_npz_bytes as _load_npz_bytes  # data.py reads .npz bytes with it
 from .paths import (
     TEMP_TAG,
     OutputPathError,
@@ -33,7 +34,6 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "TEMP_TAG",
-    "_load_npz_bytes",
     "atomic_write_bytes",
     "atomic_write_files",
     "atomic_write_text",
