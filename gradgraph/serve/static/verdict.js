@@ -31,7 +31,7 @@ function slipNote(f) {
   return f.code ? slip(f.code, f.why) : (f.note ?? '');
 }
 
-/** Every slip of the answer as a list, each code once (the table names their factors). */
+/** Slips as a list, each code with its reason. */
 function slipList(slips) {
   return h('ul', { class: 'slips', attrs: { 'aria-label': 'Misconception codes' } },
     slips.map((s) => h('li', {}, slip(s.code, s.why))));
@@ -69,8 +69,12 @@ export function verdictView(v, { onEdge, showExpected = true } = {}) {
   const box = h('div', { class: `verdict ${look.cls}` },
     h('p', { class: 'vline' }, h('span', { class: 'vmark', attrs: { 'aria-hidden': 'true' }, text: look.mark }),
       h('strong', { text: look.word }), v.message ? ` — ${plainMessage(v.message)}` : ''));
-  if (v.slips?.length) box.append(slipList(v.slips));
   const factors = v.factors || [];
+  // The slips of the whole answer (a path left out, a sum for a product): those the
+  // factor table does not already show on a row.
+  const onRows = new Set(factors.map((f) => f.code).filter(Boolean));
+  const whole = (v.slips || []).filter((s) => !onRows.has(s.code));
+  if (whole.length) box.append(slipList(whole));
   if (factors.length) {
     const table = factorTable(factors, onEdge);
     if (!showExpected) table.classList.add('hide-expected');
