@@ -229,6 +229,18 @@ def test_both_files_are_on_disk_before_either_replaces_its_target(tmp_path, monk
                                                                         ".m.npz.json"]
 
 
+def test_a_sidecar_path_that_cannot_be_written_leaves_the_old_npz(tmp_path):
+    path = tmp_path / "m.npz"
+    fileio.save_npz(path, sample(), {})
+    before = path.read_bytes()
+    (tmp_path / "m.npz.json").unlink()
+    (tmp_path / "m.npz.json").mkdir()  # where the sidecar should go
+    with pytest.raises(fileio.OutputPathError, match=r"m.npz.json': it is a folder"):
+        fileio.save_npz(path, {"W": np.ones((2, 3))}, {})
+    assert path.read_bytes() == before  # refused before either file was renamed
+    assert listing(tmp_path) == ["m.npz", "m.npz.json"]
+
+
 def test_a_swapped_sidecar_or_npz_is_from_different_saves(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()

@@ -91,19 +91,24 @@ def check_writable(path: str | Path) -> Path:
         raise OutputPathError(f"cannot write '{path}': give a file name, not a folder")
     folder = target.parent
     _check_folder(folder, target)
+    _check_target(target)
+    _probe(folder, target.name, f"cannot write '{target}'")
+    return target
+
+
+def _check_target(target: Path) -> None:
+    """``target`` is missing or a regular file that a rename may replace."""
     try:
         info = os.stat(target)
     except FileNotFoundError:
-        info = None
+        return
     except OSError as exc:
         raise OutputPathError(f"cannot write '{target}': {_reason(exc)}") from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
+    if stat.S_ISDIR(info.st_mode):
         raise OutputPathError(f"cannot write '{target}': it is a folder")
-    if info is not None and not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode):
         raise OutputPathError(f"cannot write '{target}': it is not a regular file (a device, "
                               "pipe or socket)")
-    _probe(folder, target.name, f"cannot write '{target}'")
-    return target
 
 
 def check_writable_folder(folder: str | Path) -> Path:

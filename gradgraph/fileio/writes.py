@@ -19,6 +19,7 @@ from .paths import (
     _O_CLOEXEC,
     OutputPathError,
     _check_folder,
+    _check_target,
     _reason,
     remove_stale_temps,
     temp_name,
@@ -36,9 +37,9 @@ def _mode_for(path: Path) -> int:
 
 
 def _write_temp(path: Path, data: bytes) -> Path:
-    """``data`` in a fresh temporary file beside ``path``, on disk, with its final mode."""
+    """``data`` in a fresh temporary file beside ``path`` (whose folder is checked), on
+    disk, with its final mode."""
     parent = path.parent
-    _check_folder(parent, path)
     remove_stale_temps(path)
     mode = _mode_for(path)
     tmp = parent / temp_name(path.name)
@@ -64,11 +65,15 @@ def _write_temp(path: Path, data: bytes) -> Path:
 def atomic_write_files(files: Sequence[tuple[str | Path, bytes]]) -> None:
     """Replace each path with its bytes: all written in full first, then renamed in order.
 
+    A target that is a folder, a device or a pipe is refused before anything is written.
     Every temporary file is removed if anything fails (a renamed one is the target by
     then); leftovers of a killed earlier save to a path are removed first. An OS error
     becomes :class:`OutputPathError` (the path and the OS's reason); anything else
     (Ctrl-C) is re-raised.
     """
+    for target, _ in files:  # a folder or device at any target: refused before any write
+        _check_folder(Path(target).parent, Path(target))
+        _check_target(Path(target))
     temps: list[tuple[Path, Path]] = []
     try:
         for target, data in files:
