@@ -48,6 +48,7 @@ class Token:
     line: int
     space_before: bool = False
     typed: str = ""  # the user's spelling when the name was canonicalised (w1 -> w_1)
+    superscript_tag: bool = False  # a layer tag written ⁽²⁾, never a power
 
 
 # --- tokenizer -----------------------------------------------------------------------
@@ -145,12 +146,12 @@ def _name_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int
         sub += FROM_SUBSCRIPT[code[j]]
         j += 1
     name = base + (("_" + sub) if sub and "_" not in base else sub)
-    tag, j = _layer_tag(code, j)
+    tag, superscript, j = _layer_tag(code, j)
     if tag:
         name += f"^({tag})"
     # Results are keyed as the user typed the name (w1), when that is plain ASCII.
     shown = code[i:j] if code[i:j] != name and code[i:j].isascii() and "^" not in name else ""
-    return Token("NAME", name, col, lineno, space, shown), j
+    return Token("NAME", name, col, lineno, space, shown, superscript), j
 
 
 def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, int]:
@@ -164,16 +165,17 @@ def _sigma_token(code: str, i: int, lineno: int, space: bool) -> tuple[Token, in
     return Token("NAME", "sum", i + 1, lineno, space), j
 
 
-def _layer_tag(code: str, j: int) -> tuple[str, int]:
+def _layer_tag(code: str, j: int) -> tuple[str, bool, int]:
+    """(tag, written in superscripts, end) of a layer tag at ``j``; ("", False, j) if none."""
     m = _TAG.match(code, j)
     if m:
-        return m.group(1), m.end()
+        return m.group(1), False, m.end()
     m = _UTAG.match(code, j)
     if m:
         tag = "".join(FROM_SUPERSCRIPT[c] for c in m.group(1))
         if _TAG.fullmatch(f"^({tag})"):
-            return tag, m.end()
-    return "", j
+            return tag, True, m.end()
+    return "", False, j
 
 
 def canonical_name(name: str) -> str:

@@ -195,23 +195,64 @@ class Parser(ExprParser):
 def parse_program(text: str) -> Program:
     """Parse a program (assignments, op definitions, declarations)."""
     tokens, typed = respelled(tokenize(text))
-    _check_lone_tag(tokens)
+    _check_layer_tags(tokens)
     parser = Parser(tokens)
     statements = parser.program()
     return Program(statements, parser.order, typed)
 
 
-def _check_lone_tag(tokens: list[Token]) -> None:
-    """``x^(2)`` as the program's only layer tag reads as a power typo, not a layer."""
+def _check_layer_tags(tokens: list[Token]) -> None:
+    """``x^(2)`` is a layer tag only in a program that has layers; elsewhere it reads
+    as a typo for the square ``x^2`` and is refused with both readings, never taken
+    silently as either.
+
+    A program has layers when a tagged name is assigned or declared (``a^(1) = …``,
+    ``x^(2): input``), when one name carries two tags (``w^(1)``, ``w^(2)``), or when a
+    tag is a letter (``b^(L)``) or written in superscripts (``x⁽²⁾``): none of these
+    can be a power.
+    """
     tagged = [t for t in tokens if t.kind == "NAME" and "^(" in t.text]
-    if len(tagged) != 1:
+    numeric = [t for t in tagged if _tag_of(t).isdigit()]
+    if not numeric or _has_layers(tokens, tagged):
         return
-    tok = tagged[0]
-    base, tag = tok.text.split("^(", 1)
-    if tag.rstrip(")").isdigit():
-        raise ParseError(f"'{tok.text}' would be a layer tag, and nothing else here has "
-                         f"one; did you mean {base}^{tag.rstrip(')')} (a power) or a layer "
-                         f"tag {base}^(L)?", column=tok.col, line=tok.line)
+    tok = numeric[0]
+    base, tag = tok.text.split("^(", 1)[0], _tag_of(tok)
+    shown = f"{base}⁽{tag}⁾".translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    raise ParseError(f"'{tok.text}' would be a layer tag, and nothing in this program has "
+                     f"layers; did you mean {base}^{tag} (a power) or {shown} (layer {tag})?",
+                     column=tok.col, line=tok.line)
+
+
+def _tag_of(tok: Token) -> str:
+    return tok.text.split("^(", 1)[1].rstrip(")")
+
+
+def _has_layers(tokens: list[Token], tagged: list[Token]) -> bool:
+    if any(t.superscript_tag or not _tag_of(t).isdigit() for t in tagged):
+        return True
+    tags: dict[str, set[str]] = {}
+    for t in tagged:
+        tags.setdefault(t.text.split("^(", 1)[0], set()).add(_tag_of(t))
+    if any(len(v) > 1 for v in tags.values()):
+        return True
+    return any("^(" in name for name in _heads(tokens))
+
+
+def _heads(tokens: list[Token]) -> list[str]:
+    """The names each statement assigns or declares (``a = …``, ``w, b: param``)."""
+    out: list[str] = []
+    start = True
+    for i, tok in enumerate(tokens):
+        if start and tok.kind == "NAME":
+            j = i
+            while tokens[j + 1].kind == "OP" and tokens[j + 1].text == "," and \
+                    tokens[j + 2].kind == "NAME":
+                j += 2  # a declaration's list of names
+            nxt = tokens[j + 1]
+            if nxt.kind == "OP" and nxt.text in ("=", ":"):
+                out.extend(t.text for t in tokens[i:j + 1:2])
+        start = tok.kind == "NL" or (tok.kind == "OP" and tok.text == ";")
+    return out
 
 
 def respelled(tokens: list[Token]) -> tuple[list[Token], dict[str, str]]:

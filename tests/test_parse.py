@@ -221,8 +221,42 @@ def test_a_lone_numeric_layer_tag_is_refused_as_a_likely_power() -> None:
     """Issue #16 item 6: x^(2) with no layer structure elsewhere is not silently a tag."""
     from gradgraph import Graph
 
-    with pytest.raises(ParseError, match=r"did you mean x\^2 \(a power\) or a layer tag"):
+    with pytest.raises(ParseError, match=r"did you mean x\^2 \(a power\) or x⁽²⁾ \(layer 2\)"):
         Graph.from_text("C = x^(2) + y")
     assert Graph.from_text("C = x^2 + y")["C"].expr == symbol("x") ** 2 + symbol("y")
     g = Graph.from_text("a^(1) = sigma(w^(1)*x)\nC = (a^(1) - y)^2")
     assert "w^(1)" in g
+
+
+@pytest.mark.parametrize("text", [
+    "C = x^(2) + y^(2)",  # issue #16: two squares, not two layer-2 leaves
+    "C = x^(2)*w + y^(3)",
+    "u = w*x^(2)\nC = u + y^(2)",  # tags on leaves only: nothing is layered
+])
+def test_numeric_tags_in_a_program_without_layers_are_refused(text: str) -> None:
+    with pytest.raises(ParseError, match=r"nothing in this program has layers at line \d, "
+                                         r"column \d+; did you mean x\^2 \(a power\) or "
+                                         r"x⁽²⁾ \(layer 2\)\?"):
+        parse_program(text)
+
+
+@pytest.mark.parametrize(("text", "layered"), [
+    ("a^(1) = sigma(w*x)\nC = (a^(1) - y^(2))^2", "y^(2)"),  # an assignment has a tag
+    ("C = w^(1)*x + w^(2)*y", "w^(2)"),  # one name in two layers
+    ("C = b^(L) + x^(2)", "x^(2)"),  # a letter tag is never a power
+    ("x^(2): input\nC = x^(2) + y", "x^(2)"),  # declared as written
+    ("C = x⁽²⁾ + y", "x^(2)"),  # written as a superscript tag
+    ("C = x⁽²⁾ + y^(2)", "y^(2)"),
+])
+def test_numeric_tags_are_layer_tags_where_the_program_has_layers(text: str,
+                                                                  layered: str) -> None:
+    program = parse_program(text)
+    assert layered in {s.name for st in program.statements if hasattr(st, "expr")
+                       for s in st.expr.free_symbols}
+
+
+def test_a_square_written_as_a_power_reads_as_a_square() -> None:
+    from gradgraph import Graph
+
+    g = Graph.from_text("C = x^2 + y^2")
+    assert g["C"].expr == symbol("x") ** 2 + symbol("y") ** 2
