@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from .common import CommandError, load_graph, run_safely
+from .common import CommandError, graph_source, run_safely
 
 if TYPE_CHECKING:
     from ..graph import Graph
@@ -37,11 +38,15 @@ def derive_command(text: str | None, file: str | None, of: str | None, wrt: str 
       gradgraph derive "C = (sigma(w*x + b) - y)^2" --all
       gradgraph derive --file lessons/graphs/layer.gg --wrt "W^(L)" --matrix
     """
+    _check_options(wrt, all_, expand, matrix)
     from ..derive import adjoints, check_chain, derive  # SymPy: only once a graph is read
+    from ..graph import Graph
     from ..notation import partial_latex, to_latex
 
-    _check_options(wrt, all_, expand, matrix)
-    graph = load_graph(text, file, params)
+    source = _source(text, file)
+    if wrt is not None:
+        _refuse_many_paths(source, of, wrt)
+    graph = Graph.from_text(source, params=params)
     if all_:
         result = adjoints(graph, of)
         _echo_generated(graph, latex)
@@ -86,3 +91,25 @@ def _check_options(wrt: str | None, all_: bool, expand: bool, matrix: bool) -> N
     for flag, given in (("--expand", expand), ("--matrix", matrix)):
         if all_ and given:
             raise CommandError(f"{flag} applies to one derivative (--wrt NODE), not to --all")
+
+
+def _source(text: str | None, file: str | None) -> str:
+    """The graph text, read once (a TEXT that names a .gg file is that file, as in
+    :func:`~gradgraph.commands.common.load_graph`)."""
+    if text is not None and file is None and text.endswith(".gg") and Path(text).is_file():
+        text, file = None, text
+    return graph_source(text, file)
+
+
+def _refuse_many_paths(source: str, of: str | None, wrt: str) -> None:
+    """Refuse, before the parse, a text whose outline already has too many chain-rule
+    paths to ``wrt`` to list: parsing 10,000 lines takes seconds, outlining them a
+    fraction of it, and the outline's count never exceeds the graph's."""
+    from ..derive import MAX_PATHS, _refuse_long_chains
+    from ..outline import count_assignments, paths_at_least
+
+    if count_assignments(source) <= MAX_PATHS:
+        return  # few assignments parse fast; the graph's own check follows
+    bound = paths_at_least(source, wrt, of, cap=MAX_PATHS)
+    if bound is not None and bound[1] > MAX_PATHS:
+        _refuse_long_chains(*bound, 0)
