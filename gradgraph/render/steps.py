@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ def step_dots(scene: Scene) -> list[str]:
     """One DOT text per backward edge: the active edge lit, its adjoint shown."""
     graph, of = scene.graph, scene.of
     order = backward_edges(graph, of)
-    fan_in = {p: sum(1 for q, _ in order if q == p) for p, _ in order}
+    fan_in = Counter(p for p, _ in order)  # edges out of each parent, counted once
     sums: dict[str, Any] = {of: 1.0}
     frames = []
     for k, (parent, child) in enumerate(order, start=1):
