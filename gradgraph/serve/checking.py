@@ -12,6 +12,7 @@ from typing import Any
 
 from ..check import CheckResult, check, guided, invalid_dict
 from ..check.codes import why
+from ..check.heatmap import blamed_edges
 from ..errors import CheckError, GradgraphError
 from ..graph import Graph
 from .structure import edge_id
@@ -52,6 +53,8 @@ def verdict_dict(graph: Graph, result: CheckResult) -> dict[str, Any]:
     out["slips"] = slips(out["codes"])
     out["wrong_edges"] = list(dict.fromkeys(
         f["edge"] for f in out["factors"] if not f["ok"] and f["edge"] is not None))
+    if not out["factors"] and result.correct is False:  # a sum over several paths
+        out["wrong_edges"] = [edge_id(graph, p, c) for p, c in blamed_edges(graph, result)]
     return out
 
 

@@ -177,6 +177,17 @@ def test_a_long_sum_of_paths_comes_with_its_lines(client):
     assert all("lines" not in short[k] for k in ("chain", "product", "cached"))
 
 
+def test_a_slip_on_one_of_several_paths_lights_its_edge(client):
+    fork = "z = w*x; p = sigma(z); q = tanh(z); C = (p + q - y)^2"
+    v = client.post("/api/check", json={
+        "graph": fork, "question": "dC/dw",
+        "answer": "x*sigma'(z)*2*(p+q-y) + x*tanh'(z)*(p+q-y)"}).json()
+    assert v["factors"] == [] and v["codes"] == ["DROPPED-CONSTANT"]
+    ids = {n["name"]: n["id"] for n in client.post("/api/graph", json={"graph": fork}).json()[
+        "nodes"]}
+    assert v["wrong_edges"] == [f"e_{ids['q']}_{ids['C']}"]
+
+
 def test_examples_are_bundled_graphs(client):
     names = [e["name"] for e in client.get("/api/examples").json()]
     assert names[:2] == ["chain", "mazur"] and "layer" in names
