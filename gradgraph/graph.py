@@ -151,7 +151,7 @@ _STRUCTURE = frozenset({"nodes", "cost", "user_ops", "order"})
 class Graph:
     """A computational graph. Build with :meth:`from_text` or :meth:`from_expr`.
 
-    Besides its lookups (by name, by id, children, roles), a graph caches what is
+    Besides its lookups (by name, id, element, children, roles), a graph caches what is
     costly to work out and asked for again by compiling, drawing and deriving:
     ``_partials``, each edge's local partial ∂child/∂parent keyed ``(child, parent)``
     (:func:`gradgraph.derive.local_partial` fills it), ``_compiled``, the compiled
@@ -177,6 +177,8 @@ class Graph:
                                                       default_factory=dict)
     _printed: dict[sp.Expr, str] = field(init=False, repr=False, compare=False,
                                          default_factory=dict)
+    _by_element: dict[str, Node] | None = field(init=False, repr=False, compare=False,
+                                                default=None)
 
     def __post_init__(self) -> None:
         self._index()
@@ -206,6 +208,7 @@ class Graph:
         self._compiled = {}
         self._partials = {}
         self._printed = {}
+        self._by_element = None  # built on first use: only layer graphs ask
 
     # --- lookup ---------------------------------------------------------------------
 
@@ -290,6 +293,13 @@ class Graph:
                         nxt.append(p)
             frontier = nxt
         return order
+
+    def element_node(self, element: str) -> Node | None:
+        """The node whose element is named ``element`` (``W_jk^(L)``: the matrix
+        ``W^(L)``; a scalar's element is its name), else ``None``."""
+        if self._by_element is None:
+            self._by_element = {n.element: n for n in self.nodes}
+        return self._by_element.get(element)
 
     def children(self, name: str) -> tuple[str, ...]:
         return self._children[self.resolve(name)]

@@ -123,3 +123,11 @@ def test_the_partials_cache_is_a_declared_field_not_part_of_equality() -> None:
 
     cache = {f.name: f for f in dataclasses.fields(Graph)}["_partials"]
     assert not cache.init and not cache.compare and not cache.repr
+
+
+def test_element_node_finds_a_layer_by_its_element_name() -> None:
+    g = examples.mlp([2, 3, 2])
+    assert g.element_node("W_ki^(1)") is g["W^(1)"] and g.element_node("x_i") is g["x"]
+    assert g.element_node("W^(1)") is None and g.element_node("nope") is None
+    scalar = Graph.from_text(SLIDE)
+    assert scalar.element_node("w") is scalar["w"]

@@ -120,15 +120,15 @@ def element_value(graph: Graph, expr: sp.Expr, values: Mapping[str, Any],
     graph (a softmax Jacobian's δᵢⱼ, a batch size) or the result has more than
     :data:`MAX_EDGE_ENTRIES` entries.
     """
-    by_element = {n.element: n for n in graph.nodes}
     symbols = [s for s in expr.free_symbols if isinstance(s, sp.Symbol)]
-    if any(s.name not in by_element for s in symbols):
+    nodes = {s.name: graph.element_node(s.name) for s in symbols}  # no scan per edge
+    if any(node is None for node in nodes.values()):
         return None
-    used = {c for s in symbols for c in by_element[s.name].letters}
+    used = {c for node in nodes.values() for c in node.letters}
     letters = tuple(dict.fromkeys([c for c in first if c in used] + sorted(used)))
     env: dict[str, Any] = {}
     for s in symbols:
-        node = by_element[s.name]
+        node = nodes[s.name]
         arr = one_example(graph, node.name, values[node.name])
         if arr.ndim != len(node.letters):
             return None
