@@ -221,16 +221,6 @@ def test_summaries_say_invalid_for_unreadable_and_undecided_for_undecidable(
     assert "0 of 3 exercises correct" in undecided.text()
 
 
-def test_the_numeric_fallback_grades_without_the_checker(
-        tiny: Lesson, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grading, "checker", lambda: None)
-    ex = _ex(tiny, "dcdw")
-    assert grade(tiny, ex, "2*x*(w*x + b - y)").correct is True
-    wrong = grade(tiny, ex, "x*(z - y)")
-    assert wrong.correct is False and "yours is" in wrong.message
-    assert grade(tiny, ex, "q*x").correct is None  # not a node of the graph
-
-
 # --- the interactive runner ---------------------------------------------------------
 
 
@@ -455,8 +445,10 @@ CHAIN = ('[graphs.chain]\ntext = "z^(L) = w^(L) a^(L-1) + b^(L); a^(L) = sigma(z
          "no value given for"),
     ('[[steps]]\nkind = "derive"\nwrt = "w"\n', 7, "'wrt' of step 1 (graph 'chain'): "
      "no node named 'w' in the graph; did you mean 'w^(L)'?"),
-    ('[[steps]]\nkind = "exercise"\nid = "e"\nprompt = "p"\nquestion = "dC_0/dw"\n'
-     'answer = "1"\n', 9, "'question' of step 1 (graph 'chain'): no node named 'w'"),
+    # the question is read as `gradgraph check` reads it: w is w^(L), a is ambiguous
+    ('[[steps]]\nkind = "exercise"\nid = "e"\nprompt = "p"\nquestion = "dC_0/da"\n'
+     'answer = "1"\n', 9, "'question' of step 1 (graph 'chain'): 'a' could be a⁽ᴸ⁻¹⁾ or "
+                          "a⁽ᴸ⁾"),
     ('[[steps]]\nkind = "diagram"\nshow = "names,valus"\n',
      7, "'show': 'valus' is not one of names, defs, values, grads, partials; "
         "did you mean 'values'?"),

@@ -31,19 +31,37 @@ def parse_question(graph: Graph, text: str) -> tuple[str, str]:
     text = question_text(text)
     if "/" not in text:
         return graph.cost, resolve_name(graph, text)
+    if text.count("/") > 1:
+        raise CheckError(f"the question '{text}' holds more than one '/'; ask for one "
+                         "derivative, as dC/dw")
     top, _, bottom = text.partition("/")
     return derivative_part(graph, top, resolve_name), derivative_part(graph, bottom,
                                                                       resolve_name)
 
 
 def question_text(text: str) -> str:
-    """The question, stripped; an error when it is empty or too long."""
+    """The question, stripped; an error when it is empty, too long or not one line of
+    printable text (a line break, an escape sequence, a bidi override)."""
     text = text.strip()
     if not text:
         raise CheckError("the question is empty; write it as dC/dw")
     if len(text) > MAX_QUESTION:
         raise CheckError(f"the question is too long (limit {MAX_QUESTION} characters)")
+    bad = next((c for c in text if not (c.isprintable() or c == "\t")), None)
+    if bad is not None:
+        what = "a line break" if bad in "\n\r\v\f\x85\u2028\u2029" else \
+            f"the control character {shown(bad)}"
+        raise CheckError(f"the question '{shown(text)}' holds {what}; write it on one "
+                         "line, as dC/dw")
     return text
+
+
+def shown(text: str) -> str:
+    """``text`` as a message may echo it: every character that is not printable
+    (line breaks, escape sequences, bidi overrides) written as its escape, so the
+    message stays one line and cannot drive a terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def derivative_part(graph: Graph, part: str, resolve: Callable[[Graph, str], Q]) -> Q:
@@ -58,7 +76,7 @@ def derivative_part(graph: Graph, part: str, resolve: Callable[[Graph, str], Q])
             if exact_name(graph, part):  # a node really named "dC"
                 return resolve(graph, part)
             raise
-    raise CheckError(f"cannot read '{part}': write the question as dC/dw or ∂C/∂w")
+    raise CheckError(f"cannot read '{shown(part)}': write the question as dC/dw or ∂C/∂w")
 
 
 def exact_name(graph: Graph, text: str) -> str | None:
@@ -79,18 +97,18 @@ def resolve_name(graph: Graph, text: str) -> str:
     try:
         name = parse_name(text)
     except ParseError:
-        raise CheckError(f"'{text}' is not a name") from None
+        raise CheckError(f"'{shown(text)}' is not a name") from None
     matches = _loose_matches(graph, name)
     if len(matches) == 1:
         return matches[0]
     if matches:
-        shown = " or ".join(unicode_name(m) for m in matches)
-        raise CheckError(f"'{text}' could be {shown}; write which one, e.g. '{matches[0]}'")
+        names = " or ".join(unicode_name(m) for m in matches)
+        raise CheckError(f"'{text}' could be {names}; write which one, e.g. '{matches[0]}'")
     try:
         graph.resolve(name)
     except GraphError as e:
         raise CheckError(str(e)) from None
-    raise CheckError(f"no node named '{text}'")  # pragma: no cover - resolve raised
+    raise CheckError(f"no node named '{shown(text)}'")  # pragma: no cover - resolve raised
 
 
 def _loose_matches(graph: Graph, name: str) -> list[str]:
@@ -197,11 +215,11 @@ def resolve_limits(graph: Graph, limits: Mapping[str, Any]) -> dict[str, tuple[f
         try:
             lo, hi = (float(b) for b in bounds)
         except (TypeError, ValueError):
-            raise CheckError(f"limits for '{name}' must be two numbers (low, high)") from None
+            raise CheckError(f"limits for '{node}' must be two numbers (low, high)") from None
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise CheckError(f"limits for '{name}' must be finite with low < high")
+            raise CheckError(f"limits for '{node}' must be finite with low < high")
         if max(abs(lo), abs(hi)) > MAX_LIMIT:  # products of such values overflow float64
-            raise CheckError(f"limits for '{name}' must lie within ±{MAX_LIMIT_TEXT} "
+            raise CheckError(f"limits for '{node}' must lie within ±{MAX_LIMIT_TEXT} "
                              f"(got {lo:g} to {hi:g})")
         out[node] = (lo, hi)
     return out

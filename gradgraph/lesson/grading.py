@@ -1,35 +1,25 @@
 """Grading an exercise answer: derivatives by :func:`gradgraph.check`, numbers, choices.
 
-Derivatives go to the checker (:mod:`gradgraph.check`), whose message names the chain factor that
-differs. Until that module is installed, a small numeric fallback compares the answer
-with the graph's own gradient at random points, so lessons stay usable; it says less
-about *why* an answer is wrong. Expected numbers are always computed from the graph,
-never typed by the lesson author, so they cannot drift from the maths.
+Derivatives go to the checker (:mod:`gradgraph.check`), whose message names the chain
+factor that differs. Expected numbers are always computed from the graph, never typed
+by the lesson author, so they cannot drift from the maths (:mod:`.values`).
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
-import sympy as sp
-
-from .. import ops
-from ..errors import GradgraphError, ValueInputError
-from ..graph import Graph
-from ..notation import partial_unicode, to_unicode, unicode_name
-from ..numeric import compile_graph
-from ..parse import parse_expression, symbol
-from .loader import parse_partial
+from ..check import check as check_answer
+from ..check import echo_unicode
+from ..check.question import parse_question
+from ..errors import GradgraphError
+from ..notation import partial_unicode, unicode_name
+from ..parse import parse_expression
 from .model import ExerciseStep, Lesson
-
-ARITHMETIC_ERRORS = (OverflowError, ZeroDivisionError, FloatingPointError)
+from .values import node_value, real_value
 
 LETTERS = "abcdefghijkl"
 _LETTER = re.compile(r"^\(?([a-l])\s*[).:]?$")
@@ -72,18 +62,6 @@ def invalid(message: str) -> Verdict:
     return Verdict(None, message, invalid=True)
 
 
-def checker() -> Callable[..., Any] | None:
-    """``gradgraph.check.check`` when that module exists, else ``None``."""
-    try:
-        module = importlib.import_module("gradgraph.check")
-    except ModuleNotFoundError as e:
-        if e.name == "gradgraph.check":
-            return None
-        raise
-    fn = getattr(module, "check", None)
-    return fn if callable(fn) else None
-
-
 def grade(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
     """Grade ``answer`` to ``ex``; never raises for a learner's bad input."""
     answer = str(answer).strip()
@@ -112,19 +90,14 @@ def expected(lesson: Lesson, ex: ExerciseStep) -> str:
     if ex.check == "number":
         return format_number(expected_number(lesson, ex))
     assert ex.question is not None and ex.graph is not None
-    of, wrt = parse_partial(ex.question) or ("", "")
-    return f"{partial_unicode(of, wrt)} = {echo(ex.answer, lesson.graphs[ex.graph].graph)}"
+    graph = lesson.graphs[ex.graph].graph
+    return f"{partial_unicode(*parse_question(graph, ex.question))} = {echo(ex.answer)}"
 
 
-def echo(answer: str, graph: Graph) -> str:
-    """The author's answer in Unicode, as written (the checker's echo when installed)."""
+def echo(answer: str) -> str:
+    """The author's answer in Unicode, as written (the checker's echo)."""
     try:
-        module = importlib.import_module("gradgraph.check")
-        return str(module.echo_unicode(answer))
-    except (ImportError, AttributeError, GradgraphError):
-        pass
-    try:
-        return to_unicode(parse_expression(answer), graph.order)
+        return echo_unicode(answer)
     except GradgraphError:
         return answer
 
@@ -133,18 +106,6 @@ def expected_number(lesson: Lesson, ex: ExerciseStep) -> float:
     assert ex.graph is not None and ex.value is not None and ex.values is not None
     graph = lesson.graphs[ex.graph].graph
     return node_value(graph, ex.value, lesson.values[ex.values])
-
-
-def node_value(graph: Graph, what: str, values: Mapping[str, float]) -> float:
-    """The value of a node, or of ``dC/dw``, at ``values``."""
-    pair = parse_partial(what) if what.startswith(("d", "∂")) and "/" in what else None
-    try:
-        if pair is not None:
-            return float(np.asarray(graph.gradients(values, of=pair[0])[pair[1]]))
-        return float(np.asarray(graph.evaluate(values)[graph.resolve(what)]))
-    except ARITHMETIC_ERRORS as e:  # scalar programs raise where arrays give inf
-        raise ValueInputError(f"computing {what} at these values overflows or divides by "
-                              f"zero ({type(e).__name__})") from None
 
 
 def format_number(x: float) -> str:
@@ -234,39 +195,10 @@ def _number_answer(answer: str) -> float | Verdict:
     return value
 
 
-def real_value(expr: sp.Expr) -> float:
-    """``expr`` (no symbols) as a float through the op registry's numpy kernels;
-    NaN where it is not a real number (log(−1), 1/0, 0/0), ±inf where it overflows.
-
-    A plain ``float(expr)`` fails on σ(0.66) (SymPy cannot evaluate an op) and on
-    complex results; the checker's walk evaluates ops with their stable kernels.
-    """
-    try:
-        from ..check.numbers import evaluate
-    except ModuleNotFoundError:  # the checker not installed: SymPy's own evalf
-        return _evalf_value(expr)
-    try:
-        return float(evaluate(expr, {}, 1)[0])
-    except (GradgraphError, TypeError, ValueError, ArithmeticError):
-        return math.nan
-
-
-def _evalf_value(expr: sp.Expr) -> float:
-    try:
-        value = complex(ops.elementary(expr).evalf())
-    except (TypeError, ValueError, ArithmeticError):
-        return math.nan
-    return value.real if abs(value.imag) <= 1e-12 * max(1.0, abs(value.real)) else math.nan
-
-
 def _grade_derivative(lesson: Lesson, ex: ExerciseStep, answer: str) -> Verdict:
     assert ex.graph is not None and ex.question is not None
     graph = lesson.graphs[ex.graph].graph
-    check = checker()
-    if check is None:
-        return fallback_check(graph, ex.question, answer, ex.limits)
-    kwargs = {"limits": ex.limits} if ex.limits else {}
-    result = check(graph, ex.question, answer, **kwargs)
+    result = check_answer(graph, ex.question, answer, limits=ex.limits or None)
     full = _bare(str(getattr(result, "message", "") or ""))
     guide = getattr(result, "guidance", None)
     # A wrong answer is told which factor and why, never the right form (check.guidance).
@@ -281,43 +213,3 @@ def _bare(message: str) -> str:
     status the summary names itself ("undecided: …")."""
     message = message.lstrip("✓✗?· ").strip()
     return re.sub(r"^undecided:\s*", "", message)
-
-
-# --- numeric fallback while gradgraph.check is not installed ---------------------------
-
-
-def fallback_check(graph: Graph, question: str, answer: str,
-                   limits: Mapping[str, tuple[float, float]] | None = None) -> Verdict:
-    """Compare ``answer`` with ∂of/∂wrt at random points of the graph's leaves."""
-    pair = parse_partial(question)
-    if pair is None:
-        return invalid(f"'{question}' is not a derivative")
-    of, wrt = graph.resolve(pair[0]), graph.resolve(pair[1])
-    expr = parse_expression(answer)
-    unknown = sorted(s.name for s in expr.free_symbols if s.name not in graph)
-    if unknown:
-        return invalid(f"'{unicode_name(unknown[0])}' is not a node of this graph")
-    yours_expr = ops.elementary(expr)
-    rng = np.random.default_rng(20190405)
-    valid = 0
-    with np.errstate(all="ignore"):
-        for _ in range(FALLBACK_POINTS):
-            point = {leaf: float(rng.uniform(*(limits or {}).get(leaf, (-2.0, 2.0))))
-                     for leaf in graph.leaves}
-            result = compile_graph(graph, of)(point)
-            truth = float(np.asarray(result.gradients[wrt]))
-            subs = {symbol(n): float(np.asarray(v)) for n, v in result.values.items()}
-            try:
-                yours = complex(yours_expr.evalf(subs=subs))
-            except (TypeError, ValueError):
-                continue
-            if not (math.isfinite(truth) and math.isfinite(yours.real)) or abs(yours.imag) > 1e-9:
-                continue
-            valid += 1
-            if not math.isclose(yours.real, truth, rel_tol=1e-7, abs_tol=1e-10):
-                where = ", ".join(f"{unicode_name(k)}={v:.3g}" for k, v in point.items())
-                return Verdict(False, f"not equal: at {where} yours is {yours.real:.4g}, "
-                                      f"the true value {truth:.4g}")
-    if valid < MIN_VALID_POINTS:
-        return Verdict(None, "too few points where both sides are defined")
-    return Verdict(True, f"correct: {partial_unicode(of, wrt)} matches at {valid} random points")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import optim
+from ..check.question import MAX_QUESTION, parse_question
 from ..errors import GradgraphError, LessonError
 from ..experiments import EXPERIMENTS as experiment_registry
 from ..graph import Graph
@@ -30,13 +31,13 @@ from .toml_source import (
     scalar_table,
     split_stem,
 )
+from .values import node_values
 
 MAX_STEPS = 200
 MAX_GRAPHS = 20
 MAX_VALUES = 200
 ASSET_SUFFIXES = (".gg", ".txt")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
-_PARTIAL = re.compile(r"^\s*[d∂]\s*(?P<of>[^/]+?)\s*/\s*[d∂]\s*(?P<wrt>.+?)\s*$")
 
 SHOW_FORMS = ("chain", "cached", "expanded", "all", "matrix", "value")
 VIEWS = ("graph", "network")
@@ -63,17 +64,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 TOP = ("title", "summary", "slides", "requires", "reveal_after", "graphs", "values", "steps")
 REVEAL_AFTER = 3  # wrong tries before a lesson shows the right form of a wrong factor
-
-
-def parse_partial(text: str) -> tuple[str, str] | None:
-    """``dC_0/dw^(L)`` or ``∂C₀/∂w⁽ᴸ⁾`` -> (``C_0``, ``w^(L)``); ``None`` if not a partial."""
-    hit = _PARTIAL.match(text)
-    if not hit:
-        return None
-    try:
-        return parse_name(hit.group("of")), parse_name(hit.group("wrt"))
-    except GradgraphError:
-        return None
 
 
 def load_lesson(path: str | Path) -> m.Lesson:
@@ -203,7 +193,7 @@ class _Loader(Fields):
         (``w`` for ``w^(L)``) or a missing leaf is the author's error at load time, not
         a learner's at the exercise."""
         named: set[tuple[str, str]] = set()
-        evaluated: set[tuple[str, str, str | None]] = set()  # compiling is the slow part
+        evaluated: dict[tuple[str, str, str | None], int] = {}  # compiling is slow
         for i, step in enumerate(steps):
             graph, values = getattr(step, "graph", None), getattr(step, "values", None)
             if graph is None or values is None:
@@ -212,13 +202,12 @@ class _Loader(Fields):
                 self.value_names(values, (graph,))
                 named.add((graph, values))
             target = step.value if isinstance(step, m.ExerciseStep) else None
-            if (graph, values, target) not in evaluated:
-                self.evaluate_at(step, ("steps", i), graph, values)
-                evaluated.add((graph, values, target))
+            evaluated.setdefault((graph, values, target), i)
         used = {values for _, values in named}
         for name in self.values:
             if name not in used and self.graphs:  # not used yet: some graph must fit
                 self.value_names(name, tuple(self.graphs))
+        self.evaluate_at(steps, evaluated)
 
     def value_names(self, name: str, graphs: tuple[str, ...]) -> None:
         """Each name of value set ``name`` must be a node of one of ``graphs``."""
@@ -237,19 +226,18 @@ class _Loader(Fields):
             return str(e)
         return ""
 
-    def evaluate_at(self, step: m.Step, table: tuple[Any, ...], graph: str,
-                    values: str) -> None:
-        """The graph must evaluate at the values (every leaf given), and a number
+    def evaluate_at(self, steps: tuple[m.Step, ...],
+                    jobs: Mapping[tuple[str, str, str | None], int]) -> None:
+        """Each graph must evaluate at its values (every leaf given), and a number
         exercise's target must be computable: it is what learners are graded on."""
-        from .grading import node_value  # grading imports this module
-
-        g = self.graphs[graph].graph
-        target = step.value if isinstance(step, m.ExerciseStep) else None
-        try:
-            node_value(g, target or g.cost, self.values[values])
-        except GradgraphError as e:
-            raise self.fail(table, "values", f"step {table[1] + 1} ({step.kind}): graph "
-                            f"'{graph}' cannot be evaluated at these values: {e}") from None
+        graphs = [self.graphs[graph].graph for graph, _, _ in jobs]
+        found = node_values([(g, target or g.cost, self.values[values])
+                             for g, (_, values, target) in zip(graphs, jobs, strict=True)])
+        for ((graph, _, _), i), value in zip(jobs.items(), found, strict=True):
+            if isinstance(value, str):
+                raise self.fail(("steps", i), "values", f"step {i + 1} ({steps[i].kind}): "
+                                f"graph '{graph}' cannot be evaluated at these values: "
+                                f"{value}")
 
     # --- steps --------------------------------------------------------------------------
 
@@ -372,12 +360,7 @@ class _Loader(Fields):
     def exercise_question(self, raw: Mapping[str, Any], table: tuple[Any, ...],
                           base: dict[str, Any], common: dict[str, Any]) -> m.Step:
         graph = self.graph_ref(raw, table)
-        question = self.string(raw, "question", table, limit=200)
-        pair = parse_partial(question)
-        if pair is None:
-            raise self.fail(table, "question", f"question '{question}' must be a derivative "
-                            "written dC/dw (e.g. \"dC_0/dw^(L)\")")
-        of, wrt = (self.node(graph, n, table, "question") for n in pair)
+        of, wrt = self.partial(raw, table, graph, "question")
         answer = self.string(raw, "answer", table, limit=2000)
         try:
             parse_expression(answer)
@@ -387,6 +370,17 @@ class _Loader(Fields):
                               question=f"d{of}/d{wrt}", values=self.values_ref(raw, table),
                               limits=self.limits(raw, table, graph),
                               answer_where=self.where(table, "answer"))
+
+    def partial(self, raw: Mapping[str, Any], table: tuple[Any, ...], graph: str,
+                key: str) -> tuple[str, str]:
+        """(of, wrt) of the derivative at ``key``, read as ``gradgraph check`` reads a
+        question (one reader: :func:`gradgraph.check.question.parse_question`)."""
+        text = self.string(raw, key, table, limit=MAX_QUESTION)
+        try:
+            return parse_question(self.graphs[graph].graph, text)
+        except GradgraphError as e:
+            raise self.fail(table, key, f"'{key}' of step {table[1] + 1} (graph '{graph}'): "
+                            f"{e}") from None
 
     def limits(self, raw: Mapping[str, Any], table: tuple[Any, ...],
                graph: str) -> dict[str, tuple[float, float]]:
@@ -409,10 +403,8 @@ class _Loader(Fields):
                        base: dict[str, Any], common: dict[str, Any]) -> m.Step:
         graph = self.graph_ref(raw, table)
         text = self.string(raw, "value", table, limit=200)
-        pair = parse_partial(text)
-        if pair:
-            of, wrt = (self.node(graph, n, table, "value") for n in pair)
-            value = f"d{of}/d{wrt}"
+        if "/" in text:
+            value = "d{}/d{}".format(*self.partial(raw, table, graph, "value"))
         else:
             value = self.node(graph, text, table, "value")
         values = self.values_ref(raw, table)

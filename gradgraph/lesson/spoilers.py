@@ -14,12 +14,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..check.question import parse_question
 from ..derive import derive
 from ..errors import GradgraphError
 from ..notation import partial_unicode, unicode_name
 from . import model as m
 from .grading import expected_number, format_number
-from .loader import parse_partial
 
 SHOW_ALL = ("names", "defs", "values", "grads", "partials")
 SHOWS_FACTORS = ("chain", "cached", "all", "expanded", "matrix")
@@ -45,19 +45,15 @@ def asked(lesson: m.Lesson, ex: m.ExerciseStep) -> Asked | None:
         return None
     graph = lesson.graphs[ex.graph].graph
     if ex.check == "derivative" and ex.question is not None:
-        pair = parse_partial(ex.question)
-        if pair is None:
-            return None
-        return Asked("expression", ex.graph, graph.resolve(pair[0]), graph.resolve(pair[1]))
+        return Asked("expression", ex.graph, *parse_question(graph, ex.question))
     if ex.check == "number" and ex.value is not None and ex.values is not None:
         try:
             target = expected_number(lesson, ex)
         except GradgraphError:
             target = None  # `lesson check` reports that on its own
-        pair = parse_partial(ex.value) if "/" in ex.value else None
-        if pair is not None:
-            return Asked("number", ex.graph, graph.resolve(pair[0]), graph.resolve(pair[1]),
-                         ex.values, target)
+        if "/" in ex.value:
+            return Asked("number", ex.graph, *parse_question(graph, ex.value), ex.values,
+                         target)
         return Asked("number", ex.graph, graph.resolve(ex.value), "", ex.values, target)
     return None
 
