@@ -292,6 +292,7 @@ def test_schema_1_pairs_still_load_and_their_mismatches_are_refused(tmp_path):
 @pytest.mark.parametrize(("change", "match"), [
     ({"schema_version": 3}, "schema version 3 is not supported"),
     ({"schema_version": True}, "schema version True is not supported"),
+    ({"schema_version": 2.0}, "schema version 2.0 is not supported"),
     ({"save_id": None}, "no save id"),
     ({"save_id": "../../etc"}, "no save id"),
 ])

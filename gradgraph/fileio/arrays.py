@@ -121,7 +121,7 @@ def _read_sidecar(path: Path) -> dict[str, Any] | None:
     if not ok:
         raise FileFormatError(f"{side}: not a gradgraph metadata file")
     version = record.get("schema_version")
-    if version not in _READABLE or isinstance(version, bool):
+    if type(version) is not int or version not in _READABLE:  # not True, not 2.0
         raise FileFormatError(
             f"{side}: schema version {version!r} is not supported (this gradgraph reads "
             f"{', '.join(map(str, _READABLE))})"
