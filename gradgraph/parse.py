@@ -15,8 +15,9 @@ Grammar (one statement a line, or ``;``-separated; ``#`` starts a comment)::
                  products (2x, 2(a - y), a(1 - a)), calls of ops, op′(x) / op'(x)
 
 Names: ASCII letters/digits/underscore (``w_jk``), one Greek letter (``σ``, ``λ``),
-an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾``, optional subscript digits
-(``C₀``). ``gamma``, ``beta``, ``lambda``, ``E``, ``I``, ``N`` are plain names.
+an optional layer tag written ``a^(L-1)`` or ``a⁽ᴸ⁻¹⁾`` (a numeric ``x^(2)`` only in a
+program that has layers; elsewhere it is refused as a likely ``x^2``), optional
+subscript digits (``C₀``). ``gamma``, ``beta``, ``lambda``, ``E``, ``I``, ``N`` are plain names.
 
 This module reads statements and keeps names as typed (``w1`` stays ``w1``); the
 expression grammar is :mod:`gradgraph.grammar`, the tokens :mod:`gradgraph.lexer`; the
@@ -185,8 +186,6 @@ class Parser(ExprParser):
             raise self.error(str(e), head) from None
         self.user_ops[head.text] = spec
         return OpDef(head.text, param, body, head.line, spec)
-
-    # expressions (Pratt)
 
 
 # --- public entry points -------------------------------------------------------------
