@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gradgraph.errors import GraphError, LessonError
+from gradgraph.errors import GradgraphError, GraphError, LessonError
 from gradgraph.lesson import (
     Progress,
     RunOptions,
@@ -645,3 +645,93 @@ def test_no_bundled_lesson_gives_an_answer_away(path: Path) -> None:
     from gradgraph.lesson.spoilers import spoilers
 
     assert spoilers(load_lesson(path)) == []
+
+
+# --- one question reader: a lesson's question = … and `gradgraph check` ------------------
+
+SPELLING_GRAPH = "z_1 = w_1*x + b; z^(2) = w^(2)*z_1; C = (z^(2) - y)^2"
+SPELLINGS = [
+    ("dC/dw_1", ("C", "w_1")), ("∂C/∂w₁", ("C", "w_1")), ("dC/dw1", ("C", "w_1")),
+    ("d C / d w_1", ("C", "w_1")), (" dC/dw_1 ", ("C", "w_1")), ("dC/dw^(2)", ("C", "w^(2)")),
+    ("∂C/∂w⁽²⁾", ("C", "w^(2)")), ("d C / d w^(2)", ("C", "w^(2)")),
+    ("dz^(2)/dz1", ("z^(2)", "z_1")),
+]
+BAD_SPELLINGS = [
+    ("dC/dw", "'w' could be w₁ or w⁽²⁾"), ("dC/dq", "no node named 'q'"),
+    ("dC/dw_1/dx", "more than one '/'"), ("w\nw", "holds a line break"),
+    ("dC/dw\u202e", "control character"),
+]
+
+
+def _question_lesson(tmp_path: Path, question: str) -> Path:
+    text = json.dumps(question)  # a TOML basic string is a JSON string
+    return write_lesson(tmp_path, "q.toml", MINIMAL + f'[graphs.g]\ntext = "{SPELLING_GRAPH}"\n'
+                        f'[[steps]]\nkind = "exercise"\nid = "e"\nprompt = "p"\n'
+                        f'question = {text}\nanswer = "1"\n')
+
+
+def _check_cli(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from gradgraph.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--graph", SPELLING_GRAPH, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("spelling", "pair"), SPELLINGS)
+def test_a_lesson_and_gradgraph_check_read_a_question_alike(
+        tmp_path: Path, spelling: str, pair: tuple[str, str]) -> None:
+    from gradgraph.notation import partial_unicode
+
+    ex = _ex(load_lesson(_question_lesson(tmp_path, spelling)), "e")
+    assert ex.question == f"d{pair[0]}/d{pair[1]}"
+    code, out, _ = _check_cli("--json", f"{spelling} = 1")
+    assert code in (0, 1) and json.loads(out)["question"] == partial_unicode(*pair)
+
+
+@pytest.mark.parametrize(("spelling", "words"), BAD_SPELLINGS)
+def test_a_lesson_and_gradgraph_check_refuse_a_bad_question_in_one_line(
+        tmp_path: Path, spelling: str, words: str) -> None:
+    with pytest.raises(LessonError) as info:
+        load_lesson(_question_lesson(tmp_path, spelling))
+    assert words in str(info.value) and "\n" not in str(info.value)
+    code, out, err = _check_cli("--question", spelling, "1")
+    assert code == 2 and out == "" and err.count("\n") == 1 and words in err, err
+
+
+# --- bounded work on a lesson's own formulas (#11) ------------------------------------------
+
+NESTED_OPS = "\n".join(["f0(x) = x*x"] + [f"f{i}(x) = f{i - 1}(f{i - 1}(x))" for i in range(1, 12)])
+
+
+def test_a_lesson_value_on_nested_user_ops_is_refused_within_the_deadline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """f3(w) = w^(2^16) through three nested ops: compiling its program runs for minutes;
+    the lesson's check of its values is stopped at the deadline, with the step's line."""
+    from gradgraph.lesson import values
+
+    monkeypatch.setattr(values, "DEADLINE", 0.5)
+    graph = json.dumps("\n".join([*NESTED_OPS.splitlines()[:4], "C = f3(w)"]))
+    path = write_lesson(tmp_path, "nested.toml", MINIMAL + f"[graphs.g]\ntext = {graph}\n"
+                        '[[steps]]\nkind = "exercise"\nid = "v"\nprompt = "p"\n'
+                        'value = "C"\nvalues = { w = 0.5 }\n')
+    with pytest.raises(LessonError, match="cannot be evaluated at these values: computing C "
+                       r"at these values took too long \(more than 0.5 s\)") as info:
+        load_lesson(path)
+    assert "line 10: step 1 (exercise)" in str(info.value)  # the values key
+
+
+def test_a_typed_number_whose_user_ops_would_explode_is_refused_unevaluated() -> None:
+    import sympy as sp
+
+    from gradgraph.graph import Graph
+    from gradgraph.lesson.values import real_value
+
+    f11 = Graph.from_text(NESTED_OPS + "\nC = f11(w)").user_ops["f11"]
+    number: sp.Expr = sp.Rational(1, 2)
+    for _ in range(40):  # built directly: the parser refuses it on its own
+        number = f11.func(number)
+    with pytest.raises(GradgraphError, match="would expand to .* operations"):
+        real_value(number)
+    assert real_value(f11.func(sp.Rational(1, 2))) == 0.0
