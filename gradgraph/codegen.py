@@ -7,7 +7,6 @@ by id; :func:`check_generated` refuses any source outside that vocabulary before
 
 from __future__ import annotations
 
-import ast
 import re
 import types
 from collections import Counter
@@ -25,6 +24,21 @@ _LOCAL = re.compile(r"(n\d+l?|g\d+|t\d+|_m|_k_\w+|_reduce|_seed|numpy|"
 _ARRAY_ATTRS = frozenset({"T", "shape", "sum"})
 
 
+# The generator's own words besides node ids and kernels: Python keywords it writes,
+# and keyword-argument names (``.sum(axis=0)``). Anything else is refused.
+_WORDS = frozenset({"def", "return", "None", "True", "False", "axis", "keepdims"})
+# One left-to-right scan: a number (consumed whole, so ``1e-5`` has no name ``e`` and
+# ``1..real`` is a number then an attribute), an attribute, a name, or a character the
+# generator never writes (quotes, comments, line continuations, anything non-ASCII:
+# Python folds look-alike letters into ASCII names).
+_TOKENS = re.compile(r"""
+    (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[jJ]?)
+  | \.(?P<attr>[A-Za-z_]\w*)
+  | (?P<name>[A-Za-z_]\w*)
+  | (?P<bad>['"\#\\]|[^\x00-\x7f])
+""", re.VERBOSE)
+
+
 def check_generated(source: str) -> str:
     """``source`` if it uses only what the generator writes; else :class:`GraphError`.
 
@@ -32,47 +46,71 @@ def check_generated(source: str) -> str:
     string or attribute outside that vocabulary can only come from a graph built by
     hand (``Graph(nodes)`` with a symbol or id holding Python) and is never executed.
     """
-    _checked_tree(source)
+    _check_words(source)
+    _compiled(source)
     return source
 
 
 def compile_checked(source: str) -> types.CodeType:
-    """``source`` compiled, once :func:`check_generated` accepts it (one parse for both)."""
-    return compile(_checked_tree(source), "<gradgraph>", "exec")
+    """``source`` compiled, once :func:`check_generated`'s scan accepts it.
+
+    The scan is one regular-expression pass (linear, in C); Python's own compiler then
+    parses the source once. (An ``ast`` walk cost more than the rest of compiling a
+    long chain.)
+    """
+    _check_words(source)
+    return _compiled(source)
 
 
-def _checked_tree(source: str) -> ast.Module:
+def _compiled(source: str) -> types.CodeType:
     try:
-        tree = ast.parse(source)
+        return compile(source, "<gradgraph>", "exec")
     except SyntaxError:  # only a hand-made id or name can break the generator's syntax
         raise GraphError("refusing to compile the graph: a node id or name is not plain "
                          "(ids are n0, n1, …)") from None
-    except RecursionError:  # a single formula too deep for Python's parser
+    except (RecursionError, MemoryError):  # a single formula too deep for the parser
         raise GraphError("the graph is too deeply nested to compile (a formula of "
                          "thousands of nested terms); split it into more nodes") from None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not _LOCAL.fullmatch(node.id):
-            raise GraphError(f"refusing to compile the graph: it uses the name "
-                             f"{node.id[:40]!r}, which is not a node id")
-        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
-            raise GraphError("refusing to compile the graph: it holds a string")
-        if isinstance(node, ast.Attribute) and not _allowed_attribute(node):
-            raise GraphError(f"refusing to compile the graph: it uses the attribute "
-                             f"{node.attr[:40]!r}")
-    return tree
 
 
-def _allowed_attribute(node: ast.Attribute) -> bool:
-    if node.attr.startswith("_"):
+def _check_words(source: str) -> None:
+    """Every name, attribute and character of ``source`` is one the generator writes."""
+    # (kind, text, end) of the token before, for an attribute's root: ``numpy.exp``,
+    # ``numpy.multiply.outer``; an attribute of anything else is an array's.
+    prev: tuple[str, str, int] = ("", "", -1)
+    for m in _TOKENS.finditer(source):
+        kind = m.lastgroup
+        if kind == "attr":
+            text = m.group("attr")
+            root = prev[0] if prev[2] == m.start() else ""
+            if not _allowed_attribute(text, root, prev[1]):
+                raise GraphError(f"refusing to compile the graph: it uses the attribute "
+                                 f"{text[:40]!r}")
+            prev = ("numpy." if root == "numpy" else "attr", text, m.end())
+            continue
+        if kind == "name":
+            text = m.group("name")
+            if text not in _WORDS and not _LOCAL.fullmatch(text):
+                raise GraphError(f"refusing to compile the graph: it uses the name "
+                                 f"{text[:40]!r}, which is not a node id")
+            prev = ("numpy" if text == "numpy" else "name", text, m.end())
+            continue
+        if kind == "bad":
+            raise GraphError("refusing to compile the graph: it holds a string, a comment "
+                             "or a character outside plain ASCII")
+        prev = (kind or "", "", m.end())
+
+
+def _allowed_attribute(attr: str, root: str, root_text: str) -> bool:
+    """``root``: "numpy" (numpy.attr), "numpy." (numpy.name.attr) or anything else."""
+    if attr.startswith("_"):
         return False
-    root = node.value
-    if isinstance(root, ast.Name) and root.id == "numpy":
-        target = getattr(np, node.attr, None)
+    if root == "numpy":
+        target = getattr(np, attr, None)
         return target is not None and not isinstance(target, types.ModuleType)
-    if isinstance(root, ast.Attribute) and isinstance(root.value, ast.Name) \
-            and root.value.id == "numpy":  # numpy.multiply.outer
-        return isinstance(getattr(np, root.attr, None), np.ufunc)
-    return node.attr in _ARRAY_ATTRS
+    if root == "numpy.":  # numpy.multiply.outer
+        return isinstance(getattr(np, root_text, None), np.ufunc)
+    return attr in _ARRAY_ATTRS
 
 
 class _Generator:
