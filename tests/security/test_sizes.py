@@ -4,6 +4,7 @@ whole-graph scan done once), and benchmarks/render_scaling.py prints the ratios.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from gradgraph.render import MAX_DRAWN_NODES, check_size
 
 # gradgraph's __init__ rebinds the names derive and render to the functions.
 derive_module = sys.modules["gradgraph.derive"]
+partials_module = sys.modules["gradgraph.partials"]  # each edge's partial is worked out here
 render_module = sys.modules["gradgraph.render"]
 
 
@@ -118,7 +120,8 @@ def test_a_long_chain_is_refused_before_any_partial(monkeypatch: pytest.MonkeyPa
     def no_algebra(*_: object) -> None:
         raise AssertionError("a partial was computed")
 
-    monkeypatch.setattr(derive_module, "local_partial", no_algebra)
+    monkeypatch.setattr(partials_module, "local_partial", no_algebra)
+    monkeypatch.setattr(partials_module, "_diff", no_algebra)
     with pytest.raises(DerivationError, match="more than 1,000 factors.*--all"):
         derive_module.check_chain(g, None, "x")
     with pytest.raises(DerivationError, match="more than 256 chain-rule paths.*--all"):
@@ -216,7 +219,7 @@ def test_render_dot_text_of_a_big_graph_still_works(runner, tmp_path: Path) -> N
 def test_a_parameter_with_many_children_compiles_in_short_lines() -> None:
     """w in a chain has one pull-back per node; one line of 4,000 of them made Python's
     compiler raise RecursionError (mechanism checked at 200; the slow twin at 4,000)."""
-    numeric = sys.modules["gradgraph.numeric"]
+    numeric = importlib.import_module("gradgraph.numeric")  # not loaded until a compile
     g = Graph.from_text(chain(200))
     compiled = numeric.compile_graph(g)
     widest = max(line.count(" + ") for line in compiled.source.splitlines())
