@@ -69,10 +69,12 @@ def _reciprocal(x: np.ndarray) -> np.ndarray:
 
 
 def _elementwise(fn: Kernel) -> Kernel:
-    """A numpy ufunc as a kernel: integers in, float64 out (np.abs(int) stays int)."""
+    """A numpy ufunc as a kernel: integers in, float64 out (np.abs(int) stays int);
+    float and complex dtypes pass through as the ufunc alone would take them."""
 
     def kernel(x: np.ndarray) -> np.ndarray:
-        return fn(_floating(x))
+        x = np.asarray(x)
+        return fn(x if x.dtype.kind in "fc" else x.astype(np.float64))
 
     kernel.__name__ = kernel.__qualname__ = f"_{fn.__name__}"
     return kernel
