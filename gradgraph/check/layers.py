@@ -20,8 +20,9 @@ import sympy as sp
 from ..build import expand_to_scalars
 from ..derive import Adjoints, Derivation, adjoints, derive
 from ..errors import CheckError, GradgraphError, GraphError, ShapeError
-from ..graph import Graph
+from ..graph import Graph, Node
 from ..notation import partial_unicode, unicode_name
+from ..ops import TENSOR_OPS
 from ..parse import IndexSum
 from ..shapes import LETTERS, scalar_name
 from .index_text import IndexedQuestion
@@ -132,7 +133,7 @@ class Layers:
                         np.concatenate(sample.truths),
                         self._factors(q, d, indexed, env, n, seed), paths, canonicals,
                         tuple(shown), self.graph.order, indexed, labels, self._limit_names(),
-                        sample, any(n.kind == "cross_entropy" for n in self.graph.nodes))
+                        sample, any(_target_arg(n) is not None for n in self.graph.nodes))
 
     def _instantiated(self, indexed: Indexed, answers: Sequence[sp.Expr]) -> list[sp.Expr]:
         """The answers at the question's instances, in the leaves (for their kinks);
@@ -156,9 +157,10 @@ class Layers:
         point: softmax then cross-entropy's ∂C/∂zⱼ = aⱼ − yⱼ holds only then."""
         out = dict(points)
         for node in self.graph.nodes:
-            if node.kind != "cross_entropy":
+            arg = _target_arg(node)
+            if arg is None:
                 continue
-            target = self.graph[node.tensor_expr.args[1].name]
+            target = self.graph[node.tensor_expr.args[arg].name]
             if target.expr is None and len(target.shape) == 1:
                 names = [scalar_name(target.name, (i,)) for i in range(target.shape[0])]
                 stacked = np.stack([out[name] for name in names])
@@ -279,3 +281,12 @@ def _pull_sums(expr: sp.Expr) -> tuple[list[str], sp.Expr] | None:
         return None
     outside = sp.Mul(*(p for p in parts if p is not sums[0]))
     return [str(sums[0].args[1]), *inner[0]], outside * inner[1]
+
+
+def _target_arg(node: Node) -> int | None:
+    """Which argument of ``node``'s tensor op is a target that must be a probability
+    vector (cross-entropy's y), read from the registry; None for any other node."""
+    spec = TENSOR_OPS.get(node.kind)
+    if spec is None or not spec.target_distribution or spec.loss_args is None:
+        return None
+    return spec.loss_args[1]
