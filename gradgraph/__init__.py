@@ -65,6 +65,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "optim": (".optim", None),
     "regularize": (".regularize", None),
     "render": (".render", "render"),
+    "widget": (".widget", "widget"),
 }
 
 _lazy.install(__name__, _LAZY)
@@ -107,4 +108,5 @@ __all__ = [
     "optim",
     "regularize",
     "render",
+    "widget",
 ]
