@@ -263,6 +263,44 @@ def test_answers_long(answer: str, question: str) -> None:
     answer_property(answer, question)
 
 
+def check_cli_property(question: str, answer: str) -> None:
+    """``gradgraph check --question Q A``: 0, 1, or 2 with one safe line on stderr."""
+    args = ["check", "--graph", "C = w*x", "--question", question, answer, "--deadline", "0.5"]
+    with guarded(args):
+        result = CliRunner().invoke(cli, args, catch_exceptions=True)
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        (args, result.exception)
+    assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
+    if result.exit_code == 2:
+        line = result.stderr.rstrip("\n")
+        assert line and "\n" not in line and line.isprintable(), (args, result.stderr)
+
+
+@QUICK
+@given(questions, expressions)
+def test_check_cli_questions_quick(question: str, answer: str) -> None:
+    check_cli_property(question, answer)
+
+
+@pytest.mark.slow
+@LONG
+@given(questions, expressions)
+def test_check_cli_questions_long(question: str, answer: str) -> None:
+    check_cli_property(question, answer)
+
+
+@pytest.mark.parametrize("question", ["w\nw", "dC/d\nw", "w\x1b[2J", "dC/dw\u202e", "d\rC/dw"])
+def test_a_question_that_is_not_one_line_is_one_line_error(question: str) -> None:
+    # gradgraph check --graph "C = w*x" --question $'w\nw' "x" said "'w<newline>w' is not
+    # a name" over two lines (and read "dC/d<newline>w" as dC/dw).
+    result = CliRunner().invoke(cli, ["check", "--graph", "C = w*x", "--question", question,
+                                      "x"])
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.rstrip("\n").isprintable(), result.stderr
+    assert "write it on one line" in result.stderr
+
+
 # --- 3. lesson TOML -----------------------------------------------------------------------
 
 toml_values = st.one_of(
