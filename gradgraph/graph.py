@@ -171,6 +171,7 @@ class Graph:
     _batched: frozenset[str] = field(init=False, repr=False)
     _roles: dict[tuple[str, ...], tuple[str, ...]] = field(init=False, repr=False)
     _is_tensor: bool = field(init=False, repr=False)
+    _letters: frozenset[str] = field(init=False, repr=False)
     _compiled: dict[str, Any] = field(init=False, repr=False, compare=False,
                                       default_factory=dict)
     _partials: dict[tuple[str, str], sp.Expr] = field(init=False, repr=False, compare=False,
@@ -204,6 +205,7 @@ class Graph:
         self._children = {k: tuple(v) for k, v in kids.items()}
         self._roles = {}
         self._is_tensor = any(n.shape for n in self.nodes)
+        self._letters = frozenset(c for n in self.nodes for c in n.letters)
         self._batched = _batched_names(self.nodes)
         self._compiled = {}
         self._partials = {}
@@ -325,6 +327,11 @@ class Graph:
     def is_tensor(self) -> bool:
         """True when the graph has layers (declared shapes)."""
         return self._is_tensor
+
+    @property
+    def letters(self) -> frozenset[str]:
+        """Every index letter the graph's layers use (j in zⱼ, k in Wⱼₖ)."""
+        return self._letters
 
     @property
     def batched(self) -> frozenset[str]:

@@ -68,8 +68,7 @@ def _jacobian(graph: Graph, node: Node) -> tuple[sp.Expr, tuple[str, ...], str]:
     The output's element takes a letter i the graph does not use and the input keeps
     the node's own letter j: the chain rule then reads Σᵢ ∂C/∂aᵢ · ∂aᵢ/∂zⱼ.
     """
-    used = {c for n in graph.nodes for c in n.letters}
-    i = next(c for c in "ilmnpqrstuv" if c not in used)
+    i = next(c for c in "ilmnpqrstuv" if c not in graph.letters)
     j = node.letters[0]
     args = node.tensor_expr.args
 
@@ -96,8 +95,9 @@ def _relabel(graph: Graph, factor: Factor, old: str, new: str) -> Factor:
         node = graph[name]
         return element_name(node.name, tuple(new if c == old else c for c in node.letters))
 
-    symbols = {n.element_symbol: symbol(renamed(n.name)) for n in graph.nodes
-               if old in n.letters}
+    nodes = [graph.element_node(s.name) for s in factor.expr.free_symbols]
+    symbols = {n.element_symbol: symbol(renamed(n.name)) for n in nodes
+               if n is not None and old in n.letters}  # only what the partial holds
     return Factor(factor.child, factor.parent, sp.factor_terms(factor.expr.xreplace(symbols)),
                   renamed(factor.child) if factor.child_el else "",
                   renamed(factor.parent) if factor.parent_el else "", factor.via,
