@@ -131,3 +131,12 @@ def test_element_node_finds_a_layer_by_its_element_name() -> None:
     assert g.element_node("W^(1)") is None and g.element_node("nope") is None
     scalar = Graph.from_text(SLIDE)
     assert scalar.element_node("w") is scalar["w"]
+
+
+def test_graph_unicode_prints_as_to_unicode_in_the_users_order() -> None:
+    from gradgraph.notation import to_unicode
+
+    g = Graph.from_text("z = w3*x1 + b_2; a = sigma(z); C = (a - y)^2")
+    for expr in [n.expr for n in g if n.expr is not None] + [n.symbol for n in g]:
+        assert g.unicode(expr) == to_unicode(expr, g.order)
+    assert g.unicode(g["z"].expr) == "w₃·x₁ + b₂" and g.unicode(symbol("a^(L)")) == "a⁽ᴸ⁾"
