@@ -172,7 +172,10 @@ class _Generator:
         """The printer's code for ``e``, printed once (both programs print each partial)."""
         out = self._printed.get(e)
         if out is None:
-            out = self._printed[e] = self.printer.doprint(e)
+            out = _quick_print(e)
+            if out is None:
+                out = self.printer.doprint(e)
+            self._printed[e] = out
         return out
 
     def arg(self, e: sp.Expr) -> str:
@@ -394,30 +397,72 @@ class _Generator:
 
 
 
-def _may_share(exprs: list[sp.Expr]) -> bool:
-    """False when cse can find nothing to share: no compound term twice, and no two
-    sums (or products) with two terms in common (cse's a·b out of a·b·c and a·b·d).
+def _quick_print(e: sp.Expr) -> str | None:
+    """The printer's text for the commonest shapes, without the printer; None otherwise.
 
-    cse costs a millisecond a call even then, most of a long chain's compile time.
+    A node id, ``σ(z)`` or ``σ′(z)`` of one, ``w*a``, ``a + b`` and ``w*a + b``: SymPy
+    orders symbols in a product or sum by name, and the terms of a sum in lex order of
+    their monomials, which is what this writes (test_codegen compares it with the
+    printer on every shape).
+    """
+    if e.is_Symbol:
+        return e.name
+    args = e.args
+    if isinstance(e, ops.OpFunction | ops.PrimeFunction):
+        if args[0].is_Symbol and not e.spec.user_defined:
+            tail = "_prime" if isinstance(e, ops.PrimeFunction) else ""
+            return f"_k_{e.spec.name}{tail}({args[0].name})"
+        return None
+    if len(args) != 2:
+        return None
+    if e.is_Mul and args[0].is_Symbol and args[1].is_Symbol:
+        return "*".join(sorted((args[0].name, args[1].name)))
+    if e.is_Add:
+        if args[0].is_Symbol and args[1].is_Symbol:
+            return " + ".join(sorted((args[0].name, args[1].name)))
+        product, single = (args if args[1].is_Symbol else args[::-1])
+        if single.is_Symbol and product.is_Mul and len(product.args) == 2 \
+                and all(a.is_Symbol for a in product.args):
+            factors = sorted(a.name for a in product.args)
+            # Lex order of the monomials: the term holding the first name comes first.
+            if single.name < factors[0]:
+                return f"{single.name} + {factors[0]}*{factors[1]}"
+            return f"{factors[0]}*{factors[1]} + {single.name}"
+    return None
+
+
+def _may_share(exprs: list[sp.Expr]) -> bool:
+    """False when cse can find nothing to share: no compound term twice (or once and
+    negated: cse shares 8a − 8b and 8b − 8a), and no two sums (or products) with two
+    terms in common (cse's a·b out of a·b·c and a·b·d), either taken with either sign.
+
+    cse costs a millisecond a call even then, most of a long chain's compile time. The
+    sign is handled by looking for −e as well as e, not by SymPy's
+    ``could_extract_minus_sign`` (a sort of the terms, most of this check's time).
     """
     seen: set[sp.Expr] = set()
-    flat: dict[type, list[frozenset]] = {sp.Add: [], sp.Mul: []}
+    flat: dict[type, list[tuple[frozenset, ...]]] = {sp.Add: [], sp.Mul: []}
     for e in exprs:
         for sub in sp.preorder_traversal(e):
             if sub.is_Atom:
                 continue
-            if isinstance(sub, sp.Add | sp.Mul) and sub.could_extract_minus_sign() \
-                    and not (-sub).is_Atom:
-                sub = -sub  # cse shares e and −e (8a − 8b and 8b − 8a)
             if sub in seen:
                 return True
-            seen.add(sub)
             if isinstance(sub, sp.Add | sp.Mul):
-                flat[sp.Add if isinstance(sub, sp.Add) else sp.Mul].append(frozenset(sub.args))
+                neg = -sub
+                if not neg.is_Atom and neg in seen:
+                    return True
+                kind = sp.Add if isinstance(sub, sp.Add) else sp.Mul
+                signs = (frozenset(sub.args),)
+                if isinstance(neg, kind):
+                    signs += (frozenset(neg.args),)
+                flat[kind].append(signs)
+            seen.add(sub)
     for sets in flat.values():
         if len(sets) > 16:
             return True  # not worth checking pairwise: let cse look
-        if any(len(a & b) > 1 for i, a in enumerate(sets) for b in sets[i + 1:]):
+        if any(len(a & b) > 1 for i, one in enumerate(sets) for other in sets[i + 1:]
+               for a in one for b in other):
             return True
     return False
 

@@ -48,3 +48,27 @@ def test_anything_else_is_refused(source: str, what: str) -> None:
 def test_broken_syntax_is_refused_as_a_graph_error() -> None:
     with pytest.raises(GraphError, match="not plain"):
         compile_checked("n0 = (n1\n")
+
+
+def test_the_quick_printer_writes_what_the_printer_writes() -> None:
+    import itertools
+
+    import sympy as sp
+
+    from gradgraph import ops
+    from gradgraph.codegen import _quick_print
+
+    printer = ops.KernelPrinter()
+    names = [sp.Symbol(f"n{i}") for i in (0, 1, 2, 9, 10, 11, 100)]
+    shapes = [lambda a, b, c: a, lambda a, b, c: a * b, lambda a, b, c: a + b,
+              lambda a, b, c: a * b + c, lambda a, b, c: ops.SIGMA.func(a),
+              lambda a, b, c: ops.SIGMA.prime(a), lambda a, b, c: ops.TANH.func(b)]
+    quick = 0
+    for a, b, c in itertools.permutations(names, 3):
+        for shape in shapes:
+            e = shape(a, b, c)
+            got = _quick_print(e)
+            assert got is None or got == printer.doprint(e), e
+            quick += got is not None
+    assert quick == 7 * 6 * 5 * len(shapes)
+    assert _quick_print(names[0] * (1 - names[1])) is None  # left to the printer
