@@ -16,9 +16,8 @@ from typing import Any
 
 from ..errors import LessonError
 from .fields import did_you_mean
-from .loader import MAX_LESSON_BYTES
 from .model import Lesson, Where
-from .toml_source import KeyLines, parse_toml, read_capped
+from .toml_source import MAX_LESSON_BYTES, KeyLines, parse_toml, read_capped
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..errors import GradgraphError
 from ..notation import partial_unicode, unicode_name
 from . import model as m
 from .grading import format_number
-from .loader import build_optimizer
+from .step_reader import build_optimizer
 
 
 @dataclass(frozen=True)
