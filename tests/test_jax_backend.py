@@ -231,3 +231,24 @@ def test_gradgraph_train_on_jax_matches_numpy(runner) -> None:
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         np.testing.assert_allclose(got["history"][key], ref["history"][key], rtol=2e-5,
                                    atol=2e-6, err_msg=key)
+
+
+def test_model_compile_refuses_an_unknown_backend_and_float64_without_x64() -> None:
+    from gradgraph.nn import Dense, Sequential
+
+    model = Sequential([Dense(2, input_dim=3)])
+    with pytest.raises(BackendError, match="numpy, jax"):
+        model.compile(backend="tensorflow")
+    with pytest.raises(BackendError, match="jax_enable_x64"):
+        model.compile(dtype="float64", backend="jax")
+
+
+def test_gradgraph_train_without_jax_says_how_to_install_it(runner, monkeypatch) -> None:
+    from gradgraph.cli import cli
+
+    monkeypatch.setitem(sys.modules, "jax", None)
+    done = runner.invoke(cli, ["train", "--data", "lessons/data/two_moons.csv", "--epochs",
+                               "1", "--backend", "jax", "--quiet"])
+    assert done.exit_code != 0
+    assert "pip install gradgraph[jax]" in done.output
+    assert "Traceback" not in done.output
