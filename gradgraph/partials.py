@@ -46,8 +46,9 @@ def _diff(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
         return sp.S.One
     if x not in expr.free_symbols:
         return sp.S.Zero
-    if isinstance(expr, sp.Add):
-        return sp.Add(*(_diff(a, x) for a in expr.args))
+    if isinstance(expr, sp.Add):  # the terms without x add nothing
+        terms = [_diff(a, x) for a in expr.args if x in a.free_symbols]
+        return terms[0] if len(terms) == 1 else sp.Add(*terms)
     if isinstance(expr, sp.Mul):
         holding = [a for a in expr.args if x in a.free_symbols]
         if len(holding) == 1:
