@@ -106,6 +106,8 @@ def _softplus_form(x: sp.Expr) -> sp.Expr:
     return _relu_form(x) + log1p(sp.exp(-sp.Abs(x)))
 
 
+# --- user-defined ops ---------------------------------------------------------------
+
 # A user op's body may call earlier user ops, so f1(x) = f0(f0(x)), f2(x) = f1(f1(x)), …
 # doubles at each line: 40 such lines would expand to 2⁴⁰ operations, and anything that
 # rewrites the op into elementary functions (checking, evaluating) would never return.
@@ -184,6 +186,9 @@ def check_application(spec: OpSpec, arg: sp.Expr) -> None:
     if size + uses > MAX_OP_SIZE:
         raise ParseError(f"{spec.name}(...) would expand to {size + uses:,} operations (the "
                          f"limit is {MAX_OP_SIZE:,}); nested user ops double at each level")
+
+
+# --- the entries -------------------------------------------------------------------
 
 
 def numeric_kernels() -> dict[str, Kernel]:
