@@ -11,7 +11,7 @@ operations is refused before any evaluation (its size is counted, never expanded
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -53,29 +53,26 @@ def node_values(jobs: Sequence[Job]) -> list[float | str]:
     plain = [(g, what, dict(v)) for g, what, v in jobs]
     if sandbox.FORK_AVAILABLE:
         try:
-            return list(sandbox.run(_values, (plain,), timeout=DEADLINE, memory_mb=MEMORY_MB))
+            return list(sandbox.run(_each, (plain, _node_value), timeout=DEADLINE,
+                                    memory_mb=MEMORY_MB))
         except sandbox.SandboxError:
             pass  # which job is slow: one by one, below
-    out: list[float | str] = []
-    for graph, what, values in plain:
-        try:
-            out.append(node_value(graph, what, values))
-        except GradgraphError as e:
-            out.append(str(e))
-    return out
+    return _each(plain, node_value)
 
 
-def _values(jobs: list[tuple[Graph, str, dict[str, float]]]) -> list[float | str]:
+def _each(jobs: Sequence[Job], compute: Callable[[Graph, str, Mapping[str, float]], float]
+          ) -> list[float | str]:
+    """``compute`` of each job, or its error's message."""
     out: list[float | str] = []
     for graph, what, values in jobs:
         try:
-            out.append(_node_value(graph, what, values))
+            out.append(compute(graph, what, values))
         except GradgraphError as e:
             out.append(str(e))
     return out
 
 
-def _node_value(graph: Graph, what: str, values: dict[str, float]) -> float:
+def _node_value(graph: Graph, what: str, values: Mapping[str, float]) -> float:
     try:
         if "/" in what:
             of, wrt = parse_question(graph, what)
