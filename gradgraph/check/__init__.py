@@ -53,12 +53,14 @@ On a graph with layers, questions and answers are in index notation
 instantiated at the question's index values and judged on the same network with one
 node per neuron (:mod:`.layers`).
 
-The modules: :mod:`.question` reads questions and answers, :mod:`.numbers` draws points
-and compares values, :mod:`.prepare` builds what a question needs (per answer, in the child),
-:mod:`.kinks` the points that straddle kinks,
-:mod:`.equivalence` is the child's verdict, :mod:`.feedback` the factor match,
-:mod:`.messages` and :mod:`.display` the text, :mod:`.indices`, :mod:`.indexed` and
-:mod:`.layers` indexed answers, :mod:`.constants` near misses, :mod:`.domain` the
+The modules: :mod:`.question` reads questions and answers (the one reader; lessons use
+it too), :mod:`.numbers` draws points and compares values (computed by
+:mod:`gradgraph.expr_numbers`, the one evaluator, which diagrams use too),
+:mod:`.prepare` builds what a question needs (per answer, in the child), :mod:`.kinks`
+the points that straddle kinks, :mod:`.equivalence` is the child's verdict,
+:mod:`.feedback` the factor match,
+:mod:`.messages` and :mod:`.display` the text, :mod:`.index_text`, :mod:`.index_values`
+and :mod:`.layers` indexed answers, :mod:`.constants` near misses, :mod:`.domain` the
 variables an "undecided" needs ranges for, :mod:`.checker` the entry points,
 :mod:`.result` the verdict's type and its names (``VERDICTS``).
 """

@@ -1,11 +1,14 @@
 """Lessons: TOML files -> steps -> a terminal walkthrough or a self-contained HTML page.
 
-Modules: :mod:`.model` (the data), :mod:`.toml_source` and :mod:`.loader` (safe reading
-and validation), :mod:`.catalog` (finding lessons), :mod:`.blocks` (a step as display
+Modules: :mod:`.model` (the data), :mod:`.toml_source`, :mod:`.loader` and
+:mod:`.step_reader` (safe reading and validation; a derivative is read by
+``gradgraph.check``'s one question reader), :mod:`.values` (a graph's numbers, under a
+deadline), :mod:`.catalog` (finding lessons), :mod:`.blocks` (a step as display
 blocks), :mod:`.grading` (answers), :mod:`.runner` and :mod:`.terminal` (the terminal),
-:mod:`.html_export`, :mod:`.progress` and :mod:`.extras` (training and experiments),
-:mod:`.answers` (answers files for scripted runs) and :mod:`.authoring` (``gradgraph
-lesson check``: model answers graded, every step built).
+:mod:`.html_export` and :mod:`.html_blocks` (the HTML page), :mod:`.progress` and
+:mod:`.extras` (training and experiments), :mod:`.answers` (answers files for scripted
+runs), :mod:`.spoilers` and :mod:`.authoring` (``gradgraph lesson check``: model
+answers graded, every step built, nothing given away early).
 The format is documented in ``lessons/README.md``.
 """
 
