@@ -265,7 +265,8 @@ def test_answers_long(answer: str, question: str) -> None:
 
 def check_cli_property(question: str, answer: str) -> None:
     """``gradgraph check --question Q A``: 0, 1, or 2 with one safe line on stderr."""
-    args = ["check", "--graph", "C = w*x", "--question", question, answer, "--deadline", "0.5"]
+    args = ["check", "--graph", "C = w*x", f"--question={question}", "--deadline", "0.5", "--",
+            answer]  # "--": an answer may start with "-"
     with guarded(args):
         result = CliRunner().invoke(cli, args, catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), \
