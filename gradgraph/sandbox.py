@@ -119,10 +119,13 @@ def run(fn: Callable[..., Any], args: tuple[Any, ...] = (),
 
 
 def _start(proc: mp.process.BaseProcess) -> None:
-    # Python 3.12+ warns when forking a process that has threads (e.g. BLAS pools);
-    # the child only runs Python code and SymPy, which take none of their locks.
+    # Python 3.12+ warns when forking a process that has threads (e.g. BLAS pools), and so
+    # does JAX once imported (its own at-fork hook); the child only runs Python code,
+    # SymPy and numpy, and never calls into JAX, so it takes none of their locks.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called",
+                                category=RuntimeWarning)
         proc.start()
 
 
