@@ -434,37 +434,41 @@ def _quick_print(e: sp.Expr) -> str | None:
 def _may_share(exprs: list[sp.Expr]) -> bool:
     """False when cse can find nothing to share: no compound term twice (or once and
     negated: cse shares 8a − 8b and 8b − 8a), and no two sums (or products) with two
-    terms in common (cse's a·b out of a·b·c and a·b·d), either taken with either sign.
+    terms in common (cse's a·b out of a·b·c and a·b·d).
 
-    cse costs a millisecond a call even then, most of a long chain's compile time. The
-    sign is handled by looking for −e as well as e, not by SymPy's
-    ``could_extract_minus_sign`` (a sort of the terms, most of this check's time).
+    cse costs a millisecond a call even then, most of a long chain's compile time. A
+    product's sign is SymPy's (its coefficient); a sum is compared with the others
+    under both signs, which costs one negation where SymPy's
+    ``could_extract_minus_sign`` sorts the terms (most of this check's time).
     """
     seen: set[sp.Expr] = set()
-    flat: dict[type, list[tuple[frozenset, ...]]] = {sp.Add: [], sp.Mul: []}
+    sums: list[tuple[frozenset, frozenset]] = []
+    products: list[frozenset] = []
     for e in exprs:
         for sub in sp.preorder_traversal(e):
             if sub.is_Atom:
                 continue
-            if sub in seen:
-                return True
-            if isinstance(sub, sp.Add | sp.Mul):
+            if isinstance(sub, sp.Add):
                 neg = -sub
-                if not neg.is_Atom and neg in seen:
+                if sub in seen or neg in seen:
                     return True
-                kind = sp.Add if isinstance(sub, sp.Add) else sp.Mul
-                signs = (frozenset(sub.args),)
-                if isinstance(neg, kind):
-                    signs += (frozenset(neg.args),)
-                flat[kind].append(signs)
+                sums.append((frozenset(sub.args), frozenset(neg.args) if neg.is_Add
+                             else frozenset()))
+            elif isinstance(sub, sp.Mul):
+                if sub.could_extract_minus_sign() and not (-sub).is_Atom:
+                    sub = -sub
+                if sub in seen:
+                    return True
+                products.append(frozenset(sub.args))
+            elif sub in seen:
+                return True
             seen.add(sub)
-    for sets in flat.values():
-        if len(sets) > 16:
-            return True  # not worth checking pairwise: let cse look
-        if any(len(a & b) > 1 for i, one in enumerate(sets) for other in sets[i + 1:]
-               for a in one for b in other):
-            return True
-    return False
+    if len(sums) > 16 or len(products) > 16:
+        return True  # not worth checking pairwise: let cse look
+    if any(len(a & b) > 1 or len(a & negb) > 1
+           for i, (a, _) in enumerate(sums) for b, negb in sums[i + 1:]):
+        return True
+    return any(len(a & b) > 1 for i, a in enumerate(products) for b in products[i + 1:])
 
 
 SUM_CHUNK = 32  # terms a line: Python's parser recurses once per "+"

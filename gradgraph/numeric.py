@@ -85,19 +85,31 @@ class CompiledGraph:
         self.backend = backend
         gen = _Generator(graph, self.of)
         self.source = gen.source()
-        namespace = _runtime(backend)
+        self._backed = gen.backed
+        self._step_parts = gen.step_parts
+        self._leaf_names = graph.leaves
+        self._param_names = graph.params
+        self._load()
+
+    def _load(self) -> None:
+        """Run the source in this backend's namespace (once per backend)."""
+        namespace = _runtime(self.backend)
         # The source holds only ids, kernel names and printed numbers (see _Generator);
         # check_generated makes sure of it before anything runs, whatever the backend.
         exec(compile_checked(self.source), namespace)  # noqa: S102
-        wrap = _wrapper(backend)
+        wrap = _wrapper(self.backend)
         self._program = wrap(namespace["program"])
         self._forward = wrap(namespace["forward"])
         self._step = wrap(namespace["step"])
-        self._backed = gen.backed
-        self._step_parts = gen.step_parts
         self._keeping: dict[tuple[str, ...], tuple[tuple[str, ...], Any]] = {}
-        self._leaf_names = graph.leaves
-        self._param_names = graph.params
+
+    def with_backend(self, backend: str, dtype: np.dtype) -> CompiledGraph:
+        """The same generated source, run on ``backend`` in ``dtype`` (not generated again)."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("_jax_runners", None)
+        twin.backend, twin.dtype = backend, np.dtype(dtype)
+        twin._load()
+        return twin
 
     def with_dtype(self, dtype: np.dtype) -> CompiledGraph:
         """The same compiled program, computing in ``dtype``."""
@@ -277,8 +289,14 @@ def compile_graph(graph: Graph, of: str | None = None, dtype: Any = None,
     key = (name if kind == np.float64 else f"{name}\0{kind}") + tail  # float64 as before
     if key not in cache:
         other = cache.get(name + tail) or cache.get(f"{name}\0float32{tail}")
-        cache[key] = (other.with_dtype(kind) if other
-                      else CompiledGraph(graph, name, kind, backend))
+        source = next((cache[k] for k in (name, f"{name}\0float32", f"{name}\0jax",
+                                          f"{name}\0float32\0jax") if k in cache), None)
+        if other is not None:
+            cache[key] = other.with_dtype(kind)
+        elif source is not None:
+            cache[key] = source.with_backend(backend, kind)
+        else:
+            cache[key] = CompiledGraph(graph, name, kind, backend)
     return cache[key]
 
 
