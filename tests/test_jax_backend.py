@@ -252,3 +252,13 @@ def test_gradgraph_train_without_jax_says_how_to_install_it(runner, monkeypatch)
     assert done.exit_code != 0
     assert "pip install gradgraph[jax]" in done.output
     assert "Traceback" not in done.output
+
+
+def test_the_jax_program_reuses_the_numpy_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradgraph import numeric
+
+    graph, values = _mlp_values([4, 5, 3])
+    gg.compile(graph)
+    monkeypatch.setattr(numeric, "_Generator", None)  # generating again would fail
+    assert gg.compile(graph, backend="jax")(values).loss == pytest.approx(
+        gg.compile(graph)(values).loss, rel=1e-5)
