@@ -27,16 +27,14 @@ _ARRAY_ATTRS = frozenset({"T", "shape", "sum"})
 # The generator's own words besides node ids and kernels: Python keywords it writes,
 # and keyword-argument names (``.sum(axis=0)``). Anything else is refused.
 _WORDS = frozenset({"def", "return", "None", "True", "False", "axis", "keepdims"})
-# One left-to-right scan: a number (consumed whole, so ``1e-5`` has no name ``e`` and
-# ``1..real`` is a number then an attribute), an attribute, a name, or a character the
-# generator never writes (quotes, comments, line continuations, anything non-ASCII:
-# Python folds look-alike letters into ASCII names).
-_TOKENS = re.compile(r"""
-    (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[jJ]?)
-  | \.(?P<attr>[A-Za-z_]\w*)
-  | (?P<name>[A-Za-z_]\w*)
-  | (?P<bad>['"\#\\]|[^\x00-\x7f])
-""", re.VERBOSE)
+# One scan: a number (consumed whole, so ``1e-5`` has no name ``e`` and ``1..real`` is a
+# number, then an attribute), or a dotted chain of names (``numpy.multiply.outer``,
+# ``n14.shape``), or the same chain hanging off something else (``(…).sum``).
+_TOKENS = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[jJ]?"
+                     r"|(\.?)([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+# Characters the generator never writes: quotes, comments, line continuations, anything
+# outside ASCII (Python folds look-alike letters into ASCII names).
+_BAD = re.compile(r"['\"#\\]|[^\x00-\x7f]")
 
 
 def check_generated(source: str) -> str:
@@ -74,31 +72,31 @@ def _compiled(source: str) -> types.CodeType:
 
 
 def _check_words(source: str) -> None:
-    """Every name, attribute and character of ``source`` is one the generator writes."""
-    # (kind, text, end) of the token before, for an attribute's root: ``numpy.exp``,
-    # ``numpy.multiply.outer``; an attribute of anything else is an array's.
-    prev: tuple[str, str, int] = ("", "", -1)
-    for m in _TOKENS.finditer(source):
-        kind = m.lastgroup
-        if kind == "attr":
-            text = m.group("attr")
-            root = prev[0] if prev[2] == m.start() else ""
-            if not _allowed_attribute(text, root, prev[1]):
-                raise GraphError(f"refusing to compile the graph: it uses the attribute "
-                                 f"{text[:40]!r}")
-            prev = ("numpy." if root == "numpy" else "attr", text, m.end())
-            continue
-        if kind == "name":
-            text = m.group("name")
-            if text not in _WORDS and not _LOCAL.fullmatch(text):
+    """Every name, attribute and character of ``source`` is one the generator writes.
+
+    Each distinct chain is judged once (a long program repeats its ids many times).
+    """
+    if _BAD.search(source):
+        raise GraphError("refusing to compile the graph: it holds a string, a comment "
+                         "or a character outside plain ASCII")
+    for dot, chain in dict.fromkeys(_TOKENS.findall(source)):  # first-seen order
+        if not chain:
+            continue  # a number
+        parts = chain.split(".")
+        root = ""
+        if not dot:
+            name = parts.pop(0)
+            if name not in _WORDS and not _LOCAL.fullmatch(name):
                 raise GraphError(f"refusing to compile the graph: it uses the name "
-                                 f"{text[:40]!r}, which is not a node id")
-            prev = ("numpy" if text == "numpy" else "name", text, m.end())
-            continue
-        if kind == "bad":
-            raise GraphError("refusing to compile the graph: it holds a string, a comment "
-                             "or a character outside plain ASCII")
-        prev = (kind or "", "", m.end())
+                                 f"{name[:40]!r}, which is not a node id")
+            root = name
+        for k, attr in enumerate(parts):
+            # numpy.attr, numpy.ufunc.attr; an attribute of anything else is an array's.
+            kind = root if k == 0 and root == "numpy" else \
+                "numpy." if k == 1 and root == "numpy" else ""
+            if not _allowed_attribute(attr, kind, parts[0] if kind == "numpy." else ""):
+                raise GraphError(f"refusing to compile the graph: it uses the attribute "
+                                 f"{attr[:40]!r}")
 
 
 def _allowed_attribute(attr: str, root: str, root_text: str) -> bool:
