@@ -380,7 +380,6 @@ class Graph:
         name = self.resolve(name)
         return checked_expansion(memo[name], f"'{name}' in the leaves")
 
-
     # --- conveniences that reach up (lazy, the one place) ---------------------------
     # The IR imports nothing above it; these methods, which the contract keeps on
     # Graph, import the builder, the compiler and the renderer when called.
