@@ -354,11 +354,11 @@ class Graph:
         """``expr`` as the slides write it, names in the order the user wrote them
         (``w·x + b``); printed once per graph, since a diagram labels every edge with
         its partial (in every frame of the stepper) and most partials repeat."""
-        if isinstance(expr, sp.Symbol):  # most edge partials: what to_unicode prints
-            return unicode_name(expr.name)
         text = self._printed.get(expr)
-        if text is None:
-            text = self._printed[expr] = to_unicode(expr, self.order)
+        if text is None:  # a bare symbol (most edge partials): what to_unicode prints
+            text = unicode_name(expr.name) if isinstance(expr, sp.Symbol) else \
+                to_unicode(expr, self.order)
+            self._printed[expr] = text
         return text
 
     def definitions(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,10 @@ from .labels import (
     tag_label,
 )
 from .scene import Scene, edges_of
+
+# ∂z/∂w for two names: a pure function of its strings, asked for on every edge and node
+# of every frame the stepper draws, so each pair is spelt once.
+_partial_text = lru_cache(maxsize=1 << 16)(partial_unicode)
 
 # --- nodes -----------------------------------------------------------------------------
 
@@ -80,7 +85,7 @@ def node_table(scene: Scene, node: Node, look: NodeLook) -> str:
         rows.append(_tensor_row("value", one_example(scene.graph, node.name, value), dim)
                     if tensor else _number_row("value", fmt_number(value), dim))
     if "grads" in show and (look.grad is not None or look.grad_pending):
-        label = partial_unicode(scene.of, node.name)
+        label = _partial_text(scene.of, node.name)
         if look.grad_pending:
             rows.append(_number_row(label, "?", dim))
         elif tensor:
@@ -156,13 +161,13 @@ def edge_label(scene: Scene, parent: str, child: str, bold: bool) -> str | None:
     g = scene.graph
     if g.is_tensor:  # between elements, ∂zⱼ/∂Wⱼₖ = aₖ, and the numbers for every j, k
         c, p = g[child], g[parent]
-        lines = [f"{partial_unicode(c.element, p.element)} = {g.unicode(expr)}"]
+        lines = [f"{_partial_text(c.element, p.element)} = {g.unicode(expr)}"]
         found = element_value(g, expr, scene.values, c.letters + p.letters) \
             if numbers and scene.values is not None else None
         if found is not None:
             lines.append(f"= {indexed_text(*found)}")
     else:
-        lines = [f"{partial_unicode(child, parent)} = {g.unicode(expr)}"]
+        lines = [f"{_partial_text(child, parent)} = {g.unicode(expr)}"]
         value = scene.edge_value(parent, child) if numbers else None
         if value is not None:
             lines.append(f"= {fmt_number(value)}")
