@@ -35,6 +35,7 @@ def step_dots(scene: Scene) -> list[str]:
     order = backward_edges(graph, of)
     fan_in = Counter(p for p, _ in order)  # edges out of each parent, counted once
     sums: dict[str, Any] = {of: 1.0}
+    drawn: dict[tuple[str, str, str], str] = {}  # (parent, child, state) -> its DOT line
     frames = []
     for k, (parent, child) in enumerate(order, start=1):
         if graph.is_tensor:
@@ -44,7 +45,7 @@ def step_dots(scene: Scene) -> list[str]:
             sums[parent] = scene.grads.get(parent) if complete and scene.grads else None
             earlier = any(q == parent for q, _ in order[:k - 1])
             frames.append(_frame(scene, order, k, set(order[:k - 1]), sums, None,
-                                 fan_in[parent] > 1, earlier))
+                                 fan_in[parent] > 1, earlier, drawn))
             continue
         contribution = None
         if scene.values is not None:
@@ -58,13 +59,13 @@ def step_dots(scene: Scene) -> list[str]:
             sums[parent] = None
         done = set(order[:k - 1])
         frames.append(_frame(scene, order, k, done, sums, contribution, fan_in[parent] > 1,
-                             previous is not None))
+                             previous is not None, drawn))
     return frames
 
 
 def _frame(scene: Scene, order: list[tuple[str, str]], k: int, done: set[tuple[str, str]],
            sums: Mapping[str, Any], contribution: Any, accumulates: bool,
-           has_previous: bool) -> str:
+           has_previous: bool, drawn: dict[tuple[str, str, str], str]) -> str:
     parent, child = order[k - 1]
     graph, of = scene.graph, scene.of
     reached = {of} | {p for p, _ in order[:k]}
@@ -81,7 +82,10 @@ def _frame(scene: Scene, order: list[tuple[str, str]], k: int, done: set[tuple[s
     edges = []
     for p, c in edges_of(graph):
         state = "active" if (p, c) == (parent, child) else "done" if (p, c) in done else "dim"
-        edges.append(edge_line(scene, p, c, EdgeLook(state)))
+        line = drawn.get((p, c, state))
+        if line is None:  # an edge looks the same in every frame that gives it this state
+            line = drawn[p, c, state] = edge_line(scene, p, c, EdgeLook(state))
+        edges.append(line)
     rows = _tensor_step_rows(scene, k, len(order), parent, child, sums, has_previous) \
         if graph.is_tensor else _step_rows(scene, k, len(order), parent, child, sums,
                                            contribution, accumulates, has_previous)
