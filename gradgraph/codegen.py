@@ -118,6 +118,9 @@ class _Generator:
         self.graph = graph
         self.of = of
         self.ids = {n.name: n.id for n in graph.nodes}
+        # Nodes by their names (what derive and the graph hand us): a dict lookup where
+        # graph[name] would resolve the spelling each time, tens of thousands of times.
+        self.nodes = _Nodes(graph)
         self.rename = {n.element_symbol: sp.Symbol(n.id) for n in graph.nodes}
         # Ioffe & Szegedy's m, the batch size, is a local of the generated program.
         self.rename[ops.BATCH_SIZE] = sp.Symbol("_m")
@@ -126,6 +129,10 @@ class _Generator:
         self.printer = ops.KernelPrinter()
         self.adj = adjoints(graph, of)
         self.reuse = self._forward_values()
+        # Forward values for the partials that name them, and ids for element symbols,
+        # in one pass (top-down: σ(z) becomes a before z is renamed).
+        self.reuse_renamed = {**self.rename, **{k: v.xreplace(self.rename)
+                                                for k, v in self.reuse.items()}}
         self.backed = set(self.adj.adjoints)
         # Common subexpressions of one child's pull-backs (they share σ′(z)), found once
         # per group and shared by both programs; one program-wide cse was superlinear.
@@ -210,11 +217,11 @@ class _Generator:
         if spec.keep_inline:
             # The kernel reads the value of its argument, an element-wise formula.
             inner = t.args[0]
-            body = inner.xreplace({s: self.graph[s.name].element_symbol
+            body = inner.xreplace({s: self.nodes[s.name].element_symbol
                                    for s in inner.free_symbols})
             return f"_k_{spec.name}(numpy, {self.code(body)}, {len(n.sums)})"
         args = [self.arg(a) for a in t.args]
-        producer = self.graph[t.args[0].name]
+        producer = self.nodes[t.args[0].name]
         if spec.fusion is not None and fused_consumer(self.graph, producer) is n:
             return f"_k_{spec.name}_fused(numpy, {args[0]}l, {', '.join(args[1:])})"
         return f"_k_{spec.name}(numpy, {', '.join(args)})"
@@ -259,7 +266,7 @@ class _Generator:
         # In the training step every example's seed is the same 1/n: keep it a scalar,
         # unless some pull-back from the output has no batch axis (C = CE + λΣw²: the
         # λ term's adjoint is the sum of n seeds, which needs the per-example array).
-        self.scalar_seed = hot and self.graph.is_tensor and self.graph.is_batched(
+        self.scalar_seed = hot and self.graph.is_tensor and self.nodes.is_batched(
             self.of) and all(self.is_batched_expr(t.expr) for t, _ in pending
                              if t.child == self.of)
         seed = f"1.0 / {out}.shape[0]" if self.scalar_seed else f"_seed({out})"
@@ -274,16 +281,16 @@ class _Generator:
         for name in self.adj.adjoints:
             if name == self.of or name not in wanted:
                 continue
-            node = self.graph[name]
+            node = self.nodes[name]
             if name in in_place:
                 # The child's adjoint is used nowhere else: scale it where it lies
                 # instead of allocating another batch-sized array (relu′, tanh′ layers).
-                child = _g(self.graph[self.adj.adjoints[name].terms[0].child].id)
+                child = _g(self.nodes[self.adj.adjoints[name].terms[0].child].id)
                 lines.append(f"    {_g(node.id)} = {child}")
                 lines.append(f"    {_g(node.id)} *= {in_place[name]}")
                 continue
             parts = terms.get(name, [("0.0", True)])
-            if not self.graph.is_batched(name):
+            if not self.nodes.is_batched(name):
                 # Each pull-back is reduced on its own: one may already be summed over
                 # the batch (gᵀx) while another still has a batch axis.
                 summands = [self.reduced(c, done, node) for c, done in parts]
@@ -303,8 +310,7 @@ class _Generator:
         for indices in groups.values():
             key = tuple(pending[i][0] for i in indices)
             if key not in self._cse:
-                exprs = [pending[i][1].xreplace(self.reuse).xreplace(self.rename)
-                         for i in indices]
+                exprs = [pending[i][1].xreplace(self.reuse_renamed) for i in indices]
                 temps, done = (sp.cse(exprs, symbols=self._temps, optimizations=None)
                                if _may_share(exprs) else ([], exprs))
                 self._cse[key] = ([f"    {t} = {self.doprint(e)}"
@@ -317,11 +323,11 @@ class _Generator:
 
     def _may_scale_in_place(self, f: Factor, uses: Counter) -> bool:
         """A pull-back through an element-wise op whose adjoint nothing else reads."""
-        child, parent = self.graph[f.child], self.graph[f.parent]
+        child, parent = self.nodes[f.child], self.nodes[f.parent]
         return (child.kind == "elementwise" and child.name != self.of and uses[f.child] == 1
                 and len(self.adj.adjoints[f.parent].terms) == 1 and bool(child.shape)
-                and child.shape == parent.shape and self.graph.is_batched(f.child)
-                and self.graph.is_batched(f.parent) and self._fresh(f.child))
+                and child.shape == parent.shape and self.nodes.is_batched(f.child)
+                and self.nodes.is_batched(f.parent) and self._fresh(f.child))
 
     def _fresh(self, name: str) -> bool:
         """True when ``name``'s adjoint is an array of its own, not a view of another's.
@@ -332,11 +338,11 @@ class _Generator:
         terms = self.adj.adjoints[name].terms
         if len(terms) != 1:
             return False
-        child = self.graph[terms[0].child]
+        child = self.nodes[terms[0].child]
         if child.tspec is None:
             return True
         symbols = child.tensor_expr.args
-        k = symbols.index(self.graph[name].symbol) if self.graph[name].symbol in symbols else 0
+        k = symbols.index(self.nodes[name].symbol) if self.nodes[name].symbol in symbols else 0
         return child.tspec.arg_is_fresh(k)
 
     def is_batched_expr(self, e: sp.Expr) -> bool:
@@ -352,7 +358,7 @@ class _Generator:
         """
         code = f"{g}*({printed})"
         per_example = self.is_batched_expr(f.expr)
-        if self.graph.is_batched(f.parent):
+        if self.nodes.is_batched(f.parent):
             if not per_example:
                 code = f"numpy.broadcast_to({code}, {self.ids[f.parent]}.shape)"
             return code, False
@@ -367,32 +373,47 @@ class _Generator:
 
     def contribution(self, f: Factor, partial: sp.Expr) -> tuple[str, bool]:
         """Code for (child's adjoint) pulled back through one edge; True if batch-free."""
-        child = self.graph[f.child]
+        child = self.nodes[f.child]
         g = _g(child.id)
         spec = child.tspec
         # A child that no example feeds has one adjoint for the whole batch already.
-        free = not self.graph.is_batched(f.child)
+        free = not self.nodes.is_batched(f.child)
         printed = self.doprint(partial)
         if spec is not None and spec.reduces_batch:
             return self.batch_mean_pullback(f, g, printed)
         symbols = child.tensor_expr.args if spec is not None else ()
-        parent = self.graph[f.parent].symbol
+        parent = self.nodes[f.parent].symbol
         k = symbols.index(parent) if parent in symbols else None
         if k is not None and spec.vjp[k] is not None:
             args = ", ".join(self.arg(a) for a in symbols)
             others = [a.name for i, a in enumerate(symbols) if i != k]
-            reduced = spec.arg_is_reduced(k) and any(self.graph.is_batched(o) for o in others)
+            reduced = spec.arg_is_reduced(k) and any(self.nodes.is_batched(o) for o in others)
             return f"_k_{spec.name}_vjp{k}(numpy, {g}, {child.id}, {args})", reduced or free
         if f.child == self.of and self.scalar_seed:
             return f"{g}*({printed})", False
         if spec is not None:  # the adjoint broadcast over the units the op reduces
             expand = "[..., " + ", ".join(["None"] * len(child.sums)) + "]"
             if not partial.free_symbols:  # a constant partial still has the parent's shape
-                printed = f"numpy.ones_like({self.graph[f.parent].id})*{printed}"
+                printed = f"numpy.ones_like({self.nodes[f.parent].id})*{printed}"
             return f"{g}{expand}*({printed})", free
         return f"{g}*({printed})", free
 
 
+
+
+class _Nodes(dict):
+    """name -> Node for the generator; any other spelling resolved through the graph."""
+
+    def __init__(self, graph: Graph):
+        super().__init__((n.name, n) for n in graph.nodes)
+        self.graph = graph
+        self.batched = {n.name for n in graph.nodes if graph.is_batched(n.name)}
+
+    def __missing__(self, key: str) -> Node:
+        return self.graph[key]
+
+    def is_batched(self, name: str) -> bool:
+        return name in self.batched or (name not in self and self.graph.is_batched(name))
 
 
 def _quick_print(e: sp.Expr) -> str | None:
