@@ -213,8 +213,12 @@ def op_graph_dot(scene: Scene) -> str:
 
 
 def assemble(scene: Scene, caption: str, looks: Mapping[str, NodeLook],
-             edge_lines: list[str]) -> str:
-    """Header, nodes (inside their layer clusters), edges, closing brace."""
+             edge_lines: list[str], tables: dict[tuple, str] | None = None) -> str:
+    """Header, nodes (inside their layer clusters), edges, closing brace.
+
+    ``tables`` keeps node boxes between the frames of one scene (the stepper's): a node
+    whose look repeats is not laid out again.
+    """
     lines = header("gradgraph", scene.rankdir, caption)
     groups = layer_groups(scene.graph)
     use_clusters = len([t for t in groups if t]) >= 2
@@ -228,12 +232,26 @@ def assemble(scene: Scene, caption: str, looks: Mapping[str, NodeLook],
             look = looks[node.name]
             lines.append(f"{indent}{node.id}" + attrs(
                 id=node.id, class_=f"{node.role} {look.emphasis}",
-                label=node_table(scene, node, look)))
+                label=_table(scene, node, look, tables)))
         if tag and use_clusters:
             lines.append("  }")
     lines.extend(edge_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _table(scene: Scene, node: Node, look: NodeLook, tables: dict[tuple, str] | None
+           ) -> str:
+    """:func:`node_table`, kept in ``tables`` when the look is hashable (a scalar
+    adjoint or none; an array is laid out each time)."""
+    grad = look.grad
+    if tables is None or not (grad is None or isinstance(grad, int | float)):
+        return node_table(scene, node, look)
+    key = (node.name, look.emphasis, grad, look.grad_pending)
+    table = tables.get(key)
+    if table is None:
+        table = tables[key] = node_table(scene, node, look)
+    return table
 
 
 def layer_groups(graph: Graph) -> dict[str, list[Node]]:

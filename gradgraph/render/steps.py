@@ -36,6 +36,7 @@ def step_dots(scene: Scene) -> list[str]:
     fan_in = Counter(p for p, _ in order)  # edges out of each parent, counted once
     sums: dict[str, Any] = {of: 1.0}
     drawn: dict[tuple[str, str, str], str] = {}  # (parent, child, state) -> its DOT line
+    tables: dict[tuple, str] = {}  # node boxes whose look repeats between frames
     frames = []
     for k, (parent, child) in enumerate(order, start=1):
         if graph.is_tensor:
@@ -45,7 +46,7 @@ def step_dots(scene: Scene) -> list[str]:
             sums[parent] = scene.grads.get(parent) if complete and scene.grads else None
             earlier = any(q == parent for q, _ in order[:k - 1])
             frames.append(_frame(scene, order, k, set(order[:k - 1]), sums, None,
-                                 fan_in[parent] > 1, earlier, drawn))
+                                 fan_in[parent] > 1, earlier, drawn, tables))
             continue
         contribution = None
         if scene.values is not None:
@@ -59,13 +60,14 @@ def step_dots(scene: Scene) -> list[str]:
             sums[parent] = None
         done = set(order[:k - 1])
         frames.append(_frame(scene, order, k, done, sums, contribution, fan_in[parent] > 1,
-                             previous is not None, drawn))
+                             previous is not None, drawn, tables))
     return frames
 
 
 def _frame(scene: Scene, order: list[tuple[str, str]], k: int, done: set[tuple[str, str]],
            sums: Mapping[str, Any], contribution: Any, accumulates: bool,
-           has_previous: bool, drawn: dict[tuple[str, str, str], str]) -> str:
+           has_previous: bool, drawn: dict[tuple[str, str, str], str],
+           tables: dict[tuple, str]) -> str:
     parent, child = order[k - 1]
     graph, of = scene.graph, scene.of
     reached = {of} | {p for p, _ in order[:k]}
@@ -96,7 +98,7 @@ def _frame(scene: Scene, order: list[tuple[str, str]], k: int, done: set[tuple[s
             [(HIGHLIGHT, "this step"), (DONE, "done")],
         ),
     )
-    return assemble(scene, caption, looks, edges)
+    return assemble(scene, caption, looks, edges, tables)
 
 
 def _step_rows(scene: Scene, k: int, total: int, parent: str, child: str,
