@@ -12,8 +12,10 @@ import sympy as sp
 
 import gradgraph as gg
 from gradgraph import notation, ops, regularize
+from gradgraph.check.question import parse_question
 from gradgraph.errors import GradgraphError, GraphError
 from gradgraph.graph import Graph, Node
+from gradgraph.lesson.values import node_value
 from gradgraph.optim import SGD
 from gradgraph.parse import symbol
 
@@ -61,6 +63,10 @@ STRING_ENTRY_POINTS: dict[str, Callable[[str], object]] = {
     "minimize(start= key)": lambda p: SGD(lr=0.1).minimize(graph(), start={p: 1.0},
                                                            inputs=VALUES),
     "regularize.get": lambda p: regularize.get(p),
+    "check.parse_question": lambda p: parse_question(graph(), f"dC/d{p}"),
+    "check.parse_question(of)": lambda p: parse_question(graph(), f"d{p}/dw"),
+    "lesson node_value(what=)": lambda p: node_value(graph(), p, VALUES),
+    "lesson node_value(dC/d…)": lambda p: node_value(graph(), f"dC/d{p}", VALUES),
     "Regularizer.term": lambda p: regularize.l2(0.1).term(p),
 }
 
