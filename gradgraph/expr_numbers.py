@@ -84,30 +84,31 @@ def value_by_name(expr: sp.Expr, env: Mapping[str, Any]) -> Any:
         return env[s.name], False
 
     with np.errstate(all="ignore"):
-        return walk(expr, lookup)[0]
+        return walk(expr, lookup, flagged=False)[0]
 
 
-def walk(expr: sp.Basic, lookup: Lookup) -> tuple[Any, Any]:
+def walk(expr: sp.Basic, lookup: Lookup, flagged: bool = True) -> tuple[Any, Any]:
     """(values, range flags) of ``expr``: children first, each shared part once, and
-    iteratively, so a deep formula never meets Python's recursion limit."""
-    return ops.fold_dag(expr, lambda e, memo: _node(e, memo, lookup))
+    iteratively, so a deep formula never meets Python's recursion limit. Without
+    ``flagged`` the flags are all False (a diagram's labels need only the values)."""
+    return ops.fold_dag(expr, lambda e, memo: _node(e, memo, lookup, flagged))
 
 
-def _node(e: sp.Basic, memo: dict[sp.Basic, tuple[Any, Any]], lookup: Lookup
-          ) -> tuple[Any, Any]:
+def _node(e: sp.Basic, memo: dict[sp.Basic, tuple[Any, Any]], lookup: Lookup,
+          flagged: bool) -> tuple[Any, Any]:
     if isinstance(e, sp.Symbol):
         return lookup(e)
     if e.is_Number or isinstance(e, sp.NumberSymbol):
         return (float(e) if e.is_finite is not False else math.nan), False
     parts = [memo[a] for a in e.args]
-    val = _apply(e, [p[0] for p in parts], lookup)
+    val = _apply(e, [p[0] for p in parts], lookup, flagged)
     if isinstance(val, Values):  # a user op: its body's own flags
         val, inner = val.values, val.flags
         parts.append((np.ones_like(val), inner))
-    return val, _out_of_range(e, val, parts)
+    return val, _out_of_range(e, val, parts) if flagged else False
 
 
-def _apply(e: sp.Basic, args: list[Any], lookup: Lookup) -> Any:
+def _apply(e: sp.Basic, args: list[Any], lookup: Lookup, flagged: bool) -> Any:
     if isinstance(e, sp.Add):
         return reduce(np.add, args)
     if isinstance(e, sp.Mul):
@@ -115,7 +116,7 @@ def _apply(e: sp.Basic, args: list[Any], lookup: Lookup) -> Any:
     if isinstance(e, sp.Pow):
         return np.power(np.asarray(args[0], dtype=float), args[1])
     if isinstance(e, ops.OpFunction | ops.PrimeFunction):
-        return _op(e, args[0], lookup)
+        return _op(e, args[0], lookup, flagged)
     if e.func in HEADS:
         return HEADS[e.func](*args)
     if isinstance(e, sp.Heaviside):
@@ -125,7 +126,7 @@ def _apply(e: sp.Basic, args: list[Any], lookup: Lookup) -> Any:
     raise NotNumeric(f"cannot evaluate {type(e).__name__} numerically")
 
 
-def _op(e: sp.Expr, arg: Any, lookup: Lookup) -> Any:
+def _op(e: sp.Expr, arg: Any, lookup: Lookup, flagged: bool) -> Any:
     spec = e.spec
     arg = np.asarray(arg, dtype=float)
     if not spec.user_defined:
@@ -138,7 +139,7 @@ def _op(e: sp.Expr, arg: Any, lookup: Lookup) -> Any:
     def inner(s: sp.Symbol) -> tuple[Any, Any]:
         return (arg, False) if s == param else lookup(s)
 
-    val, flags = walk(body, inner)
+    val, flags = walk(body, inner, flagged)
     return Values(np.asarray(val, dtype=float), np.asarray(flags, dtype=bool))
 
 
