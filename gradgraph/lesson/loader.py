@@ -172,7 +172,7 @@ class _Loader(StepReader):
             if (graph, values) not in named:
                 self.value_names(values, (graph,))
                 named.add((graph, values))
-            target = step.value if isinstance(step, m.ExerciseStep) else None
+            target = self.value_target(step, graph)
             evaluated.setdefault((graph, values, target), i)
         used = {values for _, values in named}
         for name in self.values:
@@ -196,6 +196,16 @@ class _Loader(StepReader):
         except GradgraphError as e:
             return str(e)
         return ""
+
+    def value_target(self, step: m.Step, graph: str) -> str | None:
+        """What a step computes at its values: an exercise's value, the partials a
+        derive step or a diagram shows (``dC/dw``), else None (the graph's cost)."""
+        if isinstance(step, m.ExerciseStep):
+            return step.value
+        g = self.graphs[graph].graph
+        if isinstance(step, m.DeriveStep | m.DiagramStep) and (step.wrt or g.leaves):
+            return f"d{step.of or g.cost}/d{step.wrt or g.leaves[0]}"
+        return None
 
     def evaluate_at(self, steps: tuple[m.Step, ...],
                     jobs: Mapping[tuple[str, str, str | None], int]) -> None:

@@ -76,7 +76,8 @@ def _node_value(graph: Graph, what: str, values: Mapping[str, float]) -> float:
     try:
         if "/" in what:
             of, wrt = parse_question(graph, what)
-            return float(np.asarray(graph.gradients(values, of=of)[wrt]))
+            # a node that ``of`` does not depend on has no adjoint: its partial is 0
+            return float(np.asarray(graph.gradients(values, of=of).get(wrt, 0.0)))
         return float(np.asarray(graph.evaluate(values)[graph.resolve(what)]))
     except ARITHMETIC_ERRORS as e:  # scalar programs raise where arrays give inf
         raise ValueInputError(f"computing {what} at these values overflows or divides by "
