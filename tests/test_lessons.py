@@ -735,3 +735,12 @@ def test_a_typed_number_whose_user_ops_would_explode_is_refused_unevaluated() ->
     with pytest.raises(GradgraphError, match="would expand to .* operations"):
         real_value(number)
     assert real_value(f11.func(sp.Rational(1, 2))) == 0.0
+
+
+def test_a_partial_of_a_node_that_does_not_depend_on_it_is_zero(tmp_path: Path) -> None:
+    # Was a KeyError from the adjoints (a traceback at load), now ∂z/∂q = 0.
+    path = write_lesson(tmp_path, "zero.toml", MINIMAL + '[graphs.g]\ntext = "z = w*x; '
+                        'u = 3*q; C = z + u"\n[[steps]]\nkind = "exercise"\nid = "v"\n'
+                        'prompt = "p"\nvalue = "dz/dq"\nvalues = { w = 1, x = 2, q = 1 }\n')
+    lesson = load_lesson(path)
+    assert expected_number(lesson, _ex(lesson, "v")) == 0.0
