@@ -289,7 +289,10 @@ class _Builder:
         if self.declared:
             undeclared = [n for n in leaves if n not in self.declared]
             if undeclared:
-                names = ", ".join(f"'{n}'" for n in undeclared)
+                # A message stays one readable line however many names are missing.
+                names = ", ".join(f"'{n}'" for n in undeclared[:5])
+                if len(undeclared) > 5:
+                    names += f" and {len(undeclared) - 5} more"
                 example = "; ".join(f"{n}: {self.leaf_role(n)}" for n in undeclared[:3])
                 raise GraphError(
                     f"{names} {'is' if len(undeclared) == 1 else 'are'} used but never "

@@ -140,3 +140,14 @@ def test_graph_unicode_prints_as_to_unicode_in_the_users_order() -> None:
     for expr in [n.expr for n in g if n.expr is not None] + [n.symbol for n in g]:
         assert g.unicode(expr) == to_unicode(expr, g.order)
     assert g.unicode(g["z"].expr) == "w₃·x₁ + b₂" and g.unicode(symbol("a^(L)")) == "a⁽ᴸ⁾"
+
+
+def test_many_undeclared_names_make_a_short_message() -> None:
+    # 400 lines of five names each: no line is long, but 2,000 names go undeclared.
+    sums = [" + ".join(f"q{5 * k + i}" for i in range(5)) for k in range(400)]
+    text = "x: input\n" + "\n".join(f"u{k} = {s}" for k, s in enumerate(sums))
+    text += "\nC = x*(" + " + ".join(f"u{k}" for k in range(400)[:300]) + ")"
+    with pytest.raises(GraphError) as info:
+        Graph.from_text(text)
+    message = str(info.value)
+    assert "more" in message and len(message) < 300 and "\n" not in message
