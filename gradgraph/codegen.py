@@ -139,6 +139,7 @@ class _Generator:
         self._temps = sp.numbered_symbols("t")
         self._cse: dict[tuple[Factor, ...], tuple[list[str], list[sp.Expr]]] = {}
         self._printed: dict[sp.Expr, str] = {}
+        self._contributions: dict[tuple[Factor, sp.Expr, bool], tuple[str, bool]] = {}
 
     def source(self) -> str:
         forward = self.forward_lines()
@@ -277,7 +278,12 @@ class _Generator:
             if hot and self._may_scale_in_place(factor, uses):
                 in_place[factor.parent] = self.doprint(e)
                 continue
-            terms.setdefault(factor.parent, []).append(self.contribution(factor, e))
+            # Both programs pull back through the same edges: write each pull-back once.
+            key = (factor, e, self.scalar_seed)
+            code = self._contributions.get(key)
+            if code is None:
+                code = self._contributions[key] = self.contribution(factor, e)
+            terms.setdefault(factor.parent, []).append(code)
         for name in self.adj.adjoints:
             if name == self.of or name not in wanted:
                 continue
