@@ -17,10 +17,8 @@ import sympy as sp
 from . import ops
 from .builder import _Builder
 from .errors import GraphError, ShapeError
-from .graph import (
-    Graph,
-    _has_letters,
-)
+from .graph import Graph
+from .node import _has_letters
 from .parse import (
     Assign,
     Declare,

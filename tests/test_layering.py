@@ -19,7 +19,7 @@ LAZY_BLOCK = ("# --- conveniences that reach up (lazy, the one place)",
               "# --- end of conveniences that reach up")
 # The IR, bottom up: each may import only modules listed before it (and itself).
 IR = ("errors", "tensor_ops", "names", "lexer", "outline", "kernels", "opspec", "exprcheck",
-      "ops", "grammar", "parse", "notation", "shapes", "graph")
+      "ops", "grammar", "parse", "notation", "shapes", "node", "graph")
 # Cycles known and owned elsewhere; each entry is a set of modules. Remove when fixed.
 # None today: add one only with an owner and a plan, never to make a new cycle pass.
 KNOWN_CYCLES: list[frozenset[str]] = []

@@ -19,7 +19,7 @@ import sympy as sp
 
 import gradgraph as gg
 from gradgraph import ops
-from gradgraph.graph import _has_letters
+from gradgraph.node import _has_letters
 from gradgraph.shapes import _Axes, _unify, element_name
 from gradgraph.tensor_ops import IndexContext, TensorOpSpec
 
