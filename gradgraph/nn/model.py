@@ -245,7 +245,8 @@ class Sequential:
 
     def _x(self, X: Any) -> np.ndarray:
         try:
-            X = np.asarray(X, dtype=np.float64)
+            # Straight to the training dtype: float32 data is not copied at all.
+            X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError):
             raise TrainingError("X must be a numeric array (examples × features)") from None
         if X.ndim != 2:
@@ -257,7 +258,7 @@ class Sequential:
 
     def _y(self, Y: Any, n: int, units: int) -> np.ndarray:
         try:
-            Y = np.asarray(Y, dtype=np.float64)
+            Y = np.asarray(Y, dtype=self.dtype)
         except (TypeError, ValueError):
             raise TrainingError("Y must be a numeric array") from None
         if Y.ndim == 1 and units == 1:

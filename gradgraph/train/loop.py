@@ -211,9 +211,12 @@ class Trainer:
     def _epoch(self, epoch: int) -> bool:
         """One pass over the data; True to stop."""
         self._call("on_epoch_begin", epoch, {})
-        order = self.shuffler.permutation(self.n) if self.shuffle else np.arange(self.n)
-        # One gather per epoch; each batch is then a view (a slice) of this copy.
-        epoch_data = {name: arr[order] for name, arr in self.data.items()}
+        # One gather per epoch (none without shuffling); each batch is then a view.
+        if self.shuffle:
+            order = self.shuffler.permutation(self.n)
+            epoch_data = {name: arr[order] for name, arr in self.data.items()}
+        else:
+            epoch_data = self.data
         totals = [0.0] * (1 + len(self.metrics))
         seen = 0
         keep = ((self.output,) if self.metrics else ()) + self.batch_means
