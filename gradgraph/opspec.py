@@ -202,7 +202,9 @@ class OpFunction(_GradgraphFunction):
         # name; a user-defined op is printed as its body, so only built-in kernels run.
         if _kernel_printer(printer):
             if self.spec.user_defined:  # inline: the generated program names no lambdas
-                return printer._print(self.numeric_form())
+                # Parenthesised: the body stands where a call stood, so 2*f(x) with
+                # f(x) = x + 1 is 2*(x + 1), and f(x)**2 with f(x) = x**2 is (x**2)**2.
+                return f"({printer._print(self.numeric_form())})"
             return f"_k_{self.spec.name}({printer._print(self.args[0])})"
         return self._plain_code(printer)
 
@@ -237,8 +239,8 @@ class PrimeFunction(_GradgraphFunction):
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
         if _kernel_printer(printer) and not self.spec.user_defined:
             return f"_k_{self.spec.name}_prime({printer._print(self.args[0])})"
-        if _kernel_printer(printer):
-            return printer._print(prime_definition(self.spec, self.args[0]))
+        if _kernel_printer(printer):  # inline, parenthesised as OpFunction's body is
+            return f"({printer._print(prime_definition(self.spec, self.args[0]))})"
         return self._plain_code(printer)
 
 

@@ -146,3 +146,27 @@ def test_compiled_chains_keep_the_finite_difference_gradient() -> None:
     up = gradgraph.compile(g)({**values, w: values[w] + h}).loss
     down = gradgraph.compile(g)({**values, w: values[w] - h}).loss
     assert grads[w] == pytest.approx((up - down) / (2 * h), rel=1e-5)
+
+
+# A user op inside another's body is printed inline in the generated program; unbracketed,
+# 2*f(x) with f(x) = x + 1 ran as 2*x + 1, and (x**2)**2 as x**(2**2) (a tower that hung).
+@pytest.mark.parametrize("text, value, grad", [
+    ("f(x) = x + 1\ng(x) = 2*f(x)\nC = g(w)", 2 * (0.7 + 1), 2.0),
+    ("f(x) = x - 1\ng(x) = f(x)^2\nC = g(w)", (0.7 - 1) ** 2, 2 * (0.7 - 1)),
+    ("f(x) = x*x\ng(x) = f(f(x))\nh(x) = g(g(x))\nk(x) = h(h(x))\nC = k(w)",
+     0.7 ** 256, 256 * 0.7 ** 255),
+    ("f(x) = x + 1\ng(x) = f'(x)*f(x)^3\nC = g(w)", (0.7 + 1) ** 3, 3 * (0.7 + 1) ** 2),
+    ("s(x) = sigma(x) - 1\ng(x) = s(x)/s(2*x)\nC = g(w)", None, None),
+])
+def test_nested_user_ops_compute_what_they_say(text, value, grad):
+    import sympy as sp
+
+    from gradgraph import ops
+    g = Graph.from_text(text)
+    if value is None:  # the exact value of the expanded expression
+        w = g["w"].symbol
+        exact = ops.elementary(g.expand("C"))
+        value = float(exact.subs(w, 0.7))
+        grad = float(sp.diff(exact, w).subs(w, 0.7))
+    assert g.evaluate({"w": 0.7})["C"] == pytest.approx(value, rel=1e-12)
+    assert g.gradients({"w": 0.7})["w"] == pytest.approx(grad, rel=1e-10)
