@@ -45,7 +45,7 @@ class JaxTraining:
         self.leaf_names = list(compiled.graph.leaves)
         opt = t.optimizer
         self.state_names = list(opt._state_names)
-        self._epoch_fn = _runner(compiled, self.keep, opt, t.check_grads)
+        self._runner = functools.partial(_runner, compiled, self.keep, opt, t.check_grads)
         _, jnp = load_jax()
         self.data = {name: jnp.asarray(arr) for name, arr in t.data.items()}
         self.states = {name: tuple(jnp.asarray(opt.state[name][s]) for s in self.state_names)
@@ -79,8 +79,13 @@ class JaxTraining:
             ts = jnp.asarray(np.array(list(steps), dtype=dtype))
             lrs = jnp.asarray(np.array([t.optimizer.lr_at(k) for k in steps], dtype=dtype))
             group_fed = {n: jnp.asarray(np.stack([v[b] for b in group])) for n, v in fed.items()}
-            params, self.states, outs = self._epoch_fn(params, self.states, consts, self.data,
-                                                       jnp.asarray(rows), group_fed, ts, lrs)
+            args = (consts, self.data, jnp.asarray(rows), group_fed, ts, lrs)
+            start = (params, self.states)
+            params, self.states, outs = self._runner(guard=False)(*start, *args)
+            if np.any(np.asarray(outs[1])):
+                # A step went non-finite: run the group again from its start, this time
+                # keeping the last finite values (the fast path carries no fallback).
+                params, self.states, outs = self._runner(guard=True)(*start, *args)
             self._write_back(params)
             done = self._record(epoch, group, order, outs, totals)
             seen += sum(e - s for s, e in bounds[:done])
@@ -196,17 +201,19 @@ def _groups(bounds: list[tuple[int, int]]) -> list[list[int]]:
     return out
 
 
-def _runner(compiled: Any, keep: tuple[str, ...], opt: Any, check_grads: bool
-            ) -> Callable[..., tuple]:
-    """The jitted scan of steps, made once per (graph, kept nodes, update rule): later
-    fits of the same model reuse its compiled code."""
+def _runner(compiled: Any, keep: tuple[str, ...], opt: Any, check_grads: bool,
+            guard: bool) -> Callable[..., tuple]:
+    """The jitted scan of steps, made once per (graph, kept nodes, update rule, guard):
+    later fits of the same model reuse its compiled code. ``guard``: keep the last
+    finite values through a non-finite step (a select per array per step, so only
+    when a run without it found one)."""
     cache = compiled.__dict__.setdefault("_jax_runners", {})
-    key = (keep, opt.source, tuple(opt._hyper), check_grads)
+    key = (keep, opt.source, tuple(opt._hyper), check_grads, guard)
     if key not in cache:
         names = list(compiled.graph.params)
         step = _train_step(compiled.step_function(keep),
                            optimizer_step(opt.source, opt.step_name), tuple(opt._hyper),
-                           list(compiled.graph.leaves), names, check_grads)
+                           list(compiled.graph.leaves), names, check_grads, guard)
         cache[key] = jit(functools.partial(_run, step))
     return cache[key]
 
@@ -231,7 +238,7 @@ def _run(step: Callable[..., tuple], params: dict, states: dict, consts: dict, d
 
 def _train_step(step_fn: Callable[..., tuple], update: Callable[..., tuple],
                 hyper: tuple[float, ...], leaf_names: list[str], param_names: list[str],
-                check_grads: bool) -> Callable[..., tuple]:
+                check_grads: bool, guard: bool) -> Callable[..., tuple]:
     """The pure step ``(carry, xs, consts) -> (carry, outputs)`` that the scan runs."""
 
     def step(carry: tuple, xs: tuple, consts: dict) -> tuple:
@@ -248,11 +255,14 @@ def _train_step(step_fn: Callable[..., tuple], update: Callable[..., tuple],
             res = update(theta, jnp.asarray(g, dtype=theta.dtype), *states[name], t, lr, *hyper)
             new_params[name], new_states[name] = res[0], tuple(res[1:])
         code, which = _verdict(jnp, loss, grads, new_params, param_names, check_grads)
-        ok = (code == 0) & ~failed
-        params = {n: jnp.where(ok, new_params[n], params[n]) for n in param_names}
-        states = {n: tuple(jnp.where(ok, a, b) for a, b in zip(new_states[n], states[n],
-                                                               strict=True))
-                  for n in param_names}
+        if guard:
+            ok = (code == 0) & ~failed
+            params = {n: jnp.where(ok, new_params[n], params[n]) for n in param_names}
+            states = {n: tuple(jnp.where(ok, a, b) for a, b in zip(new_states[n], states[n],
+                                                                   strict=True))
+                      for n in param_names}
+        else:
+            params, states = new_params, new_states
         code = jnp.where(failed, 0, code)
         return (params, states, failed | (code != 0)), (loss, code, which, kept)
 
