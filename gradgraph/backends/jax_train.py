@@ -9,9 +9,11 @@ more call. Per-step callbacks that only observe (``on_batch_end`` of a callback 
 ``on_batch_end`` hook makes each step its own call, so the hook can stop training or set
 parameters between steps as on numpy.
 
-Non-finite values: a step whose loss, gradient (for sign-based rules) or update is not
-finite is not applied, and every later step of the scan leaves the parameters as they
-are; the run stops and reports that step, as the numpy loop does.
+Non-finite values: every step reports whether its loss, gradient (for sign-based rules)
+or update is finite. The fast scan keeps no fallback; when a step was not finite, the
+group runs again from its start with one (that step and every later one leave the
+parameters as they were), and the run stops and reports that step, as the numpy loop
+does, with the last finite weights.
 """
 
 from __future__ import annotations
