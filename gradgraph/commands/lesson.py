@@ -11,6 +11,8 @@ import click
 from .common import CommandError, run_safely
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..lesson.model import Lesson
 
 DIR_OPTION = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
@@ -213,8 +215,10 @@ def scripted_answers(path: Path, lesson: Lesson, folder: Path | None) -> dict[st
     from ..lesson.answers import AnswerSheet, read_answers
     from ..lesson.catalog import catalog
 
-    others = [e.lesson for e in catalog(folder) if e.lesson is not None
-              and e.lesson.name != lesson.name] if _in_folder(lesson, folder) else []
+    def course() -> Iterator[Lesson]:  # loaded only if the sheet names other lessons
+        yield from (e.lesson for e in catalog(folder) if e.lesson is not None)
+
+    others = course() if _in_folder(lesson, folder) else ()
     sheet: AnswerSheet = read_answers(path, lesson, others)
     for warning in sheet.warnings:
         click.echo(f"warning: {warning}", err=True)

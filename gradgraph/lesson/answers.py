@@ -31,12 +31,16 @@ class AnswerSheet:
 def read_answers(path: Path, lesson: Lesson,
                  others: Iterable[Lesson] = ()) -> AnswerSheet:
     """``lesson``'s answers in ``path``; ``others`` are the other lessons of the course,
-    whose tables are checked too (and whose names are not mistaken for typos)."""
+    whose tables are checked too (and whose names are not mistaken for typos). ``others``
+    may be lazy (a generator): it is consumed only if the sheet has other tables."""
     text = read_capped(path, MAX_LESSON_BYTES, "answers file")
     data = parse_toml(text, path)
     lines = KeyLines(text)
-    ids = {other.name: _ids(other) for other in others}
-    ids[lesson.name] = _ids(lesson)
+    ids = {lesson.name: _ids(lesson)}
+    # The other lessons are read only when the sheet has their tables: loading the whole
+    # course checks every lesson's numbers, which a one-lesson sheet does not need.
+    if any(isinstance(v, dict) and k != lesson.name for k, v in data.items()):
+        ids.update({other.name: _ids(other) for other in others if other.name != lesson.name})
     own = data.get(lesson.name, data)
     if not isinstance(own, dict):
         raise LessonError(f"{path}: [{lesson.name}] must be a table of id = \"answer\"")

@@ -23,14 +23,13 @@ from ..fileio import atomic_write_text
 from . import markup
 from .blocks import Context, Math, step_blocks, values_table
 from .grading import expected
-from .html_blocks import (  # noqa: F401 - safe_svg: the tutor's drawing reads it here
+from .html_blocks import (
     block_html,
     equations_html,
     esc,
     formula_rows,
     math_html,
     prose,
-    safe_svg,
 )
 from .model import ExerciseStep, ExperimentStep, Lesson, Step, TrainStep
 

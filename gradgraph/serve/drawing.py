@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import RenderError
-from ..lesson.html_export import safe_svg
+from ..lesson.html_blocks import safe_svg
 from ..render import SHOW_ALL, find_dot, render, steps
 from ..render.output import INSTALL_HINT
 from .numbers import leaf_values

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from .. import mathml as mm
 from ..derive import derive
 from ..errors import GradgraphError
-from ..lesson import html_export as hx
+from ..lesson import html_blocks as hx
 from ..lesson import model as m
 from ..lesson.blocks import Context, Figure, Math, step_blocks, values_table
 from ..lesson.catalog import catalog, default_folder, lesson_files
