@@ -217,7 +217,11 @@ class PrimeFunction(_GradgraphFunction):
             raise sp.ArgumentIndexError(self, argindex)
         # Through a symbol: SymPy cannot differentiate with respect to b + w·x.
         t = sp.Dummy("t", real=True)
-        return sp.diff(prime_definition(self.spec, t), t).xreplace({t: self.args[0]})
+        second = sp.diff(prime_definition(self.spec, t), t)
+        # relu′ and abs′ are steps; their derivative, SymPy's DiracDelta, is 0 off the
+        # kink (the kernels' convention at it) and has no kernel the program could call.
+        second = second.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
+        return second.xreplace({t: self.args[0]})
 
     def elementary_form(self) -> sp.Expr:
         return _prime_elementary(self.spec, self.args[0])

@@ -127,3 +127,20 @@ def test_float32_kernels_stay_stable_far_out() -> None:
                 out = fn(far)
             assert out.dtype == np.float32 and np.all(np.isfinite(out))
     assert ops.SIGMA.backward(np.float32([60.0]))[0] > 0  # σ′ keeps its digits in float32
+
+
+# relu′ and abs′ are steps: differentiating them again gave SymPy's DiracDelta, which the
+# generated program cannot print, so C = relu'(w), or f'(w) with f(x) = relu(x), did not
+# compile (found by tests/test_user_op_properties.py). Away from the kink it is 0.
+@pytest.mark.parametrize("text", ["C = relu'(w)", "C = abs'(w)", "f(x) = relu(x)\nC = f'(w)",
+                                  "f(x) = abs(x)^2 + relu(x)\nC = f'(w)*w"])
+@pytest.mark.parametrize("w", [-0.7, 0.4])
+def test_primes_of_kinked_ops_differentiate_to_zero_off_the_kink(text: str, w: float) -> None:
+    from gradgraph.graph import Graph
+    g = Graph.from_text(text)
+    exact = ops.elementary(g.expand("C"))
+    at = {g["w"].symbol: sp.Rational(w)}
+    assert g.evaluate({"w": w})["C"] == pytest.approx(float(exact.xreplace(at)))
+    assert g.gradients({"w": w})["w"] == pytest.approx(
+        float(sp.diff(exact, g["w"].symbol).xreplace(at)))
+    assert not sp.diff(g["C"].expr, g["w"].symbol).has(sp.DiracDelta)
