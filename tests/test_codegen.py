@@ -62,13 +62,20 @@ def test_the_quick_printer_writes_what_the_printer_writes() -> None:
     names = [sp.Symbol(f"n{i}") for i in (0, 1, 2, 9, 10, 11, 100)]
     shapes = [lambda a, b, c: a, lambda a, b, c: a * b, lambda a, b, c: a + b,
               lambda a, b, c: a * b + c, lambda a, b, c: ops.SIGMA.func(a),
-              lambda a, b, c: ops.SIGMA.prime(a), lambda a, b, c: ops.TANH.func(b)]
+              lambda a, b, c: ops.SIGMA.prime(a), lambda a, b, c: ops.TANH.func(b),
+              lambda a, b, c: 1 - a, lambda a, b, c: 1 - a**2, lambda a, b, c: a * (1 - a),
+              lambda a, b, c: sp.Integer(1), lambda a, b, c: sp.Integer(-3)]
+    # The same shapes in other symbols, printed under the generator's names.
+    elements = {s: sp.Symbol(f"e_{s.name}", real=True) for s in names}
+    back = {v: k.name for k, v in elements.items()}
     quick = 0
     for a, b, c in itertools.permutations(names, 3):
         for shape in shapes:
             e = shape(a, b, c)
             got = _quick_print(e)
             assert got is None or got == printer.doprint(e), e
+            assert _quick_print(e.xreplace(elements), back) == got, e
             quick += got is not None
     assert quick == 7 * 6 * 5 * len(shapes)
     assert _quick_print(names[0] * (1 - names[1])) is None  # left to the printer
+    assert _quick_print(names[0], {}) is None  # a symbol without a name: the printer's
