@@ -7,108 +7,16 @@ by id; :func:`check_generated` refuses any source outside that vocabulary before
 
 from __future__ import annotations
 
-import re
-import types
 from collections import Counter
 
-import numpy as np
 import sympy as sp
 
 from . import ops
+from .codecheck import check_generated, compile_checked  # noqa: F401 - re-exported
 from .derive import Factor, adjoints, fused_consumer
 from .errors import GraphError
 from .graph import Graph, Node
-
-_LOCAL = re.compile(r"(n\d+l?|g\d+|t\d+|_m|_k_\w+|_reduce|_seed|numpy|"
-                    r"forward|program|step|step_keeping)")
-_ARRAY_ATTRS = frozenset({"T", "shape", "sum"})
-
-
-# The generator's own words besides node ids and kernels: Python keywords it writes,
-# and keyword-argument names (``.sum(axis=0)``). Anything else is refused.
-_WORDS = frozenset({"def", "return", "None", "True", "False", "axis", "keepdims"})
-# One scan: a number (consumed whole, so ``1e-5`` has no name ``e`` and ``1..real`` is a
-# number, then an attribute), or a dotted chain of names (``numpy.multiply.outer``,
-# ``n14.shape``), or the same chain hanging off something else (``(…).sum``).
-_TOKENS = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[jJ]?"
-                     r"|(\.?)([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
-# Characters the generator never writes: quotes, comments, line continuations, anything
-# outside ASCII (Python folds look-alike letters into ASCII names).
-_BAD = re.compile(r"['\"#\\]|[^\x00-\x7f]")
-
-
-def check_generated(source: str) -> str:
-    """``source`` if it uses only what the generator writes; else :class:`GraphError`.
-
-    The generator names nodes by id and prints numbers and registry kernels, so a name,
-    string or attribute outside that vocabulary can only come from a graph built by
-    hand (``Graph(nodes)`` with a symbol or id holding Python) and is never executed.
-    """
-    _check_words(source)
-    _compiled(source)
-    return source
-
-
-def compile_checked(source: str) -> types.CodeType:
-    """``source`` compiled, once :func:`check_generated`'s scan accepts it.
-
-    The scan is one regular-expression pass (linear, in C); Python's own compiler then
-    parses the source once. (An ``ast`` walk cost more than the rest of compiling a
-    long chain.)
-    """
-    _check_words(source)
-    return _compiled(source)
-
-
-def _compiled(source: str) -> types.CodeType:
-    try:
-        return compile(source, "<gradgraph>", "exec")
-    except SyntaxError:  # only a hand-made id or name can break the generator's syntax
-        raise GraphError("refusing to compile the graph: a node id or name is not plain "
-                         "(ids are n0, n1, …)") from None
-    except (RecursionError, MemoryError):  # a single formula too deep for the parser
-        raise GraphError("the graph is too deeply nested to compile (a formula of "
-                         "thousands of nested terms); split it into more nodes") from None
-
-
-def _check_words(source: str) -> None:
-    """Every name, attribute and character of ``source`` is one the generator writes.
-
-    Each distinct chain is judged once (a long program repeats its ids many times).
-    """
-    if _BAD.search(source):
-        raise GraphError("refusing to compile the graph: it holds a string, a comment "
-                         "or a character outside plain ASCII")
-    for dot, chain in dict.fromkeys(_TOKENS.findall(source)):  # first-seen order
-        if not chain:
-            continue  # a number
-        parts = chain.split(".")
-        root = ""
-        if not dot:
-            name = parts.pop(0)
-            if name not in _WORDS and not _LOCAL.fullmatch(name):
-                raise GraphError(f"refusing to compile the graph: it uses the name "
-                                 f"{name[:40]!r}, which is not a node id")
-            root = name
-        for k, attr in enumerate(parts):
-            # numpy.attr, numpy.ufunc.attr; an attribute of anything else is an array's.
-            kind = root if k == 0 and root == "numpy" else \
-                "numpy." if k == 1 and root == "numpy" else ""
-            if not _allowed_attribute(attr, kind, parts[0] if kind == "numpy." else ""):
-                raise GraphError(f"refusing to compile the graph: it uses the attribute "
-                                 f"{attr[:40]!r}")
-
-
-def _allowed_attribute(attr: str, root: str, root_text: str) -> bool:
-    """``root``: "numpy" (numpy.attr), "numpy." (numpy.name.attr) or anything else."""
-    if attr.startswith("_"):
-        return False
-    if root == "numpy":
-        target = getattr(np, attr, None)
-        return target is not None and not isinstance(target, types.ModuleType)
-    if root == "numpy.":  # numpy.multiply.outer
-        return isinstance(getattr(np, root_text, None), np.ufunc)
-    return attr in _ARRAY_ATTRS
+from .quick_print import quick_print
 
 
 class _Generator:
@@ -173,14 +81,14 @@ class _Generator:
     # forward ---------------------------------------------------------------------
 
     def code(self, e: sp.Expr) -> str:
-        quick = _quick_print(e, self.names)  # without building the renamed expression
+        quick = quick_print(e, self.names)  # without building the renamed expression
         return quick if quick is not None else self.doprint(e.xreplace(self.rename))
 
     def doprint(self, e: sp.Expr) -> str:
         """The printer's code for ``e``, printed once (both programs print each partial)."""
         out = self._printed.get(e)
         if out is None:
-            out = _quick_print(e)
+            out = quick_print(e)
             if out is None:
                 out = self.printer.doprint(e)
             self._printed[e] = out
@@ -422,80 +330,6 @@ class _Nodes(dict):
 
     def is_batched(self, name: str) -> bool:
         return name in self.batched or (name not in self and self.graph.is_batched(name))
-
-
-def _quick_print(e: sp.Expr, names: dict | None = None) -> str | None:
-    """The printer's text for the commonest shapes, without the printer; None otherwise.
-
-    A node id, an integer, ``σ(z)`` or ``σ′(z)`` of one, ``w*a``, ``a + b``,
-    ``w*a + b``, ``1 - a``, ``1 - a**2`` and ``a*(1 - a)``: SymPy orders symbols in a
-    product or sum by name, and the terms of a sum in lex order of their monomials,
-    which is what this writes (test_codegen compares it with the printer on every
-    shape). ``names`` maps symbols to the names to print (the generator's element
-    symbols to node ids, without building the renamed expression); a symbol it lacks
-    leaves ``e`` to the printer.
-    """
-    try:
-        return _quick(e, names)
-    except KeyError:
-        return None
-
-
-def _quick(e: sp.Expr, names: dict | None) -> str | None:
-    def name(x: sp.Symbol) -> str:
-        return x.name if names is None else names[x]
-
-    if e.is_Symbol:
-        return name(e)
-    if e.is_Integer:
-        return str(e.p)
-    args = e.args
-    if isinstance(e, ops.OpFunction | ops.PrimeFunction):
-        if args[0].is_Symbol and not e.spec.user_defined:
-            tail = "_prime" if isinstance(e, ops.PrimeFunction) else ""
-            return f"_k_{e.spec.name}{tail}({name(args[0])})"
-        return None
-    if len(args) != 2:
-        return None
-    if e.is_Mul:
-        if args[0].is_Symbol and args[1].is_Symbol:
-            return "*".join(sorted((name(args[0]), name(args[1]))))
-        if args[0].is_Symbol and _one_minus(args[1]) == (args[0], 1):
-            x = name(args[0])
-            return f"{x}*(1 - {x})"  # σ′ from σ's output: a(1 − a)
-        return None
-    if not e.is_Add:
-        return None
-    if args[0].is_Symbol and args[1].is_Symbol:
-        return " + ".join(sorted((name(args[0]), name(args[1]))))
-    minus = _one_minus(e)
-    if minus is not None:
-        return f"1 - {name(minus[0])}" + ("**2" if minus[1] == 2 else "")
-    product, single = (args if args[1].is_Symbol else args[::-1])
-    if single.is_Symbol and product.is_Mul and len(product.args) == 2 \
-            and all(a.is_Symbol for a in product.args):
-        factors = sorted(name(a) for a in product.args)
-        single_name = name(single)
-        # Lex order of the monomials: the term holding the first name comes first.
-        if single_name < factors[0]:
-            return f"{single_name} + {factors[0]}*{factors[1]}"
-        return f"{factors[0]}*{factors[1]} + {single_name}"
-    return None
-
-
-def _one_minus(e: sp.Expr) -> tuple[sp.Symbol, int] | None:
-    """(x, 1) for ``1 - x``, (x, 2) for ``1 - x**2`` (tanh′ from tanh's output); else None."""
-    if not e.is_Add or len(e.args) != 2 or sp.S.One not in e.args:
-        return None
-    other = e.args[1] if e.args[0] is sp.S.One else e.args[0]
-    if not (other.is_Mul and len(other.args) == 2 and other.args[0] is sp.S.NegativeOne):
-        return None
-    x = other.args[1]
-    if x.is_Symbol:
-        return x, 1
-    if x.is_Pow and x.base.is_Symbol and x.exp == 2:
-        return x.base, 2
-    return None
 
 
 def _may_share(exprs: list[sp.Expr]) -> bool:

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .codegen import SUM_CHUNK, _Generator, check_generated, compile_checked  # noqa: F401
+from .codecheck import check_generated, compile_checked  # noqa: F401 - public here too
+from .codegen import _Generator
 from .errors import ValueInputError
 from .graph import Graph, Node
 

@@ -1,4 +1,4 @@
-"""The generated-code whitelist (codegen.check_generated): what it lets through, what not.
+"""The generated-code whitelist (codecheck.check_generated): what it lets through, what not.
 
 It is one linear scan of the source; these cases are the ways Python could be smuggled
 into a generated program through a hand-made graph's ids or symbols.
@@ -10,7 +10,7 @@ import pytest
 
 import gradgraph as gg
 from gradgraph import examples
-from gradgraph.codegen import check_generated, compile_checked
+from gradgraph.codecheck import check_generated, compile_checked
 from gradgraph.errors import GraphError
 
 
@@ -56,7 +56,7 @@ def test_the_quick_printer_writes_what_the_printer_writes() -> None:
     import sympy as sp
 
     from gradgraph import ops
-    from gradgraph.codegen import _quick_print
+    from gradgraph.quick_print import quick_print as _quick_print
 
     printer = ops.KernelPrinter()
     names = [sp.Symbol(f"n{i}") for i in (0, 1, 2, 9, 10, 11, 100)]
