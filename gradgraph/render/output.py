@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,45 +112,18 @@ class Oversize:
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder and os.replace.
 
-    A reader never sees half a diagram, and a failure leaves the old file in place.
+    A reader never sees half a diagram, and a failure leaves the old file in place. The
+    one atomic write of :mod:`gradgraph.fileio` (its recognisable temp names, stale-temp
+    cleanup and permissions), with its error as a :class:`RenderError`.
     """
+    from ..fileio import OutputPathError, atomic_write_bytes
+
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise RenderError(f"cannot write '{target}': {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; a diagram is for sharing
-        os.replace(tmp, target)
-    except OSError as e:
-        _remove_quietly(tmp)
-        raise RenderError(f"cannot write '{target}': {e.strerror}") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
+        atomic_write_bytes(target, data)
+    except OutputPathError as e:
+        raise RenderError(str(e)) from None
     return target
-
-
-def _file_mode(target: Path) -> int:
-    """The mode ``open()`` would give: the old file's, else 0666 less the umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 @dataclass(frozen=True, repr=False)
