@@ -644,3 +644,72 @@ def test_train_update_module_is_gone():
 
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("gradgraph.train.update")
+
+
+# --------------------------------------------------------------------------------------
+# update(out=): the in-place twin of the generated program, double-buffered
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_update_into_out_is_bit_for_bit_the_new_array_update(case, dtype):
+    make, _ = CASES[case]
+    rng = np.random.default_rng(1)
+    a, b = make(), make()
+    pa = rng.normal(size=(4, 3)).astype(dtype)
+    pb, spare = pa.copy(), np.empty_like(pa)
+    a.prepare({"w": pa})
+    b.prepare({"w": pb})
+    for k in range(6):
+        g = rng.normal(size=pa.shape).astype(dtype) * (k % 3 != 1)  # zeros: 0/0 guard
+        pa = a.update({"w": pa}, {"w": g})["w"]
+        new = b.update({"w": pb}, {"w": g}, out={"w": spare})["w"]
+        assert new is spare
+        pb, spare = new, pb
+        np.testing.assert_array_equal(pa, pb)
+        for s in a.state["w"]:
+            np.testing.assert_array_equal(a.state["w"][s], b.state["w"][s])
+            assert b.state["w"][s].dtype == dtype
+
+
+def test_update_into_out_reuses_two_sets_of_state_arrays_and_keeps_one_step_of_fallback():
+    opt = optim.Adam(lr=0.1)
+    w, spare = np.ones(3), np.empty(3)
+    opt.prepare({"w": w})
+    first = opt.state["w"]
+    w2 = opt.update({"w": w}, {"w": np.ones(3)}, out={"w": spare})["w"]
+    second = opt.state["w"]
+    kept = {k: v.copy() for k, v in second.items()}
+    opt.update({"w": w2}, {"w": np.ones(3)}, out={"w": w})
+    third = opt.state["w"]
+    # Step 3 wrote into step 1's arrays; step 2's (the fallback) are untouched.
+    assert all(third[k] is first[k] for k in first)
+    for k, v in kept.items():
+        np.testing.assert_array_equal(second[k], v)
+
+
+def test_update_into_out_after_the_fallback_was_put_back_does_not_overwrite_its_input():
+    ref, opt = optim.Adam(lr=0.1), optim.Adam(lr=0.1)
+    w, spare = np.ones(3), np.empty(3)
+    opt.prepare({"w": w})
+    ref.prepare({"w": w.copy()})
+    old = opt.state["w"]
+    opt.update({"w": w}, {"w": np.ones(3)}, out={"w": spare})
+    opt.state["w"] = old  # as the training loop does after a non-finite step
+    opt.iterations -= 1
+    got = opt.update({"w": w}, {"w": np.ones(3)}, out={"w": spare})["w"]
+    want = ref.update({"w": w.copy()}, {"w": np.ones(3)})["w"]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(opt.state["w"]["m"], ref.state["w"]["m"])
+
+
+@pytest.mark.parametrize("name", sorted(optim._REGISTRY))
+def test_inplace_source_only_calls_numpy_with_out(name):
+    src = optim.get(name).inplace_source
+    tree = ast.parse(src)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    assert calls
+    for call in calls:
+        fn = ast.unparse(call.func)
+        assert fn.startswith("numpy.") or fn == "_safe_div_into", fn
+    # no array arithmetic left outside the ufunc calls: only scalar operands' own maths
+    assert "=" in src and " = numpy" not in src

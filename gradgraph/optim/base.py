@@ -12,6 +12,7 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from ..errors import TrainingError
 from .codegen import _compile, _Rule
 from .display import _eq_latex, _eq_text
+from .inplace import compile_inplace
 from .schedules import Schedule, _check_schedule
 from .validate import _count, _positive
 
@@ -46,7 +47,13 @@ class Optimizer:
         self.source, self._step_fn = _compile(self._rule, self.step_name)
         self._hyper = [value for _, value in self._rule.hyper]
         self._state_names = [s.name for s, _ in self._rule.state]
+        # The same program with every array result written into buffers (update(out=)).
+        self.inplace_source, self._n_scratch, self._into_fn = compile_inplace(
+            self.source, self.step_name, len(self._state_names))
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        # Per parameter: the state arrays update(out=) writes next, and scratch arrays.
+        self._spare: dict[str, list[np.ndarray]] = {}
+        self._scratch: dict[str, list[np.ndarray]] = {}
         self.iterations = 0
 
     # -- to be provided by subclasses -------------------------------------------------
@@ -79,6 +86,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget all per-parameter state and the step count."""
         self.state = {}
+        self._spare, self._scratch = {}, {}
         self.iterations = 0
 
     def lr_at(self, t: int) -> float:
@@ -119,13 +127,17 @@ class Optimizer:
         The hot-loop form of :meth:`step`: no checks beyond :meth:`prepare`'s, nothing
         written into ``params``; non-finite values are the caller's to detect (as step()
         does), and numpy's overflow warnings the caller's ``np.errstate`` to silence.
-        Returns the new values (written into the ``out`` arrays when given, else new
-        arrays); each parameter's state dict is replaced by a new one, so the dict it
-        replaces stays valid as a fallback.
+        Returns the new values, each parameter's state dict replaced by a new one.
+
+        Without ``out``, the results are new arrays and the replaced state dicts stay
+        valid for good. With ``out`` (arrays like ``params``, none of them one of
+        ``params``), the new values are written into ``out`` and the new state into the
+        arrays of the dict replaced the update before: nothing is allocated, the same
+        values come out bit for bit, and the dict this update replaces stays valid until
+        the next update with ``out`` (a double buffer: one step of fallback).
         """
         t = self.iterations + 1
         lr = self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
-        fn, hyper, names = self._step_fn, self._hyper, self._state_names
         new: dict[str, np.ndarray] = {}
         for name, theta in params.items():
             state = self.state.get(name)
@@ -133,16 +145,45 @@ class Optimizer:
                 raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
             # The state and the result follow the parameter's dtype, not the gradient's.
             g = np.asarray(grads[name], dtype=theta.dtype)
-            res = fn(theta, g, *[state[s] for s in names], t, lr, *hyper)
             if out is None:
-                new[name] = res[0]
+                new[name] = self._new_arrays(name, theta, g, state, t, lr)
             else:
-                new[name] = out[name]
-                np.copyto(out[name], res[0], casting="same_kind")
-            if names:
-                self.state[name] = dict(zip(names, res[1:], strict=True))
+                new[name] = self._into(name, theta, g, state, out[name], t, lr)
         self.iterations = t
         return new
+
+    def _new_arrays(self, name: str, theta: np.ndarray, g: np.ndarray,
+                    state: dict[str, np.ndarray], t: int, lr: float) -> np.ndarray:
+        names = self._state_names
+        res = self._step_fn(theta, g, *[state[s] for s in names], t, lr, *self._hyper)
+        if names:
+            self.state[name] = dict(zip(names, res[1:], strict=True))
+        return res[0]
+
+    def _into(self, name: str, theta: np.ndarray, g: np.ndarray,
+              state: dict[str, np.ndarray], out: np.ndarray, t: int, lr: float
+              ) -> np.ndarray:
+        names = self._state_names
+        current = [state[s] for s in names]
+        spare = self._buffers(self._spare, name, theta, len(names), avoid=current)
+        scratch = self._buffers(self._scratch, name, theta, self._n_scratch, avoid=())
+        self._into_fn(theta, g, *current, t, lr, *self._hyper, out, *spare, *scratch)
+        if names:
+            self.state[name] = dict(zip(names, spare, strict=True))
+            self._spare[name] = current
+        return out
+
+    @staticmethod
+    def _buffers(pool: dict[str, list[np.ndarray]], name: str, theta: np.ndarray, n: int,
+                 avoid: Any) -> list[np.ndarray]:
+        """``pool[name]``, made anew when missing, not like ``theta`` or sharing an array
+        with ``avoid`` (state put back after a failed step is the spare as well)."""
+        bufs = pool.get(name)
+        if bufs is None or len(bufs) != n or any(
+                b.shape != theta.shape or b.dtype != theta.dtype
+                or any(b is a for a in avoid) for b in bufs):
+            bufs = pool[name] = [np.empty_like(theta) for _ in range(n)]
+        return bufs
 
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
         """Apply one update to every array in ``params``, in place.
