@@ -407,3 +407,13 @@ def test_display_rules_read_the_same_in_mathml(e: sp.Expr) -> None:
 
 def test_an_indexed_long_name_is_a_subscript() -> None:
     assert M.name_mathml("mask_i") == '<msub><mi mathvariant="normal">mask</mi><mi>i</mi></msub>'
+
+
+def test_an_exported_lesson_breaks_a_long_sum_of_paths_into_rows() -> None:
+    from gradgraph.lesson.html_blocks import equations_html
+
+    d = gg.derive(gg.Graph.from_text(FAN), "C", "w")
+    rows = M.derivation_rows(d)
+    html = equations_html(rows, str(d).splitlines())
+    assert html.count("<tr>") == sum(len(r.lines) or 1 for r in rows) == 10
+    assert html.count('<td class="rel">=</td>') == 2  # one relation where each side starts

@@ -103,10 +103,18 @@ def _math(inner: str, text: str) -> str:
 
 
 def _math_row(row: mm.Row) -> str:
+    """One equation; a long sum of paths as several rows, broken where the Unicode breaks
+    it (the left side on the first, the note on the last)."""
     lhs = _math(row.lhs, row.lhs_text) if row.lhs else ""
     note = f"↻ reuses {_math(row.note, row.note_text)}" if row.note else esc(row.note_text)
-    return (f'<tr><td class="lhs">{lhs}</td><td class="rel">=</td><td class="rhs">'
-            f'{_math(row.rhs, row.rhs_text)}</td><td class="comment">{note}</td></tr>')
+    lines = row.lines or (("=", row.rhs, row.rhs_text),)
+    out = []
+    for k, (rel, rhs, text) in enumerate(lines):
+        last = k == len(lines) - 1
+        out.append(f'<tr><td class="lhs">{lhs if k == 0 else ""}</td><td class="rel">'
+                   f'{esc(rel)}</td><td class="rhs">{_math(rhs, text)}</td>'
+                   f'<td class="comment">{note if last else ""}</td></tr>')
+    return "".join(out)
 
 
 def equations_html(rows: Sequence[mm.Row | str], text: Sequence[str], latex: str = "") -> str:
