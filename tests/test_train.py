@@ -566,3 +566,44 @@ def test_history_plot(digits, tmp_path) -> None:  # noqa: ANN001
         plot_history(h, tmp_path / "h.jpg")
     with pytest.raises(GradgraphError, match="no epochs"):
         plot_history(History(), tmp_path / "e.png")
+
+
+def test_steps_write_into_two_sets_of_arrays_and_allocate_none() -> None:
+    g, data = identity_problem(12)
+    seen: dict[str, set[int]] = {"W": set(), "b": set(), "state": set()}
+    keep = []  # hold every array seen, so that no id is reused by a new one
+
+    class Watch(Callback):
+        def on_batch_end(self, step: int, logs: dict) -> None:
+            for name, arr in self.trainer.params.items():
+                seen[name].add(id(arr))
+                keep.append(arr)
+            for arrays in self.trainer.optimizer.state.values():
+                seen["state"].update(id(a) for a in arrays.values())
+                keep.extend(arrays.values())
+
+    params = {"W": np.ones((1, 1)), "b": np.zeros(1)}
+    fit(g, params, data, optim.Adam(lr=1e-3), 3, 2, seed=0, metrics=(), callbacks=[Watch()])
+    assert len(keep) > 30
+    assert len(seen["W"]) == len(seen["b"]) == 2  # the caller's array and one spare
+    assert len(seen["state"]) == 2 * 2 * 2  # m and v of W and b, two of each
+
+
+@pytest.mark.parametrize("opt", [optim.SGD(lr=1e6), optim.Momentum(lr=1e5),
+                                 optim.Nesterov(lr=1e5)], ids=["sgd", "momentum", "nesterov"])
+def test_non_finite_keeps_the_last_good_parameters_with_any_optimizer(digits, opt) -> None:  # noqa: ANN001
+    g, init, data = diverging(digits)
+    params = {k: v.copy() for k, v in init.items()}
+    h = fit(g, params, data, fresh(opt), 5, BATCH, seed=0)
+    s = h.stopped
+    assert s is not None and all(np.all(np.isfinite(v)) for v in params.values())
+
+    class StopAt(Callback):
+        def on_batch_end(self, step: int, logs: dict) -> bool:
+            return step == s.step - 1
+
+    again = {k: v.copy() for k, v in init.items()}
+    if s.step > 1:
+        fit(g, again, data, fresh(opt), 5, BATCH, seed=0, callbacks=[StopAt()])
+    for k in params:
+        np.testing.assert_array_equal(params[k], again[k])

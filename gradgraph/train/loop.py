@@ -88,6 +88,7 @@ class Trainer:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.step_count = 0
+        self._next: dict[str, np.ndarray] = {}  # what the next update writes into
 
     # --- setup ----------------------------------------------------------------------
 
@@ -225,6 +226,7 @@ class Trainer:
         opt = self.optimizer
         states = opt.state
         params = self.params
+        spare = self._spare(params)
         previous: tuple[dict, dict, Mapping] | None = None
         for b, (start, stop) in enumerate(self.bounds):
             size = stop - start
@@ -233,10 +235,12 @@ class Trainer:
                 self._fail(epoch, previous, grads)
                 return True
             self.step_count += 1
-            # Double buffer: update() returns new arrays and new state dicts, so the
-            # dicts held here stay the last good values (the fallback) at no copying cost.
+            # Double buffer: update() writes into the spare arrays (and the optimizer's
+            # spare state), so the arrays held here stay the last good values (the
+            # fallback) until the next update, at no copying or allocation cost.
             previous = (params, dict(states), grads)
-            params = opt.update(params, grads)
+            params, self._next = opt.update(params, grads, out=spare), params
+            spare = self._next
             work.update(params)
             seen += size
             totals[0] += loss * size
@@ -245,6 +249,7 @@ class Trainer:
             if batch_hooks:
                 self._batch_end(batch_hooks, epoch, b, loss, size, kept)
                 params = self.params  # a hook may have set new parameters
+                spare = self._spare(params)
             if self.stop_training:
                 break
         if not _finite(self.params):
@@ -253,6 +258,18 @@ class Trainer:
             return True
         self._sync()
         return self._end_epoch(epoch, totals, seen)
+
+    def _spare(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Arrays for the next update to write into: last step's spare where it fits and
+        is not the parameter itself, else (first step, after set_params) a new one."""
+        spare = {}  # a new dict: the last one is also the fallback's
+        for name, theta in params.items():
+            buf = self._next.get(name)
+            if buf is None or buf is theta or buf.shape != theta.shape \
+                    or buf.dtype != theta.dtype:
+                buf = np.empty_like(theta)
+            spare[name] = buf
+        return spare
 
     def _gradients(self, epoch: int, b: int, data: Mapping[str, np.ndarray], start: int,
                    stop: int, keep: tuple[str, ...]
