@@ -51,9 +51,9 @@ class Optimizer:
         self.inplace_source, self._n_scratch, self._into_fn = compile_inplace(
             self.source, self.step_name, len(self._state_names))
         self.state: dict[str, dict[str, np.ndarray]] = {}
-        # Per parameter: the state arrays update(out=) writes next, and scratch arrays.
-        self._spare: dict[str, list[np.ndarray]] = {}
-        self._scratch: dict[str, list[np.ndarray]] = {}
+        # Per parameter: the state arrays update(out=) writes next, scratch arrays, and
+        # the dtype and shape they were made for.
+        self._buffers: dict[str, tuple] = {}
         self.iterations = 0
 
     # -- to be provided by subclasses -------------------------------------------------
@@ -86,7 +86,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget all per-parameter state and the step count."""
         self.state = {}
-        self._spare, self._scratch = {}, {}
+        self._buffers = {}
         self.iterations = 0
 
     def lr_at(self, t: int) -> float:
@@ -139,51 +139,42 @@ class Optimizer:
         t = self.iterations + 1
         lr = self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
         new: dict[str, np.ndarray] = {}
+        names, hyper = self._state_names, self._hyper
         for name, theta in params.items():
             state = self.state.get(name)
             if state is None:
                 raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
             # The state and the result follow the parameter's dtype, not the gradient's.
-            g = np.asarray(grads[name], dtype=theta.dtype)
+            g = grads[name]
+            if type(g) is not np.ndarray or g.dtype != theta.dtype:
+                g = np.asarray(g, dtype=theta.dtype)
+            current = [state[s] for s in names] if names else []
             if out is None:
-                new[name] = self._new_arrays(name, theta, g, state, t, lr)
-            else:
-                new[name] = self._into(name, theta, g, state, out[name], t, lr)
+                res = self._step_fn(theta, g, *current, t, lr, *hyper)
+                new[name] = res[0]
+                if names:
+                    self.state[name] = dict(zip(names, res[1:], strict=True))
+                continue
+            new[name] = dest = out[name]
+            buffers = self._buffers.get(name)
+            if buffers is None or buffers[-1] != theta.shape or buffers[-2] != theta.dtype \
+                    or (names and buffers[0] is current[0]):
+                buffers = self._new_buffers(name, theta, len(names))
+            self._into_fn(theta, g, *current, t, lr, *hyper, dest, *buffers[:-2])
+            if names:
+                spare = buffers[:len(names)]
+                self.state[name] = dict(zip(names, spare, strict=True))
+                self._buffers[name] = (*current, *buffers[len(names):])
         self.iterations = t
         return new
 
-    def _new_arrays(self, name: str, theta: np.ndarray, g: np.ndarray,
-                    state: dict[str, np.ndarray], t: int, lr: float) -> np.ndarray:
-        names = self._state_names
-        res = self._step_fn(theta, g, *[state[s] for s in names], t, lr, *self._hyper)
-        if names:
-            self.state[name] = dict(zip(names, res[1:], strict=True))
-        return res[0]
-
-    def _into(self, name: str, theta: np.ndarray, g: np.ndarray,
-              state: dict[str, np.ndarray], out: np.ndarray, t: int, lr: float
-              ) -> np.ndarray:
-        names = self._state_names
-        current = [state[s] for s in names]
-        spare = self._buffers(self._spare, name, theta, len(names), avoid=current)
-        scratch = self._buffers(self._scratch, name, theta, self._n_scratch, avoid=())
-        self._into_fn(theta, g, *current, t, lr, *self._hyper, out, *spare, *scratch)
-        if names:
-            self.state[name] = dict(zip(names, spare, strict=True))
-            self._spare[name] = current
-        return out
-
-    @staticmethod
-    def _buffers(pool: dict[str, list[np.ndarray]], name: str, theta: np.ndarray, n: int,
-                 avoid: Any) -> list[np.ndarray]:
-        """``pool[name]``, made anew when missing, not like ``theta`` or sharing an array
-        with ``avoid`` (state put back after a failed step is the spare as well)."""
-        bufs = pool.get(name)
-        if bufs is None or len(bufs) != n or any(
-                b.shape != theta.shape or b.dtype != theta.dtype
-                or any(b is a for a in avoid) for b in bufs):
-            bufs = pool[name] = [np.empty_like(theta) for _ in range(n)]
-        return bufs
+    def _new_buffers(self, name: str, theta: np.ndarray, n_state: int) -> tuple:
+        """``(*spare state, *scratch, dtype, shape)`` of ``name``: the arrays update(out=)
+        writes into. Made anew when missing, not like ``theta``, or holding the current
+        state itself (state put back after a failed step is the spare as well)."""
+        arrays = [np.empty_like(theta) for _ in range(n_state + self._n_scratch)]
+        self._buffers[name] = (*arrays, theta.dtype, theta.shape)
+        return self._buffers[name]
 
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
         """Apply one update to every array in ``params``, in place.
