@@ -179,6 +179,11 @@ class ExprParser:
         if (tok.text in _MAX_MIN and tok.text not in self.user_ops and nxt.kind == "OP"
                 and nxt.text == "(" and not nxt.space_before):
             return _max_min(tok.text, *self.call_arguments(2, tok.text))
+        if (tok.text == "sign" and tok.text not in self.user_ops and tok.text not in self.names
+                and nxt.kind == "OP" and nxt.text == "(" and not nxt.space_before):
+            # Derivations show abs′ as sign(w) (its partial); read back as shown, it is
+            # abs′ (sign, 0 at 0), so a copied derivation checks and evaluates.
+            return self.applied(ops.ABS, tok, prime=True)
         if nxt.kind == "PRIME":
             self.take()
             spec = self.op_for(tok)

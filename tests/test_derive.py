@@ -237,3 +237,23 @@ def test_random_edge_partials_are_exactly_sympys(text: str) -> None:
         for parent in node.parents:
             assert sp.srepr(local_partial(g, node.name, parent)) == \
                 sp.srepr(_slow_partial(g, node.name, parent))
+
+
+# abs′ is shown as sign(w) (∂a/∂w of a = abs(w)); the checker and the parser refused the
+# derivation as shown ("unknown function 'sign'"). Found by test_user_op_properties.py.
+@pytest.mark.parametrize("text", ["a = abs(w)\nC = a*w", "f(x) = x\nv0 = f(abs(w))\nC = v0 + w*v0"])
+def test_a_derivation_with_sign_reads_back_as_shown(text: str) -> None:
+    import gradgraph as gg
+
+    g = Graph.from_text(text)
+    shown = str(derive(g, wrt="w").expanded)
+    assert "sign(" in shown
+    assert gg.check(g, "dC/dw", shown).correct is True
+    h = Graph.from_text(f"{text}\nD = {shown}")
+    for w in (-0.8, 0.6):
+        assert h.evaluate({"w": w})["D"] == pytest.approx(g.gradients({"w": w})["w"])
+
+
+def test_sign_stays_a_name_where_it_is_one() -> None:
+    g = Graph.from_text("sign(x) = -x\nC = sign(w)")
+    assert g.evaluate({"w": 0.5})["C"] == -0.5
