@@ -64,6 +64,25 @@ TRAPS = [
     ("C = t*log(x)", "dC/dt", "log(abs(x))", False),
     ("C = t*log(p*q)", "dC/dt", "log(p) + log(q)", False),
     ("C = t*abs(x)", "dC/dt", "x", False),
+    # --- the answer's domain as typed (SymPy cancels what the learner wrote) ----------
+    (W, "dC/dw", "x*sqrt(500-x)/sqrt(500-x)", False),  # undefined for x > 500
+    (W, "dC/dw", "x*sqrt(-x)/sqrt(-x)", False),  # undefined for x > 0
+    (T, "dC/dt", "sqrt(x)*sqrt(x)", False),  # sqrt(x)^2 for x: undefined for x < 0
+    (T, "dC/dt", "x*log(x)/log(x)", False),  # log of a negative number for x < 0
+    ("C = t*log(x^2)/2", "dC/dt", "log(x)", False),  # 2 log vs log of a square, x < 0
+    (T, "dC/dt", "x*(x - 700)^0.5/(x - 700)^0.5", False),  # a fractional power
+    (W, "dC/dw", "x*relu(x)/relu(x)", False),  # 1/0 for every x < 0: positive measure
+    (W, "dC/dw", "x*sqrt(2000 - x)/sqrt(2000 - x)", False),  # past the magnitudes
+    ("C = w*x*y", "dC/dw", "x*y*log(x*y)/log(x*y)", False),  # where x·y < 0
+    ("f(u) = sqrt(u); C = w*x", "dC/dw", "x*f(-x)/f(-x)", False),  # in a user op
+    ("z = w*x + b; a = relu(z); C = a", "dC/dw", "x*relu'(z)*sqrt(z)/sqrt(z)", False),
+    (W, "dC/dw", "x*abs(x - 600)/abs(x - 600)", True),  # one hole, at 600: a note
+    ("C = t*y + x", "dC/dt", "x*y/x", True),  # x/x·y: one hole, x = 0: a note
+    (W, "dC/dw", "x*(x - 3)/(x - 3)", True),  # a note
+    ("C = t*sqrt(x)", "dC/dt", "sqrt(x)*sqrt(x)/sqrt(x)", True),  # the truth's own √
+    ("C = t*relu(x)", "dC/dt", "relu(x)*sqrt(abs(x))/sqrt(abs(x))", True),  # |x| ≥ 0
+    (W, "dC/dw", "x*(x^2 + 1)/(x^2 + 1)", True),  # never vanishes: no note
+    (SIGMA, "dC/dz", "sigma(z)*(1 + exp(-z))*exp(-z)/(1 + exp(-z))^2", True),
     # --- cancelling terms, right ------------------------------------------------------
     (W, "dC/dw", "x + (x - x)", True),
     (W, "dC/dw", "(x + 1)^2 - x^2 - x - 1", True),

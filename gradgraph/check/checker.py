@@ -31,6 +31,7 @@ from .question import (
     split_answer,
 )
 from .result import CheckResult, FactorCheck, from_plain, reveal_texts, to_plain
+from .typed import boundaries, conditions, domain_report, typed_answer
 
 DEFAULT_DEADLINE = 3.0
 DEFAULT_MEMORY_MB = 1024
@@ -95,13 +96,16 @@ class Checker:
         (of, wrt), rhs, offset = split_answer(
             question, answer, lambda text: parse_question(self.graph, text), show_pair)
         expr = parse_answer(self.graph, rhs, offset)
+        typed = typed_answer(self.graph, rhs, offset)  # as typed: nothing cancelled
         d = self._derivation((of, wrt), lambda: question_derivation(self.graph, of, wrt))
         echo = echo_unicode(rhs)
 
         def work(start: float) -> CheckResult:
-            prep = Prepared.build(self.graph, of, wrt, self.limits, self.seed, [expr], d,
-                                  self._kinks_until(start))
-            return self._verdict(prep, expr, echo, start)
+            conds = conditions(typed) if typed is not None else []
+            edges = boundaries(self.graph, conds)  # straddled like the answer's kinks
+            prep = Prepared.build(self.graph, of, wrt, self.limits, self.seed,
+                                  [expr, *edges], d, self._kinks_until(start))
+            return self._verdict(prep, expr, echo, start, typed=conds)
 
         return self._run(work, partial_unicode(of, wrt), echo, d)
 
@@ -153,8 +157,15 @@ class Checker:
         return from_plain(data, d)
 
     def _verdict(self, prep: Prepared, expr: sp.Expr, echo: str, start: float,
-                 notes: Sequence[str] = ()) -> CheckResult:
-        return result(prep, echo, judge(prep, expr, self.deadline, start), notes)
+                 notes: Sequence[str] = (), typed: Sequence[Any] = ()) -> CheckResult:
+        """The verdict; ``typed``: the answer's conditions as typed (its domain)."""
+        report = judge(prep, expr, self.deadline, start)
+        if typed and (report["status"] == "equal" or report["exact"]):
+            try:  # only a right-looking answer is held to the domain it was typed with
+                report["typed_domain"] = domain_report(prep, list(typed))
+            except Exception:  # noqa: BLE001 - no conditions read: the verdict stands
+                report["typed_domain"] = None
+        return result(prep, echo, report, notes)
 
     def _index_problem(self, prep: Prepared, echo: str, problem: IndexProblem,
                        start: float) -> CheckResult:

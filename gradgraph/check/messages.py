@@ -53,6 +53,9 @@ def result(prep: Prepared, echo: str, report: Mapping[str, Any],
     (about the answer's indices), said first when the answer is wrong."""
     status, exact = report["status"], report["exact"]
     factors = tuple(FactorCheck(**f) for f in report["factors"])
+    typed = report.get("typed_domain") or {}
+    if "index" in typed:
+        return _undefined_as_typed(prep, echo, report, typed, list(notes))
     if status == "equal" and report.get("constant") is not None:
         return _near_miss(prep, echo, report, list(notes))
     if status == "equal" or (status == "differ" and exact):
@@ -60,6 +63,8 @@ def result(prep: Prepared, echo: str, report: Mapping[str, Any],
         proved = bool(report["proved"])
         tail = "" if proved else \
             f" (equal at {report['defined']} points; SymPy could not prove it)"
+        if typed.get("note"):
+            tail += f" {typed['note']}"
         return CheckResult(True, f"✓ correct: {prep.question} = {echo}{tail}", prep.question,
                            echo, "equal", None, _all_ok(prep, factors), prep.derivation,
                            proved, report["defined"])
@@ -71,6 +76,21 @@ def result(prep: Prepared, echo: str, report: Mapping[str, Any],
         why = "the two sides agree algebraically but are defined at different points"
         return undecided(prep, echo, "domain", why, _limits_fix(prep))
     return _wrong(prep, echo, report, factors, list(notes))
+
+
+def _undefined_as_typed(prep: Prepared, echo: str, report: Mapping[str, Any],
+                        typed: Mapping[str, Any], notes: list[str]) -> CheckResult:
+    """Not equal: the answer as typed is undefined on a set of positive measure where
+    the true value is defined (SymPy cancelled what made it so)."""
+    example = _counterexample(prep, typed["index"], None, typed["truth"])
+    assert example is not None
+    at = example["at"]
+    names = [n for n in typed.get("names", ()) if n in at] or list(at)
+    where = ", ".join(f"{unicode_name(k)} = {leaf_number(at[k])}" for k in names[:MAX_SHOWN])
+    said = f"Your answer is not defined at {where} ({typed['why']}), where " \
+           f"{prep.question} = {leaf_number(typed['truth'])}."
+    return not_equal(prep, echo, [*notes, said], "domain differs", counterexample=example,
+                     points=report["defined"], codes=("WRONG-VALUE",))
 
 
 def _limits_fix(prep: Prepared) -> Fix | None:

@@ -1,0 +1,74 @@
+"""The answer's domain as typed (issue #11, item 5): SymPy cancels √(500 − x)/√(500 − x)
+when the answer is built, but as typed it is undefined for every x > 500, where the
+true value is defined. Such an answer is not "correct"; one undefined only at isolated
+points (a denominator's roots) stays correct, with a note.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gradgraph.check import Checker
+from gradgraph.check.typed import conditions, typed_answer
+
+W = "C = w*x"
+
+
+@pytest.fixture(scope="module")
+def w() -> Checker:
+    return Checker(W)
+
+
+def test_a_cancelled_square_root_is_not_correct(w: Checker) -> None:
+    r = w.check("dC/dw", "x*sqrt(500-x)/sqrt(500-x)")
+    assert r.correct is False, r.message
+    assert "not defined" in r.message and "√ of a negative number" in r.message
+    at = r.counterexample["at"]["x"]
+    assert at > 500
+    assert r.counterexample["yours"] is None
+    assert r.counterexample["expected"] == pytest.approx(at)
+    assert r.reason == "domain differs"
+
+
+def test_the_message_names_the_point_and_the_true_value(w: Checker) -> None:
+    r = w.check("dC/dw", "x*sqrt(500-x)/sqrt(500-x)")
+    x = r.counterexample["at"]["x"]
+    m = re.search(r"your answer is not defined at x = (\S+) \(√ of a negative number\), "
+                  r"where ∂C/∂w = (\S+?)\.", r.message, re.IGNORECASE)
+    assert m is not None, r.message
+    assert float(m.group(1)) == pytest.approx(x, rel=1e-2)
+
+
+def test_an_isolated_hole_keeps_the_verdict_and_adds_a_note(w: Checker) -> None:
+    r = w.check("dC/dw", "x*(x-3)/(x-3)")
+    assert r.correct is True, r.message
+    assert "(not defined at x = 3)" in r.message
+
+
+def test_a_denominator_that_never_vanishes_gives_no_note(w: Checker) -> None:
+    r = w.check("dC/dw", "x*(x^2+1)/(x^2+1)")
+    assert r.correct is True, r.message
+    assert "not defined" not in r.message
+
+
+def test_conditions_are_read_from_the_text_before_simplification() -> None:
+    from gradgraph import Graph
+
+    g = Graph.from_text(W)
+    typed = typed_answer(g, "x*sqrt(500-x)/sqrt(500-x)", 0)
+    assert typed is not None
+    kinds = sorted(c.kind for c in conditions(typed))
+    assert kinds == ["function", "power"]  # √(500 − x) once (twice typed), 1/√ once
+
+
+def test_an_unreadable_answer_has_no_typed_form() -> None:
+    from gradgraph import Graph
+
+    assert typed_answer(Graph.from_text(W), "x +* 2", 0) is None
+
+
+def test_the_same_restriction_as_the_truth_is_no_fault() -> None:
+    r = Checker("C = t*sqrt(x)").check("dC/dt", "sqrt(x)*sqrt(x)/sqrt(x)")
+    assert r.correct is True, r.message
