@@ -19,7 +19,6 @@ epoch lines to the ``gradgraph.train`` logger.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping
@@ -31,44 +30,19 @@ import numpy as np
 from .. import optim as _optim
 from .. import train as _train
 from ..backends import check_backend
-from ..errors import FileFormatError, GradgraphError, TrainingError
-from ..fileio import load_npz, save_npz
+from ..errors import GradgraphError, TrainingError
 from ..graph import Graph
 from ..notation import unicode_name
 from ..numeric import compile_graph
 from . import losses as _losses
-from .layers import Block, Layer, from_config
+from .fitting import RunningStats, cost_lines, float_dtype, mask_feed, shared_graph
+from .layers import Block, Layer
+from .saving import FORMAT as FORMAT  # importable from here, as before the split
+from .saving import FORMAT_VERSION as FORMAT_VERSION
+from .saving import model_from_file, read_weights, save_model
 
-FORMAT = "gradgraph.nn.Sequential"
-FORMAT_VERSION = 1
 MAX_PARAMS = 50_000_000  # 400 MB of float64 weights, before gradients and optimizer state
 logger = logging.getLogger("gradgraph.train")
-
-
-@functools.lru_cache(maxsize=64)
-def _graph(text: str) -> Graph:
-    """Graphs are immutable: models with the same text share one (and its compiled code)."""
-    return Graph.from_text(text, cost="C")
-
-
-class _RunningStats(_train.Callback):
-    """Keras's moving averages of batch normalisation, updated after every step."""
-
-    # Reads the step's batch statistics only: replayable after a whole jitted epoch.
-    observes_batches = True
-
-    def __init__(self, stats: Mapping[str, tuple[str, str, str, float]],
-                 constants: dict[str, np.ndarray]):
-        self.stats, self.constants = stats, constants
-
-    def on_batch_end(self, step: int, logs: dict[str, Any]) -> None:
-        batch = logs["batch_stats"]
-        for mu, (var, mean, variance, momentum) in self.stats.items():
-            # In place: the trainer's copy of the constants is these very arrays.
-            for running, value in ((self.constants[mean], batch[mu]),
-                                   (self.constants[variance], batch[var])):
-                running *= momentum
-                running += (1.0 - momentum) * value
 
 
 class Sequential:
@@ -114,7 +88,7 @@ class Sequential:
         gradgraph[jax]``): on JAX, fit runs forward, backward and the optimizer update as
         one jitted step, an epoch's batches under one ``lax.scan``.
         """
-        dt = _float_dtype(dtype)
+        dt = float_dtype(dtype)
         self.backend = check_backend(backend)
         if self.backend == "jax":
             from ..backends import jax_runtime
@@ -151,10 +125,10 @@ class Sequential:
                              else "mse")
         cost = _losses.cost(loss, block)
         head = f"x: input({input_dim}); y: input({block.units})"
-        train_text = "\n".join([head, *block.train, *_cost_lines(cost.train, block)]) + "\n"
-        infer_text = "\n".join([head, *block.infer, *_cost_lines(cost.infer, block)]) + "\n"
+        train_text = "\n".join([head, *block.train, *cost_lines(cost.train, block)]) + "\n"
+        infer_text = "\n".join([head, *block.infer, *cost_lines(cost.infer, block)]) + "\n"
         try:
-            train, infer = _graph(train_text), _graph(infer_text)
+            train, infer = shared_graph(train_text), shared_graph(infer_text)
         except GradgraphError as exc:  # a bug here, not the user's: say where
             raise TrainingError(f"the model's graph cannot be built: {exc}") from None
         count = sum(math.prod(shape) for shape in block.params.values())
@@ -303,14 +277,14 @@ class Sequential:
             validation = {"x": Xv, "y": Yv}
         extra = list(callbacks or ())
         if block.stats:
-            extra.append(_RunningStats(block.stats, self._constants))
+            extra.append(RunningStats(block.stats, self._constants))
         if verbose:
             extra.append(_train.ProgressLogger(write=logger.info))
         metrics = [cost.accuracy or m for m in self.metrics]
         history = _train.fit(
             train_graph, self._weights, {"x": X, "y": Y}, self.optimizer, epochs,
             batch_size, seed=seed, validation=validation, metrics=metrics,
-            callbacks=extra, feed=_mask_feed(block, dt) if block.masks else None,
+            callbacks=extra, feed=mask_feed(block, dt) if block.masks else None,
             output=cost.output, eval_graph=infer_graph, constants=self._constants,
             on_nonfinite=on_nonfinite, shuffle=shuffle, backend=self.backend)
         return history
@@ -388,72 +362,17 @@ class Sequential:
         Both are written atomically. The optimizer's state is not saved.
         """
         self._require_built()
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                "config": self.get_config()}
-        save_npz(path, {**self._weights, **self._constants}, meta)
+        save_model(path, {**self._weights, **self._constants}, self.get_config())
 
     def load_weights(self, path: str | Path) -> None:
         """Weights from a file saved by :meth:`save`; refused whole if anything is off."""
         block = self._require_built()[0]
         shapes = {**block.params, **{k: v.shape for k, v in self._constants.items()}}
-        arrays, _ = load_npz(path, expected_shapes=shapes)
-        extra = [k for k in arrays if k not in shapes]
-        if extra:
-            raise FileFormatError(f"{path}: has weights this model does not ('{extra[0]}')")
-        for key, arr in arrays.items():
-            if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
-                raise FileFormatError(f"{path}: weight '{key}' is not finite float data")
-        self.set_weights(arrays)
+        self.set_weights(read_weights(path, shapes))
 
     @classmethod
     def load(cls, path: str | Path) -> Sequential:
         """A model saved by :meth:`save`: the architecture from the JSON, then the weights."""
-        _, meta = load_npz(path)
-        if meta.get("format") != FORMAT:
-            raise FileFormatError(f"{path}: not a saved gradgraph Sequential model (its "
-                                  f"{Path(str(path) + '.json').name} is missing or foreign)")
-        config = meta.get("config")
-        try:
-            model = cls([from_config(c) for c in config["layers"]], seed=config.get("seed"),
-                        name=config.get("name", "sequential"))
-            model.loss = _losses.canonical(config["loss"]) if config.get("loss") else None
-            model.metrics = list(config.get("metrics") or [])
-            model.dtype = _float_dtype(config.get("dtype", "float64"))
-            model.build(config.get("input_dim"))
-        except (TypeError, KeyError) as exc:
-            raise FileFormatError(f"{path}: corrupt model description ({exc})") from None
-        except TrainingError as exc:
-            raise FileFormatError(f"{path}: corrupt model description ({exc})") from None
+        model = model_from_file(cls, path)
         model.load_weights(path)
         return model
-
-
-def _cost_lines(loss: str, block: Block) -> list[str]:
-    """``C = loss``; with penalties the loss is the slides' C₀ and C = C₀ + λΣw²."""
-    if not block.penalties:
-        return [f"C = {loss}"]
-    return [f"C_0 = {loss}", "C = C_0 + " + " + ".join(block.penalties)]
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    """float32 or float64, from a name or a numpy dtype; anything else is refused."""
-    try:
-        dt = np.dtype(dtype) if isinstance(dtype, str | type | np.dtype) else None
-    except TypeError:
-        dt = None
-    # (np.dtype == None is True: numpy reads None as float64, so test "is None" first.)
-    if dt is None or dt.name not in ("float32", "float64"):
-        raise TrainingError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return dt
-
-
-def _mask_feed(block: Block, dtype: np.dtype) -> _train.Feed:
-    """Fresh inverted-dropout masks each step: 1 with probability 1 − rate, else 0."""
-    masks = dict(block.masks)
-
-    def feed(info: _train.StepInfo, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        # In the training dtype: a float64 mask would upcast every float32 activation.
-        return {name: (info.rng.random((info.size, units)) >= rate).astype(dtype)
-                for name, (units, rate) in masks.items()}
-
-    return feed
