@@ -72,3 +72,41 @@ def test_an_unreadable_answer_has_no_typed_form() -> None:
 def test_the_same_restriction_as_the_truth_is_no_fault() -> None:
     r = Checker("C = t*sqrt(x)").check("dC/dt", "sqrt(x)*sqrt(x)/sqrt(x)")
     assert r.correct is True, r.message
+
+
+def test_a_name_that_cancels_is_still_read() -> None:
+    """x/x·y on a graph without x: SymPy's y would be accepted; x is no node."""
+    from gradgraph.errors import CheckError
+
+    with pytest.raises(CheckError, match="'?x'?"):
+        Checker("C = t*y").check("dC/dt", "x*y/x")
+
+
+def test_a_right_answer_without_holes_is_unchanged(w: Checker) -> None:
+    r = w.check("dC/dw", "x")
+    assert r.correct is True and r.message == "✓ correct: ∂C/∂w = x"
+
+
+def test_the_typed_answer_is_the_same_formula_where_both_are_defined() -> None:
+    """The safe parser under evaluate(False) reads what it reads evaluated: the typed
+    tree (and its parts built again) has the built answer's values wherever both are
+    defined, on every answer of the trap corpus."""
+    import numpy as np
+
+    from gradgraph import Graph
+    from gradgraph.check.numbers import evaluate
+    from gradgraph.check.question import parse_answer
+    from gradgraph.check.typed import rebuilt
+
+    from .test_check_traps import TRAPS
+
+    rng = np.random.default_rng(0)
+    for graph, _, answer, _ in TRAPS:
+        g = Graph.from_text(graph)
+        built, typed = parse_answer(g, answer, 0), typed_answer(g, answer, 0)
+        assert typed is not None, answer
+        env = {s: rng.uniform(-3, 3, 50) for s in built.free_symbols | typed.free_symbols}
+        want = evaluate(built, env, 50)
+        for got in (evaluate(typed, env, 50), evaluate(rebuilt(typed), env, 50)):
+            both = np.isfinite(want) & np.isfinite(got)
+            assert np.allclose(got[both], want[both], rtol=1e-9, atol=1e-12), answer

@@ -31,6 +31,7 @@ from .prepare import Prepared, canonical
 
 MAX_CONDITIONS = 24  # nodes of the typed answer whose domain is checked
 MAX_NODES = 5_000  # the typed tree's nodes visited looking for them
+MAX_NUDGED = 8  # failing points per condition tried for a set of positive measure
 NUDGES = 4  # nearby points a failure must persist at to count as a set of positive measure
 _D, _E = sp.Dummy("d", real=True), sp.Dummy("e", real=True)
 
@@ -46,13 +47,24 @@ class Condition(NamedTuple):
 
 def typed_answer(graph: Graph, rhs: str, offset: int) -> sp.Expr | None:
     """The right side as typed (nothing cancelled), every name a node's symbol; None
-    when the parser does not take it unevaluated (then no conditions are checked)."""
-    from .question import parse_answer  # the checker's own reading of the answer
+    when the parser does not take it unevaluated (then no conditions are checked).
 
+    Raises :class:`CheckError` for a name that is no node even if it cancels (``x/x``
+    on a graph without x: the built answer has lost it)."""
+    from .question import answer_name, parse_right_side  # the checker's own reading
+
+    names = {n.name for n in graph.nodes}
     try:
         with sympy_evaluate(False):
-            return parse_answer(graph, rhs, offset)
+            tree = parse_right_side(graph, rhs, offset, names)
     except Exception:  # noqa: BLE001 - any construct that breaks unevaluated: no conditions
+        return None
+    rename = {s: graph[answer_name(graph, s.name)].symbol
+              for s in sorted(tree.free_symbols, key=lambda s: s.name) if s.name not in names}
+    try:
+        with sympy_evaluate(False):
+            return tree.xreplace(rename) if rename else tree
+    except Exception:  # noqa: BLE001 - as above
         return None
 
 
@@ -123,78 +135,90 @@ class _Failure(NamedTuple):
     why: str
 
 
+class _Node:
+    """One condition in the child: its arguments built again, and (when asked) the
+    node in the leaves, for the nudged points."""
+
+    def __init__(self, prep: Prepared, c: Condition):
+        self.prep, self.kind, self.func = prep, c.kind, c.node.func
+        self.exp = c.node.exp if c.kind == "power" else None
+        self.args = [rebuilt(a) for a in c.node.args]
+        self._in_leaves: list[sp.Expr] | None = None
+
+    def in_leaves(self) -> list[sp.Expr]:
+        if self._in_leaves is None:
+            self._in_leaves = [canonical(self.prep.graph, a) for a in self.args]
+        return self._in_leaves
+
+    def failing(self, args: list[sp.Expr], env: Mapping[sp.Symbol, np.ndarray], n: int,
+                flags: Mapping[sp.Symbol, np.ndarray] | None = None) -> np.ndarray:
+        """Where the node is undefined although what it is applied to is defined and
+        in float range (an underflowed denominator is no hole)."""
+        parts = [evaluate_flagged(a, env, n, flags) for a in args]
+        ok = np.ones(n, dtype=bool)
+        for p in parts:
+            ok &= np.isfinite(p.values) & ~p.flags
+        # The node applied to dummies: its range flags tell overflow (e¹⁰⁰⁰) from a hole.
+        if self.kind == "power":
+            node = sp.Pow(_D, _E, evaluate=False)
+            env_d = {_D: parts[0].values, _E: parts[1].values}
+        else:
+            node, env_d = self.func(_D), {_D: parts[0].values}
+        out = evaluate_flagged(node, env_d, n)
+        return ok & ~np.isfinite(out.values) & ~out.flags
+
+    def persists(self, i: int) -> bool:
+        """Whether the node is undefined at points near point ``i`` too (every leaf
+        nudged a little, at random): a set of positive measure, not an isolated root."""
+        rng = np.random.default_rng(i)
+        env = {}
+        for name, values in self.prep.leaf_values.items():
+            v = float(values[i])
+            size = 1e-4 * max(1.0, abs(v))
+            env[self.prep.graph[name].symbol] = v + size * rng.uniform(-1, 1, NUDGES)
+        return bool(np.all(self.failing(self.in_leaves(), env, NUDGES)))
+
+    def leaves(self) -> list[str]:
+        """The leaves the node depends on (what the message names), in written order."""
+        free = {s.name for a in self.in_leaves() for s in a.free_symbols}
+        return sorted((n for n in self.prep.leaf_values if n in free),
+                      key=lambda n: (self.prep.order.get(n, 10**6), n))
+
+
 def domain_report(prep: Prepared, conds: list[Condition]) -> dict[str, Any] | None:
     """Where the typed answer is undefined and the true value is not, as plain data:
-    ``{"index", "why", "truth"}`` for a set of positive measure (the answer is wrong),
-    ``{"note"}`` for isolated points only; None when the typed domain is no problem."""
+    ``{"index", "why", "truth", "names"}`` for a set of positive measure (the answer
+    is wrong), ``{"note"}`` for isolated points only; None when the typed domain is
+    no problem."""
     if not conds or prep.truth.size != prep.n:  # layers: one block per instance, not here
         return None
     flags = prep.flags()
     defined = np.isfinite(prep.truth) & ~prep.truth_overflow()
     holes: list[sp.Expr] = []
     for c in conds:
-        failing = _failing(c, prep.env, prep.n, flags) & defined
-        for i in np.flatnonzero(failing):
-            if _persists(prep, c, int(i)):
-                return {"index": int(i), "why": _why(c, prep, int(i)),
-                        "truth": float(prep.truth[i]), "names": _leaves_of(prep, c)}
+        node = _Node(prep, c)
+        failing = node.failing(node.args, prep.env, prep.n, flags) & defined
+        for i in np.flatnonzero(failing)[:MAX_NUDGED]:
+            if node.persists(int(i)):
+                return {"index": int(i), "why": _why(node, prep, int(i)),
+                        "truth": float(prep.truth[i]), "names": node.leaves()}
         if c.kind == "power" and _negative(c.node.exp):
-            holes.append(c.node.base)
+            holes.append(node.args[0])
     note = _holes_note(prep, holes)
     return {"note": note} if note else None
 
 
-def _failing(c: Condition, env: Mapping[sp.Symbol, np.ndarray], n: int,
-             flags: Mapping[sp.Symbol, np.ndarray] | None = None) -> np.ndarray:
-    """Where the node is undefined although what it is applied to is defined and in
-    float range (an underflowed denominator is no hole)."""
-    parts = [evaluate_flagged(rebuilt(a), env, n, flags) for a in c.node.args]
-    ok = np.ones(n, dtype=bool)
-    for p in parts:
-        ok &= np.isfinite(p.values) & ~p.flags
-    # The node applied to dummies: its range flags tell overflow (e¹⁰⁰⁰) from a hole.
-    if c.kind == "power":
-        node, env_d = sp.Pow(_D, _E, evaluate=False), {_D: parts[0].values,
-                                                        _E: parts[1].values}
-    else:
-        node, env_d = c.node.func(_D), {_D: parts[0].values}
-    out = evaluate_flagged(node, env_d, n)
-    return ok & ~np.isfinite(out.values) & ~out.flags
-
-
-def _persists(prep: Prepared, c: Condition, i: int) -> bool:
-    """Whether the node is undefined at points near point ``i`` too (every leaf nudged
-    a little, at random): a set of positive measure, not an isolated root."""
-    rng = np.random.default_rng(i)
-    env = {}
-    for name, values in prep.leaf_values.items():
-        v = float(values[i])
-        size = 1e-4 * max(1.0, abs(v))
-        env[prep.graph[name].symbol] = v + size * rng.uniform(-1, 1, NUDGES)
-    node = c.node.func(*[canonical(prep.graph, rebuilt(a)) for a in c.node.args],
-                       evaluate=False)
-    return bool(np.all(_failing(Condition(c.kind, node), env, NUDGES)))
-
-
-def _leaves_of(prep: Prepared, c: Condition) -> list[str]:
-    """The leaves the node depends on (what the message names), in written order."""
-    free = {s.name for a in c.node.args for s in canonical(prep.graph, rebuilt(a)).free_symbols}
-    return sorted((n for n in prep.leaf_values if n in free),
-                  key=lambda n: (prep.order.get(n, 10**6), n))
-
-
-def _why(c: Condition, prep: Prepared, i: int) -> str:
+def _why(node: _Node, prep: Prepared, i: int) -> str:
     """What goes wrong at point ``i``, in words."""
-    if c.kind == "power":
-        base = float(evaluate_flagged(rebuilt(c.node.base), prep.env, prep.n).values[i])
+    if node.kind == "power":
+        base = float(evaluate(node.args[0], prep.env, prep.n)[i])
         if base == 0:
             return "division by zero"
-        exp = _number(c.node.exp)
-        if exp == 0.5:
+        if _number(node.args[1]) == 0.5:
             return "√ of a negative number"
         return "a negative number to a fractional power"
-    head = c.node.func
-    name = head.spec.name if isinstance(c.node, ops.OpFunction) else head.__name__
+    spec = getattr(node.func, "spec", None)
+    name = spec.name if spec is not None else node.func.__name__
     if name == "sqrt":
         return "√ of a negative number"
     if name == "log":
@@ -219,7 +243,7 @@ def _holes_note(prep: Prepared, denominators: list[sp.Expr]) -> str:
     the true value is defined; "" when none is known to vanish there."""
     said: list[str] = []
     for den in denominators:
-        text = _hole_text(prep, canonical(prep.graph, rebuilt(den)))
+        text = _hole_text(prep, canonical(prep.graph, den))
         if text and text not in said:
             said.append(text)
     return f"(not defined {' and '.join(said)})" if said else ""
