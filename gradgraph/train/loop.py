@@ -25,9 +25,10 @@ from .inputs import _inputs, _param_arrays
 class Trainer:
     """One run of :func:`fit`; callbacks see it as ``callback.trainer``.
 
-    ``params`` are the current parameter arrays (replaced, not mutated, at each step),
-    ``history`` the History so far, ``constants`` the const leaves (e.g. running
-    statistics); set ``stop_training`` (and ``stop_reason``) to stop after this batch.
+    ``params`` are the current parameter arrays (two sets used in turn: each step writes
+    into the arrays of the step before, so copy what you keep), ``history`` the History
+    so far, ``constants`` the const leaves (e.g. running statistics); set
+    ``stop_training`` (and ``stop_reason``) to stop after this batch.
     """
 
     def __init__(self, graph: Graph, params: Mapping[str, Any], data: Mapping[str, Any],
