@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -33,6 +34,7 @@ POLE = 0.05  # a denominator, log argument or kink this close to 0 is skipped
 BIG = 1e6  # values past this are ill-conditioned for float comparisons
 # No explain phase: on a failure it reruns the example ~100 times (minutes here).
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+MAX_ANSWER = 400  # longer answers are slow to check (the checker's limit is 2,000)
 KINKED = ("relu", "abs", "log", "sqrt")  # registry ops with a kink or pole at 0
 
 
@@ -48,9 +50,32 @@ class Case:
     grads: dict[str, float]  # ∂C/∂leaf by sympy.diff, for the leaves C depends on
 
 
-def exact(expr: sp.Expr, at: dict[sp.Symbol, sp.Expr]) -> float:
-    """``expr`` at ``at`` to :data:`DIGITS` digits, as a float."""
-    return float(sp.N(ops.elementary(expr).xreplace(at), DIGITS))
+# SymPy's own functions in mpmath; the steps as gradgraph's kernels take them at 0.
+MPMATH = [{"Heaviside": lambda x, at0=0: mpmath.mpf(1 if x > 0 else at0 if x == 0 else 0),
+           "DiracDelta": lambda x, *_: mpmath.mpf(0),
+           "sign": mpmath.sign, "Max": max, "Min": min}, "mpmath"]
+
+
+def _mpf(v: float | sp.Rational) -> mpmath.mpf:
+    """``v`` exactly (a float's binary value, a rational to the working precision)."""
+    return mpmath.mpf(v) if isinstance(v, float) else mpmath.mpf(v.p) / v.q
+
+
+def exact(expr: sp.Expr, at: dict[sp.Symbol, float | sp.Rational]) -> float:
+    """``expr`` at ``at`` to :data:`DIGITS` digits, as a float (nan where undefined).
+
+    In mpmath through ``lambdify``: SymPy's ``evalf`` on a nested expression takes
+    minutes where this takes milliseconds, and is no more independent of gradgraph.
+    """
+    expr = ops.elementary(expr)
+    names = sorted(expr.free_symbols, key=str)
+    fn = sp.lambdify(names, expr, modules=MPMATH)
+    with mpmath.workdps(DIGITS):
+        try:
+            value = fn(*(_mpf(at[n]) for n in names))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return float("nan")
+        return float(value.real) if abs(mpmath.im(value)) == 0 else float("nan")
 
 
 def _risky(expr: sp.Expr, env: dict[sp.Symbol, sp.Expr]) -> Iterator[float]:
@@ -65,7 +90,7 @@ def _risky(expr: sp.Expr, env: dict[sp.Symbol, sp.Expr]) -> Iterator[float]:
             param, body = e.spec.body
             if isinstance(e, PrimeFunction):
                 body = sp.diff(body, param)
-            yield from _risky(body, {param: sp.Float(exact(e.args[0], env), DIGITS)})
+            yield from _risky(body, {param: exact(e.args[0], env)})
         elif isinstance(e, (OpFunction, PrimeFunction)) and e.spec.name in KINKED:
             yield exact(e.args[0], env)
         elif isinstance(e, sp.Pow) and e.exp.is_negative:
@@ -88,7 +113,7 @@ def well_defined(exprs: list[sp.Expr], env: dict[sp.Symbol, sp.Expr]) -> bool:
 
 def _smooth_program(g: Graph, at: dict[sp.Symbol, sp.Rational]) -> bool:
     """Every node and every local partial the program computes is smooth at ``at``."""
-    env = {n.symbol: sp.Float(exact(ops.elementary(g.expand(n.name)), at), DIGITS)
+    env = {n.symbol: exact(g.expand(n.name), at)
            for n in g.nodes}
     exprs = [n.expr for n in g.nodes if n.expr is not None]
     partials = [sp.diff(n.expr, g[p].symbol) for n in g.nodes if n.expr is not None
@@ -161,7 +186,7 @@ def test_derive_shows_the_true_derivative(text: str, point: dict[str, float]) ->
 
 # --- (d) the diagram's numbers -------------------------------------------------------
 
-@settings(phases=PHASES)
+@settings(max_examples=40, phases=PHASES)
 @given(user_op_programs(), points)
 def test_diagram_numbers_are_the_computed_ones(text: str, point: dict[str, float]) -> None:
     c = make_case(text, point)
@@ -183,19 +208,28 @@ def as_text(expr: sp.Expr) -> str:
     """``expr`` in gradgraph's language: relu, abs and their primes by name."""
     named = expr.replace(sp.Heaviside, lambda x, *_: sp.Function("relu_prime")(x))
     named = named.replace(sp.sign, lambda x: sp.Function("abs_prime")(x))
+    named = named.replace(sp.DiracDelta, lambda *_: sp.S.Zero)  # relu″, 0 off the kink
     return (sp.sstr(named).replace("relu_prime(", "relu'(").replace("abs_prime(", "abs'(")
             .replace("Abs(", "abs(").replace("Max(", "max("))
 
 
-@settings(max_examples=8, phases=PHASES)  # each check runs in a child (~3 s)
+@settings(max_examples=6, phases=PHASES)  # each check runs in a child (~0.5-2 s)
 @given(user_op_programs(max_ops=2, max_nodes=2), points)
 def test_checker_accepts_the_true_derivative(text: str, point: dict[str, float]) -> None:
     c = make_case(text, point)
     leaf = next(iter(c.grads), None)
     assume(leaf is not None)
+    # The derivation's form, in the user's ops, is short and proves quickly: correct.
+    shown = str(gg.derive(c.graph, wrt=leaf).expanded)
+    assume(len(shown) <= MAX_ANSWER)
+    result = gg.check(c.graph, f"dC/d{leaf}", shown)
+    assert result.correct is True, (shown, result.message)
+    # sympy.diff's form, in SymPy's functions, may be long: its proof can run out of the
+    # deadline (undecided, under load), but it is never judged wrong.
     answer = as_text(sp.diff(c.cost, c.graph[leaf].symbol))
-    result = gg.check(c.graph, f"dC/d{leaf}", answer, deadline=30)
-    assert result.correct is not False, (answer, result.message)
+    if len(answer) <= MAX_ANSWER:
+        result = gg.check(c.graph, f"dC/d{leaf}", answer)
+        assert result.correct is not False, (answer, result.message)
 
 
 # --- (f, g) JAX and float32 against float64 ------------------------------------------
@@ -204,7 +238,7 @@ def agree_in_float32(got: float, want: float, scale: float) -> bool:
     return abs(got - want) <= 1e-3 * max(1.0, abs(want), scale)
 
 
-@settings(phases=PHASES)
+@settings(max_examples=30, phases=PHASES)
 @given(user_op_programs(), points)
 def test_float32_agrees_with_float64(text: str, point: dict[str, float]) -> None:
     c = make_case(text, point)
@@ -215,7 +249,7 @@ def test_float32_agrees_with_float64(text: str, point: dict[str, float]) -> None
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax not installed")
-@settings(max_examples=30, phases=PHASES)
+@settings(max_examples=20, phases=PHASES)
 @given(user_op_programs(), points)
 def test_jax_agrees_with_numpy(text: str, point: dict[str, float]) -> None:
     c = make_case(text, point)
