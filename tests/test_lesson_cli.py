@@ -324,10 +324,13 @@ def test_a_real_sigint_in_lesson_run_exits_130(tiny_dir: Path, state_dir: Path) 
                               "--dir", str(tiny_dir)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env={**os.environ, "GRADGRAPH_STATE_DIR": str(state_dir)})
-    seen, deadline = b"", time.monotonic() + 30
+    # Wait for the prompt, generously: on a loaded machine start-up can take many seconds,
+    # and a signal sent before the prompt would test something else.
+    seen, deadline = b"", time.monotonic() + 120
     while "›".encode() not in seen and time.monotonic() < deadline:
         if select.select([child.stdout], [], [], 0.1)[0]:
             seen += os.read(child.stdout.fileno(), 4096)
+    assert "›".encode() in seen, seen.decode(errors="replace")[-500:]
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=30)
     assert child.returncode == 130, err.decode()
