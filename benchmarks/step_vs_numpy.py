@@ -5,10 +5,9 @@
 Targets: gradgraph/reference ≤ 1.15 for (a) and ≤ 1.05 for (b).
 
 Then the Python overhead of the training loop (issue #14's "≤ 5 %"): the deck's
-``model.fit`` (digits 64-100-10 tanh, SGD 0.1, batch 32, 15 epochs in one call, no metrics,
-no shuffling, float32)
-per step ÷ a bare step on the same batches: the compiled forward+backward of the same
-graph and ``w -= lr*g`` per parameter. Target ≤ 1.05.
+``model.fit`` (digits 64-100-10 tanh, SGD 0.1, batch 32, 15 epochs in one call, no
+metrics, no shuffling, float32) per step ÷ a bare step on the same batches: the compiled
+forward+backward of the same graph and ``w -= lr*g`` per parameter. Target ≤ 1.05.
 
     python benchmarks/step_vs_numpy.py [float64] [float32]   (default: both, in that order)
 """
