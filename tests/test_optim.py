@@ -713,3 +713,21 @@ def test_inplace_source_only_calls_numpy_with_out(name):
         assert fn.startswith("numpy.") or fn == "_safe_div_into", fn
     # no array arithmetic left outside the ufunc calls: only scalar operands' own maths
     assert "=" in src and " = numpy" not in src
+
+
+def test_update_into_out_with_read_only_state_put_back_copies_it_in_prepare():
+    opt, ref = optim.Momentum(lr=0.1), optim.Momentum(lr=0.1)
+    w, spare = np.ones(3), np.empty(3)
+    for o in (opt, ref):
+        o.prepare({"w": w})
+    frozen = np.full(3, 0.5)
+    frozen.flags.writeable = False
+    opt.state["w"] = {"v": frozen}
+    ref.state["w"] = {"v": np.full(3, 0.5)}
+    opt.prepare({"w": w})
+    ref_w = np.ones(3)
+    for _ in range(3):  # the third step writes into the first step's state arrays
+        w, spare = opt.update({"w": w}, {"w": np.ones(3)}, out={"w": spare})["w"], w
+        ref_w = ref.update({"w": ref_w}, {"w": np.ones(3)})["w"]
+    np.testing.assert_array_equal(w, ref_w)
+    np.testing.assert_array_equal(frozen, 0.5)

@@ -113,7 +113,10 @@ class Optimizer:
                         f"parameter {name!r} changed shape from {arr.shape} to "
                         f"{theta.shape}; call reset() first"
                     )
-            if any(arr.dtype != theta.dtype for arr in state.values()):
+            # update(out=) later writes into these arrays: each of the parameter's dtype
+            # and writeable (state handed back from elsewhere may be read-only).
+            if any(arr.dtype != theta.dtype or not arr.flags.writeable
+                   for arr in state.values()):
                 self.state[name] = {k: v.astype(theta.dtype) for k, v in state.items()}
 
     def update(
