@@ -110,3 +110,13 @@ def test_the_typed_answer_is_the_same_formula_where_both_are_defined() -> None:
         for got in (evaluate(typed, env, 50), evaluate(rebuilt(typed), env, 50)):
             both = np.isfinite(want) & np.isfinite(got)
             assert np.allclose(got[both], want[both], rtol=1e-9, atol=1e-12), answer
+
+
+@pytest.mark.parametrize("answer", ["x*log(1 - sigma(x))/log(1 - sigma(x))",
+                                    "x*sqrt(1 - tanh(x)^2)/sqrt(1 - tanh(x)^2)"])
+def test_a_hole_that_only_rounding_makes_is_no_hole(w: Checker, answer: str) -> None:
+    """1 − σ(−849) is 1.0 in floats (log of it 0: "division by zero"), 1 − tanh(999)²
+    is 0.0; in exact arithmetic neither is: right, and no note."""
+    r = w.check("dC/dw", answer)
+    assert r.correct is True, r.message
+    assert "not defined" not in r.message

@@ -82,6 +82,10 @@ TRAPS = [
     ("C = t*sqrt(x)", "dC/dt", "sqrt(x)*sqrt(x)/sqrt(x)", True),  # the truth's own √
     ("C = t*relu(x)", "dC/dt", "relu(x)*sqrt(abs(x))/sqrt(abs(x))", True),  # |x| ≥ 0
     (W, "dC/dw", "x*(x^2 + 1)/(x^2 + 1)", True),  # never vanishes: no note
+    # where floats round to a hole that is not there: 1 − σ(−849) is 1.0, log of it 0
+    (W, "dC/dw", "x*log(1 - sigma(x))/log(1 - sigma(x))", True),
+    (W, "dC/dw", "x*sqrt(1 - tanh(x)^2)/sqrt(1 - tanh(x)^2)", True),  # 0.0 at x = 999
+    (SLIDE, "dC/dw", f"{RIGHT}*log(1 - a)/log(1 - a)", True),
     (SIGMA, "dC/dz", "sigma(z)*(1 + exp(-z))*exp(-z)/(1 + exp(-z))^2", True),
     # --- cancelling terms, right ------------------------------------------------------
     (W, "dC/dw", "x + (x - x)", True),

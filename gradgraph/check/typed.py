@@ -31,6 +31,10 @@ from .prepare import Prepared, canonical
 
 MAX_CONDITIONS = 24  # nodes of the typed answer whose domain is checked
 MAX_NODES = 5_000  # the typed tree's nodes visited looking for them
+# The precision a failure in floats is confirmed in: 1 − σ(−3000) is 1 − e⁻³⁰⁰⁰,
+# which is 0 in floats (and in SymPy's evalf at 60 digits).
+DIGITS = 1500
+MAX_CONFIRMED = 6  # points confirmed in that precision, per answer
 MAX_NUDGED = 8  # failing points per condition tried for a set of positive measure
 NUDGES = 4  # nearby points a failure must persist at to count as a set of positive measure
 _D, _E = sp.Dummy("d", real=True), sp.Dummy("e", real=True)
@@ -178,6 +182,23 @@ class _Node:
             env[self.prep.graph[name].symbol] = v + size * rng.uniform(-1, 1, NUDGES)
         return bool(np.all(self.failing(self.in_leaves(), env, NUDGES)))
 
+    def confirmed(self, i: int) -> bool:
+        """Whether the node is undefined at point ``i`` in :data:`DIGITS` digits too:
+        1 − σ(−62) is 1.0 in floats, and log of it 0, but not in fact."""
+        env = {self.prep.graph[n].symbol: float(v[i]) for n, v in self.prep.leaf_values.items()}
+        args = [_precise(a, env) for a in self.in_leaves()]
+        if any(a is None for a in args):
+            return False
+        if self.kind == "power":
+            base, exp = args
+            if not (base.is_real and exp.is_real):
+                return False
+            if base == 0:
+                return bool(exp < 0)
+            return bool(base < 0 and not float(exp).is_integer())
+        value = _precise(self.func(_D), {_D: args[0]})
+        return value is not None and not (value.is_real and value.is_finite)
+
     def leaves(self) -> list[str]:
         """The leaves the node depends on (what the message names), in written order."""
         free = {s.name for a in self.in_leaves() for s in a.free_symbols}
@@ -195,17 +216,33 @@ def domain_report(prep: Prepared, conds: list[Condition]) -> dict[str, Any] | No
     flags = prep.flags()
     defined = np.isfinite(prep.truth) & ~prep.truth_overflow()
     holes: list[sp.Expr] = []
+    tries = MAX_CONFIRMED
     for c in conds:
         node = _Node(prep, c)
         failing = node.failing(node.args, prep.env, prep.n, flags) & defined
         for i in np.flatnonzero(failing)[:MAX_NUDGED]:
-            if node.persists(int(i)):
+            if tries <= 0 or not node.persists(int(i)):
+                continue
+            tries -= 1
+            if node.confirmed(int(i)):
                 return {"index": int(i), "why": _why(node, prep, int(i)),
                         "truth": float(prep.truth[i]), "names": node.leaves()}
         if c.kind == "power" and _negative(c.node.exp):
             holes.append(node.args[0])
     note = _holes_note(prep, holes)
     return {"note": note} if note else None
+
+
+def _precise(expr: sp.Expr, env: Mapping[sp.Symbol, Any]) -> sp.Expr | None:
+    """``expr`` (ops written out) at one point: the points' floats as the exact
+    rationals they are (so a hole is an exact 0), then :data:`DIGITS` digits. None
+    when SymPy cannot say."""
+    try:
+        exact = {s: v if isinstance(v, sp.Basic) else sp.Rational(v) for s, v in env.items()}
+        value = ops.elementary(expr).xreplace(exact).evalf(DIGITS)
+    except Exception:  # noqa: BLE001 - SymPy gave up: not confirmed
+        return None
+    return value if value.is_number else None
 
 
 def _why(node: _Node, prep: Prepared, i: int) -> str:
@@ -262,8 +299,12 @@ def _hole_text(prep: Prepared, den: sp.Expr) -> str:
     values = evaluate(den, {prep.graph[n].symbol: v for n, v in prep.leaf_values.items()},
                       prep.n)
     finite = values[np.isfinite(values)]
-    if finite.size and (np.any(finite == 0) or (finite.min() < 0 < finite.max())):
+    if finite.size and finite.min() < 0 < finite.max():
         return f"where {formula_text(den)} = 0"
+    leaves = {n: prep.graph[n].symbol for n in prep.leaf_values}
+    for i in np.flatnonzero(values == 0)[:2]:  # 0.0 in floats: exactly?
+        if _precise(den, {s: float(prep.leaf_values[n][i]) for n, s in leaves.items()}) == 0:
+            return f"where {formula_text(den)} = 0"
     return ""
 
 
@@ -279,7 +320,8 @@ def _roots(den: sp.Expr, leaf: sp.Symbol) -> list[float] | None:
                 if abs(r.imag) <= 1e-9 * max(1.0, abs(r))]
     f = _along(den, leaf)
     y = f(_HALVES)
-    hit = list(_HALVES[y == 0])
+    hit = [float(r) for r in _HALVES[y == 0][:2 * MAX_HOLES]
+           if _precise(den, {leaf: float(r)}) == 0]  # 1 − tanh(x)² is 0.0 at x = 999
     change = np.flatnonzero(np.isfinite(y[:-1]) & np.isfinite(y[1:])
                             & (np.sign(y[:-1]) * np.sign(y[1:]) < 0))
     lo, hi = _HALVES[change], _HALVES[change + 1]
