@@ -120,3 +120,9 @@ def test_a_hole_that_only_rounding_makes_is_no_hole(w: Checker, answer: str) -> 
     r = w.check("dC/dw", answer)
     assert r.correct is True, r.message
     assert "not defined" not in r.message
+
+
+def test_rounding_noise_in_one_term_does_not_hide_a_real_hole_in_another(w: Checker) -> None:
+    r = w.check("dC/dw", "x*sqrt(500 - x)/sqrt(500 - x)*log(1 - sigma(x))/log(1 - sigma(x))")
+    assert r.correct is False, r.message
+    assert "√ of a negative number" in r.message

@@ -34,7 +34,8 @@ MAX_NODES = 5_000  # the typed tree's nodes visited looking for them
 # The precision a failure in floats is confirmed in: 1 − σ(−3000) is 1 − e⁻³⁰⁰⁰,
 # which is 0 in floats (and in SymPy's evalf at 60 digits).
 DIGITS = 1500
-MAX_CONFIRMED = 6  # points confirmed in that precision, per answer
+MAX_CONFIRMED = 12  # points confirmed in that precision, per answer
+PER_CONDITION = 3  # and per condition
 MAX_NUDGED = 8  # failing points per condition tried for a set of positive measure
 NUDGES = 4  # nearby points a failure must persist at to count as a set of positive measure
 _D, _E = sp.Dummy("d", real=True), sp.Dummy("e", real=True)
@@ -220,10 +221,11 @@ def domain_report(prep: Prepared, conds: list[Condition]) -> dict[str, Any] | No
     for c in conds:
         node = _Node(prep, c)
         failing = node.failing(node.args, prep.env, prep.n, flags) & defined
+        mine = PER_CONDITION  # rounding noise in one condition leaves tries for the next
         for i in np.flatnonzero(failing)[:MAX_NUDGED]:
-            if tries <= 0 or not node.persists(int(i)):
+            if min(tries, mine) <= 0 or not node.persists(int(i)):
                 continue
-            tries -= 1
+            tries, mine = tries - 1, mine - 1
             if node.confirmed(int(i)):
                 return {"index": int(i), "why": _why(node, prep, int(i)),
                         "truth": float(prep.truth[i]), "names": node.leaves()}
