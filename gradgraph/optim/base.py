@@ -103,6 +103,10 @@ class Optimizer:
         """
         for name, theta in params.items():
             _check_param(name, theta)
+            # update(out=)'s spare arrays must be like the parameter: else made anew.
+            buffers = self._buffers.get(name, ())
+            if any(b.shape != theta.shape or b.dtype != theta.dtype for b in buffers):
+                del self._buffers[name]
             state = self.state.get(name)
             if state is None:
                 self.state[name] = self._initial_state(theta)
@@ -141,43 +145,64 @@ class Optimizer:
         """
         t = self.iterations + 1
         lr = self.lr if self.schedule is None else self.lr * self.schedule(t - 1)
-        new: dict[str, np.ndarray] = {}
-        names, hyper = self._state_names, self._hyper
-        for name, theta in params.items():
-            state = self.state.get(name)
-            if state is None:
-                raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
-            # The state and the result follow the parameter's dtype, not the gradient's.
-            g = grads[name]
-            if type(g) is not np.ndarray or g.dtype != theta.dtype:
-                g = np.asarray(g, dtype=theta.dtype)
-            current = [state[s] for s in names] if names else []
-            if out is None:
-                res = self._step_fn(theta, g, *current, t, lr, *hyper)
-                new[name] = res[0]
-                if names:
-                    self.state[name] = dict(zip(names, res[1:], strict=True))
-                continue
-            new[name] = dest = out[name]
-            buffers = self._buffers.get(name)
-            if buffers is None or buffers[-1] != theta.shape or buffers[-2] != theta.dtype \
-                    or (names and buffers[0] is current[0]):
-                buffers = self._new_buffers(name, theta, len(names))
-            self._into_fn(theta, g, *current, t, lr, *hyper, dest, *buffers[:-2])
-            if names:
-                spare = buffers[:len(names)]
-                self.state[name] = dict(zip(names, spare, strict=True))
-                self._buffers[name] = (*current, *buffers[len(names):])
+        new = self._new_arrays(params, grads, t, lr) if out is None else \
+            self._into(params, grads, out, t, lr)
         self.iterations = t
         return new
 
-    def _new_buffers(self, name: str, theta: np.ndarray, n_state: int) -> tuple:
-        """``(*spare state, *scratch, dtype, shape)`` of ``name``: the arrays update(out=)
-        writes into. Made anew when missing, not like ``theta``, or holding the current
-        state itself (state put back after a failed step is the spare as well)."""
-        arrays = [np.empty_like(theta) for _ in range(n_state + self._n_scratch)]
-        self._buffers[name] = (*arrays, theta.dtype, theta.shape)
-        return self._buffers[name]
+    def _gradient(self, name: str, theta: np.ndarray, grads: Mapping[str, Any]) -> Any:
+        if name not in self.state:
+            raise TrainingError(f"no state for parameter {name!r}: call prepare() first")
+        g = grads[name]
+        # The state and the result follow the parameter's dtype, not the gradient's.
+        if type(g) is not np.ndarray or g.dtype != theta.dtype:
+            g = np.asarray(g, dtype=theta.dtype)
+        return g
+
+    def _new_arrays(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any],
+                    t: int, lr: float) -> dict[str, np.ndarray]:
+        names, hyper, new = self._state_names, self._hyper, {}
+        for name, theta in params.items():
+            g = self._gradient(name, theta, grads)
+            state = self.state[name]
+            res = self._step_fn(theta, g, *[state[s] for s in names], t, lr, *hyper)
+            new[name] = res[0]
+            if names:
+                self.state[name] = dict(zip(names, res[1:], strict=True))
+        return new
+
+    def _into(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any],
+              out: Mapping[str, np.ndarray], t: int, lr: float) -> dict[str, np.ndarray]:
+        # The hot loop of training: a few dict look-ups and one call per parameter.
+        names, hyper, fn, pool, new = (self._state_names, self._hyper, self._into_fn,
+                                       self._buffers, {})
+        n = len(names)
+        for name, theta in params.items():
+            g = self._gradient(name, theta, grads)
+            new[name] = dest = out[name]
+            buffers = pool.get(name)
+            if not n:
+                if buffers is None:
+                    buffers = self._new_buffers(name, theta)
+                fn(theta, g, t, lr, *hyper, dest, *buffers)
+                continue
+            state = self.state[name]
+            current = [state[s] for s in names]
+            if buffers is None or buffers[0] is current[0]:
+                buffers = self._new_buffers(name, theta)
+            fn(theta, g, *current, t, lr, *hyper, dest, *buffers)
+            self.state[name] = dict(zip(names, buffers[:n], strict=True))
+            pool[name] = (*current, *buffers[n:])
+        return new
+
+    def _new_buffers(self, name: str, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(*spare state, *scratch)`` of ``name``: the arrays update(out=) writes into.
+        Made when missing or holding the current state itself (state put back after a
+        failed step is the spare as well); prepare() drops those not like the parameter."""
+        arrays = tuple(np.empty_like(theta)
+                       for _ in range(len(self._state_names) + self._n_scratch))
+        self._buffers[name] = arrays
+        return arrays
 
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
         """Apply one update to every array in ``params``, in place.
