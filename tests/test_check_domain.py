@@ -126,3 +126,12 @@ def test_rounding_noise_in_one_term_does_not_hide_a_real_hole_in_another(w: Chec
     r = w.check("dC/dw", "x*sqrt(500 - x)/sqrt(500 - x)*log(1 - sigma(x))/log(1 - sigma(x))")
     assert r.correct is False, r.message
     assert "√ of a negative number" in r.message
+
+
+def test_a_long_answer_is_checked_for_its_roots_before_its_denominators(w: Checker) -> None:
+    """40 cancelled σ-denominators (total functions, no holes) do not crowd out the one
+    cancelled square root before them."""
+    many = "".join(f"*sigma(x + {i})/sigma(x + {i})" for i in range(40))
+    r = w.check("dC/dw", f"x*sqrt(500 - x)/sqrt(500 - x){many}")
+    assert r.correct is False, r.message
+    assert "√ of a negative number" in r.message

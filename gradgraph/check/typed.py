@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,6 +40,7 @@ PER_CONDITION = 3  # and per condition
 MAX_NUDGED = 8  # failing points per condition tried for a set of positive measure
 NUDGES = 4  # nearby points a failure must persist at to count as a set of positive measure
 _D, _E = sp.Dummy("d", real=True), sp.Dummy("e", real=True)
+_PROBE = np.concatenate([-np.logspace(4, -3, 80), [0.0], np.logspace(-3, 4, 80)])
 
 
 class Condition(NamedTuple):
@@ -75,16 +77,29 @@ def typed_answer(graph: Graph, rhs: str, offset: int) -> sp.Expr | None:
 
 def conditions(typed: sp.Expr) -> list[Condition]:
     """The typed answer's nodes that restrict its domain, each once, at most
-    :data:`MAX_CONDITIONS`."""
+    :data:`MAX_CONDITIONS`: roots, logs and fractional powers first (undefined on
+    intervals), then denominators (often on isolated points only)."""
     found: dict[sp.Expr, Condition] = {}
     for e in _nodes(typed):
-        if len(found) >= MAX_CONDITIONS:
-            break
         if isinstance(e, sp.Pow) and not _whole_nonnegative(e.exp):
             found.setdefault(e, Condition("power", e))
-        elif isinstance(e, sp.Function) and len(e.args) == 1 and not e.args[0].is_Number:
+        elif isinstance(e, sp.Function) and len(e.args) == 1 and \
+                not e.args[0].is_Number and _restricting(e.func):
             found.setdefault(e, Condition("function", e))
-    return list(found.values())
+    ranked = sorted(found.values(), key=lambda c: c.kind == "power" and _whole(c.node.exp))
+    return ranked[:MAX_CONDITIONS]
+
+
+@cache
+def _restricting(func: type) -> bool:
+    """Whether a one-argument function is undefined somewhere on ±10⁴ (√, log, a user
+    op built on them), not counting overflow (eˣ): σ, tanh, relu restrict nothing, and
+    leave the room under :data:`MAX_CONDITIONS` to those that do."""
+    try:
+        out = evaluate_flagged(func(_D), {_D: _PROBE}, _PROBE.size)
+    except Exception:  # noqa: BLE001 - a head we cannot probe: check it at the points
+        return True
+    return bool(np.any(~np.isfinite(out.values) & ~out.flags))
 
 
 def _nodes(expr: sp.Expr) -> Iterator[sp.Basic]:
@@ -100,10 +115,13 @@ def _nodes(expr: sp.Expr) -> Iterator[sp.Basic]:
 
 
 def _whole_nonnegative(exp: sp.Expr) -> bool:
-    if exp.free_symbols:
-        return False
-    value = _number(exp)
-    return value is not None and value >= 0 and value == int(value)
+    return _whole(exp) and bool(_number(exp) >= 0)  # type: ignore[operator]
+
+
+def _whole(exp: sp.Expr) -> bool:
+    """Whether a power's exponent is a constant whole number (1/x: a denominator)."""
+    value = None if exp.free_symbols else _number(exp)
+    return value is not None and value == int(value)
 
 
 def _number(e: sp.Expr) -> float | None:
@@ -133,11 +151,6 @@ def boundaries(graph: Graph, conds: list[Condition]) -> list[sp.Expr]:
 
 
 # --- in the child: the conditions at the points -------------------------------------
-
-
-class _Failure(NamedTuple):
-    index: int
-    why: str
 
 
 class _Node:
