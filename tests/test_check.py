@@ -472,3 +472,14 @@ def test_reveal_text_is_written_in_the_child(slide) -> None:
 def test_absurd_limits_are_refused(bounds: tuple[float, float]) -> None:
     with pytest.raises(CheckError, match="limits for 'x'"):
         Checker("C = w*x", limits={"x": bounds})
+
+
+def test_an_answer_undefined_where_the_truth_is_defined_is_not_correct() -> None:
+    """Issue #11 item 5: SymPy cancels √(500 − x)/√(500 − x) as the answer is built;
+    as typed it is undefined for every x > 500, where ∂C/∂w = x is defined."""
+    r = check("C = w*x", "dC/dw", "x*sqrt(500-x)/sqrt(500-x)")
+    assert r.correct is False, r.message
+    assert r.message.startswith("✗ not equal. Your answer is not defined at x = ")
+    assert r.counterexample["at"]["x"] > 500 and r.counterexample["yours"] is None
+    note = check("C = w*x", "dC/dw", "x*(x-3)/(x-3)")
+    assert note.correct is True and note.message.endswith("(not defined at x = 3)")
