@@ -483,3 +483,18 @@ def test_an_answer_undefined_where_the_truth_is_defined_is_not_correct() -> None
     assert r.counterexample["at"]["x"] > 500 and r.counterexample["yours"] is None
     note = check("C = w*x", "dC/dw", "x*(x-3)/(x-3)")
     assert note.correct is True and note.message.endswith("(not defined at x = 3)")
+
+
+def test_rounding_at_large_magnitudes_never_makes_a_right_answer_wrong() -> None:
+    """SymPy's form of this derivative divides by log(1 + e^w): 0 in floats once w < -36,
+    so at the checker's large-magnitude points it looked wrong (x2) or undefined. Such
+    points are confirmed in exact arithmetic and, agreeing there, left out."""
+    g = Graph.from_text("f(x) = sigma(x)/x\nv0 = f(softplus(w))\nC = v0 + w*v0")
+    d, e = "(exp(w) + 1)", "log(exp(w) + 1)"
+    q = f"(1 + 1/{d})"
+    answer = (f"-w*exp(w)/({q}*{d}*{e}^2) + w*exp(w)/({q}^2*{d}^2*{e}) + 1/({q}*{e})"
+              f" - exp(w)/({q}*{d}*{e}^2) + exp(w)/({q}^2*{d}^2*{e})")
+    # Right on the numbers (True), or out of time on a loaded machine: never wrong.
+    assert check(g, "dC/dw", answer).correct is not False
+    # A real difference at an ordinary point is still found at once.
+    assert check(g, "dC/dw", answer + " + 1/(1000*(1 + w^2))").correct is False

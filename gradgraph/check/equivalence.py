@@ -41,6 +41,10 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
     yours = np.concatenate([v.values for v in values])
     unusable = np.concatenate([v.unusable for v in values]) | prep.truth_overflow()
     status, index, defined = compare(yours, prep.truth, unusable, prep.magnitudes())
+    if status in ("differ", "domain"):  # rounding is not a difference: confirm it exactly
+        status, index, defined, unusable = _confirmed(
+            prep, formulas, yours, unusable, (status, index, defined),
+            start + 0.45 * deadline - time.monotonic())
     rough = prep.rough() | unusable
     report: dict[str, Any] = {
         "status": status, "index": index, "defined": defined,
@@ -88,6 +92,64 @@ def judge(prep: Prepared, answer: sp.Expr, deadline: float, start: float | None 
         report["codes"] = ["WRONG-VALUE" if report["constant"]["kind"] == "term"
                            else "WRONG-CONSTANT"]
     return report
+
+
+# Points whose float difference is checked in exact arithmetic before it counts, and the
+# relative agreement there that makes it rounding (the floats disagreed by far more).
+CONFIRM_POINTS = 16
+EXACT_RTOL = 1e-9
+EXACT_DIGITS = 30
+MAX_DIGITS = 1500
+
+
+def _confirmed(prep: Prepared, formulas: list[sp.Expr], yours: np.ndarray,
+               unusable: np.ndarray, found: tuple[str, int | None, int], budget: float
+               ) -> tuple[str, int | None, int, np.ndarray]:
+    """``found`` (compare's verdict), once each counterexample is checked exactly.
+
+    Floats can differ where the formulas do not: log(1 + e⁻³⁶) is 0 in floats, so a
+    right answer written another way than the truth can look wrong by a factor of 2,
+    or undefined (a division by that 0), at a large-magnitude point. Such a point is
+    evaluated with the floats as the exact rationals they are, with digits enough for
+    the point's magnitude; if both sides agree there it is left out (as an overflow is) and the
+    comparison runs again. A real difference
+    shows at the first point, so a wrong answer costs one exact evaluation; out of
+    time, the float verdict stands.
+    """
+    status, index, defined = found
+    try:
+        with soft_deadline(budget):
+            for _ in range(CONFIRM_POINTS):
+                if status not in ("differ", "domain") or index is None or not _rounding_at(
+                        prep, formulas, index):
+                    break
+                unusable = unusable.copy()
+                unusable[index] = True
+                status, index, defined = compare(yours, prep.truth, unusable,
+                                                 prep.magnitudes())
+    except Exception:  # noqa: BLE001 - out of time, or SymPy gave up: the numbers stand
+        pass
+    return status, index, defined, unusable
+
+
+def _rounding_at(prep: Prepared, formulas: list[sp.Expr], index: int) -> bool:
+    """Whether the answer and the truth agree exactly at flat point ``index``."""
+    block, point = divmod(index, prep.n)
+    sides = [ops.elementary(e) for e in (formulas[block], prep.canonicals[block])]
+    used = set().union(*(e.free_symbols for e in sides))
+    at = {s: float(np.asarray(v).reshape(-1)[point]) for s, v in prep.env.items() if s in used}
+    # e^(−|x|) next to 1 needs |x|/ln 10 digits to be seen at all; SymPy's own raising of
+    # its working precision gives up on such a sum (log(1 + e⁻⁹⁶) divides by zero).
+    digits = min(MAX_DIGITS, EXACT_DIGITS + int(0.5 * max(map(abs, at.values()), default=0)))
+    exact = {s: sp.Rational(v) for s, v in at.items()}
+    try:
+        mine, truth = (e.xreplace(exact).evalf(digits) for e in sides)
+    except Exception:  # noqa: BLE001 - SymPy gave up: not confirmed
+        return False
+    if not all(v.is_real is True and v.is_finite is True for v in (mine, truth)):
+        return False  # undefined or complex there, exactly: a real difference
+    scale = max(abs(mine), abs(truth))
+    return bool(scale == 0 or abs(mine - truth) <= EXACT_RTOL * scale)
 
 
 def _leaf_env(prep: Prepared) -> tuple[dict[sp.Symbol, np.ndarray], int, Any, Any]:
