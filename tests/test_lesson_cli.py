@@ -320,8 +320,13 @@ def test_a_real_sigint_in_lesson_run_exits_130(tiny_dir: Path, state_dir: Path) 
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, "-m", "gradgraph", "lesson", "run", "tiny",
-                              "--dir", str(tiny_dir)], stdin=subprocess.PIPE,
+    # Started as a shell starts a command, with SIGINT at its default: a child inherits an
+    # ignored SIGINT across exec, and after the whole suite the runner's SIGINT and SIGQUIT
+    # were found ignored (SigIgn 0x1001006), so the lesson rightly never saw Ctrl-C.
+    shell_like = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    child = subprocess.Popen([sys.executable, "-c", shell_like, "-m", "gradgraph", "lesson",
+                              "run", "tiny", "--dir", str(tiny_dir)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env={**os.environ, "GRADGRAPH_STATE_DIR": str(state_dir)})
     # Wait for the prompt, generously: on a loaded machine start-up can take many seconds,
