@@ -320,9 +320,10 @@ def test_a_real_sigint_in_lesson_run_exits_130(tiny_dir: Path, state_dir: Path) 
     import sys
     import time
 
-    # Started as a shell starts a command, with SIGINT at its default: a child inherits an
-    # ignored SIGINT across exec, and after the whole suite the runner's SIGINT and SIGQUIT
-    # were found ignored (SigIgn 0x1001006), so the lesson rightly never saw Ctrl-C.
+    # Started as an interactive shell starts a command, with SIGINT at its default: a test
+    # run started in the background by a non-interactive shell ignores SIGINT and SIGQUIT
+    # (POSIX; seen as SigIgn 0x1001006), a child inherits that across exec, and the lesson
+    # then rightly never sees Ctrl-C.
     shell_like = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
                   "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
     child = subprocess.Popen([sys.executable, "-c", shell_like, "-m", "gradgraph", "lesson",
