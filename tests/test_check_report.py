@@ -96,8 +96,6 @@ def test_factor_rows_blame_their_edges_as_before() -> None:
     assert blamed_edges(CHAIN, result) == [("a^(L)", "C_0")]
 
 
-@pytest.mark.xfail(strict=True, reason="check/report.py still counts factor rows only: "
-                   "its tally should call heatmap.blamed_edges (see the h6 report)")
 def test_the_class_report_colours_a_multi_path_question() -> None:
     from gradgraph.check.report import tally
     answer = "x*sigma'(z)*2*(p+q-y) + x*tanh'(z)*(p+q-y)"

@@ -26,7 +26,7 @@ from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_folde
 from ..graph import Graph
 from ..notation import partial_unicode
 from .codes import describe
-from .heatmap import heatmap
+from .heatmap import blamed_edges, heatmap
 from .question import parse_question
 from .result import CheckResult
 
@@ -81,7 +81,9 @@ def tally(rows: Sequence[Row], graph: Graph | None = None) -> dict[str, Question
         t.verdicts[row["verdict"]] += 1
         t.codes.update(row.get("codes") or [])
         if result is not None:
-            t.edges.update(wrong_edges(result))
+            # With the graph, a slip on a sum of paths is blamed on its edge too.
+            t.edges.update(blamed_edges(graph, result) if graph is not None
+                           else wrong_edges(result))
     return out
 
 
